@@ -1,1 +1,36 @@
-//! mkbuild-store
+//! The local store of ModelKits: an [OCI image layout] holding blobs by digest and tags in
+//! `index.json`, plus the OCI manifest type with deterministic serialisation.
+//!
+//! ```text
+//! <root>/oci-layout            {"imageLayoutVersion":"1.0.0"}
+//! <root>/index.json            manifests[], each named by org.opencontainers.image.ref.name = "name:tag"
+//! <root>/blobs/sha256/<hex>    content, named by its sha256
+//! <root>/ingest/               temporary files, renamed into place when complete
+//! <root>/index.json.lock       the lock that serialises changes to index.json
+//! ```
+//!
+//! Standard tools read the layout: `skopeo inspect --raw oci:<root>:<name:tag>`. This crate is the
+//! only code that writes `blobs/` and `index.json`.
+//!
+//! [OCI image layout]: https://github.com/opencontainers/image-spec/blob/main/image-layout.md
+
+mod blob_writer;
+mod descriptor;
+mod digest;
+mod error;
+mod index;
+mod lock;
+mod manifest;
+pub mod media_type;
+mod reference;
+mod store;
+mod tags;
+
+pub use blob_writer::BlobWriter;
+pub use descriptor::Descriptor;
+pub use digest::Digest;
+pub use error::StoreError;
+pub use manifest::{Manifest, SCHEMA_VERSION};
+pub use reference::{Reference, DEFAULT_TAG};
+pub use store::{Store, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
+pub use tags::MIN_DIGEST_PREFIX;

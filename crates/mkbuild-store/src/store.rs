@@ -1,0 +1,324 @@
+//! The store itself: opening or creating the OCI image layout, and its blobs.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::blob_writer::{sync_dir, BlobWriter};
+use crate::index::ImageIndex;
+use crate::lock::IndexLock;
+use crate::media_type::OCI_MANIFEST;
+use crate::{Descriptor, Digest, Manifest, StoreError};
+
+/// The `imageLayoutVersion` this store reads and writes.
+pub const LAYOUT_VERSION: &str = "1.0.0";
+
+/// The largest manifest the store reads (the limit registries apply, per the distribution spec).
+pub const MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
+
+const LAYOUT_FILE: &str = "oci-layout";
+const INDEX_FILE: &str = "index.json";
+const BLOBS_DIR: &str = "blobs";
+/// Temporary files live here, inside the store, so that renaming them into place never crosses a
+/// file system. oras (and so kit) uses the same folder name for the same purpose.
+const INGEST_DIR: &str = "ingest";
+const LOCK_FILE: &str = "index.json.lock";
+
+/// A local store of ModelKits: an OCI image layout (`oci-layout`, `index.json`,
+/// `blobs/sha256/<hex>`). Nothing else touches those files.
+///
+/// Blobs are written to a temporary file and renamed to their digest when complete, so a name never
+/// holds other bytes than its digest says. `index.json` is replaced the same way, under an exclusive
+/// file lock, so concurrent processes lose no tag. Readers take no lock.
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+    fsync: bool,
+}
+
+impl Store {
+    /// Opens the layout at `root`, creating it (and `root`) if absent. Refuses a folder whose
+    /// `oci-layout` declares another version, and a non-empty folder that is not a layout.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(root).map_err(StoreError::io("create the store folder", root))?;
+        let store = Store {
+            root: root.to_owned(),
+            fsync: true,
+        };
+        let layout_file = store.root.join(LAYOUT_FILE);
+        match fs::read(&layout_file) {
+            Ok(bytes) => check_layout_file(&layout_file, &bytes)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => store.check_empty()?,
+            Err(e) => return Err(StoreError::io("read", &layout_file)(e)),
+        }
+        store.create_missing()?;
+        Ok(store)
+    }
+
+    /// Whether blobs and `index.json` are synced to disk before they are renamed into place (the
+    /// default). Turning it off trades crash safety for speed, e.g. in tests.
+    pub fn with_fsync(mut self, fsync: bool) -> Store {
+        self.fsync = fsync;
+        self
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<data dir>/mkbuild/store` (`$XDG_DATA_HOME/mkbuild/store` on Linux); `None` when the platform
+    /// has no data folder.
+    pub fn default_root() -> Option<PathBuf> {
+        dirs::data_dir().map(|data| data.join("mkbuild").join("store"))
+    }
+
+    /// A writer for a new blob, in a temporary file inside the store.
+    pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
+        let file = self.temp_file("blob-")?;
+        Ok(BlobWriter::new(file, self.blobs_dir(), self.fsync))
+    }
+
+    /// Stores `bytes` as a blob (unless it is there already) and returns its digest and size.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<(Digest, u64), StoreError> {
+        let digest = Digest::of(bytes);
+        if self.has_blob(&digest) {
+            return Ok((digest, bytes.len() as u64));
+        }
+        let mut writer = self.blob_writer()?;
+        let temp_path = writer.temp_path().to_owned();
+        writer
+            .write_all(bytes)
+            .map_err(StoreError::io("write the blob", temp_path))?;
+        writer.commit()
+    }
+
+    pub fn has_blob(&self, digest: &Digest) -> bool {
+        self.blob_path(digest).is_file()
+    }
+
+    /// `<root>/blobs/sha256/<hex>`, whether or not the blob exists.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs_dir().join(digest.hex())
+    }
+
+    /// Opens a blob for reading; the caller verifies the digest if it needs to (see
+    /// [`Store::verify_blob`]).
+    pub fn open_blob(&self, digest: &Digest) -> Result<File, StoreError> {
+        let path = self.blob_path(digest);
+        File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => StoreError::BlobNotFound {
+                digest: digest.clone(),
+                path: path.clone(),
+            },
+            _ => StoreError::io("open the blob", &path)(e),
+        })
+    }
+
+    /// Reads a small blob (a manifest, a config) into memory after checking that it is at most `max`
+    /// bytes, and verifies its digest.
+    pub fn read_blob(&self, digest: &Digest, max: u64) -> Result<Vec<u8>, StoreError> {
+        let path = self.blob_path(digest);
+        let file = self.open_blob(digest)?;
+        let size = file
+            .metadata()
+            .map_err(StoreError::io("read the size of", &path))?
+            .len();
+        if size > max {
+            return Err(StoreError::BlobTooLarge {
+                digest: digest.clone(),
+                size,
+                max,
+            });
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        // `take` guards against a file that grows after the size check.
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(StoreError::io("read the blob", &path))?;
+        check_digest(&path, digest, Digest::of(&bytes))?;
+        Ok(bytes)
+    }
+
+    /// Hashes a stored blob of any size and checks it against its digest; returns its size.
+    pub fn verify_blob(&self, digest: &Digest) -> Result<u64, StoreError> {
+        let path = self.blob_path(digest);
+        let mut file = self.open_blob(digest)?;
+        let mut hasher = sha2::Sha256::default();
+        let size =
+            io::copy(&mut file, &mut hasher).map_err(StoreError::io("read the blob", &path))?;
+        check_digest(&path, digest, Digest::from_hasher(hasher))?;
+        Ok(size)
+    }
+
+    /// Stores the manifest's [`Manifest::to_json`] bytes and returns its descriptor (media type
+    /// `application/vnd.oci.image.manifest.v1+json`, no annotations).
+    pub fn put_manifest(&self, manifest: &Manifest) -> Result<Descriptor, StoreError> {
+        let (digest, size) = self.put_blob(&manifest.to_json())?;
+        Ok(Descriptor::new(OCI_MANIFEST, digest, size))
+    }
+
+    /// Reads, verifies and parses a stored manifest.
+    pub fn read_manifest(&self, digest: &Digest) -> Result<Manifest, StoreError> {
+        Manifest::from_json(&self.read_blob(digest, MAX_MANIFEST_SIZE)?)
+    }
+
+    pub(crate) fn index_path(&self) -> PathBuf {
+        self.root.join(INDEX_FILE)
+    }
+
+    /// `index.json` as it is now; a missing file reads as an empty index.
+    pub(crate) fn read_index(&self) -> Result<ImageIndex, StoreError> {
+        let path = self.index_path();
+        match fs::read(&path) {
+            Ok(bytes) => ImageIndex::from_json(&bytes, &path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ImageIndex::empty()),
+            Err(e) => Err(StoreError::io("read", &path)(e)),
+        }
+    }
+
+    /// Replaces `index.json` atomically; the caller holds the [`IndexLock`].
+    pub(crate) fn write_index(
+        &self,
+        _lock: &IndexLock,
+        index: &ImageIndex,
+    ) -> Result<(), StoreError> {
+        self.replace_file(&self.index_path(), &index.to_json())
+    }
+
+    pub(crate) fn lock_index(&self) -> Result<IndexLock, StoreError> {
+        IndexLock::acquire(&self.root.join(LOCK_FILE))
+    }
+
+    fn blobs_dir(&self) -> PathBuf {
+        self.root.join(BLOBS_DIR).join("sha256")
+    }
+
+    fn ingest_dir(&self) -> PathBuf {
+        self.root.join(INGEST_DIR)
+    }
+
+    /// A new file in the ingest folder, removed when dropped unless persisted. Blobs are shared
+    /// content, so they get the usual `0644` (less the umask), not the temp-file default `0600`.
+    fn temp_file(&self, prefix: &str) -> Result<tempfile::NamedTempFile, StoreError> {
+        let dir = self.ingest_dir();
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(prefix);
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        match builder.tempfile_in(&dir) {
+            // The folder is created on first use, so that a complete layout opens read-only.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir).map_err(StoreError::io("create the folder", &dir))?;
+                builder.tempfile_in(&dir)
+            }
+            result => result,
+        }
+        .map_err(StoreError::io("create a temporary file in", dir))
+    }
+
+    /// Writes `bytes` to `path` by temp file and rename, so readers see the old or the new file whole.
+    fn replace_file(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let temp = self.write_temp(bytes)?;
+        temp.persist(path)
+            .map_err(|e| StoreError::io("replace", path)(e.error))?;
+        if self.fsync {
+            sync_dir(&self.root)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` to `path` by temp file and rename unless `path` exists; another process
+    /// creating the same file at the same time is not an error.
+    fn create_file(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let temp = self.write_temp(bytes)?;
+        match temp.persist_noclobber(path) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::io("create", path)(e.error)),
+        }
+    }
+
+    fn write_temp(&self, bytes: &[u8]) -> Result<tempfile::NamedTempFile, StoreError> {
+        let mut temp = self.temp_file("meta-")?;
+        let temp_path = temp.path().to_owned();
+        temp.write_all(bytes)
+            .and_then(|()| {
+                if self.fsync {
+                    temp.as_file().sync_all()
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(StoreError::io("write", temp_path))?;
+        Ok(temp)
+    }
+
+    /// A folder without `oci-layout` may only hold what a concurrent [`Store::open`] of the same
+    /// folder creates before it writes `oci-layout`.
+    fn check_empty(&self) -> Result<(), StoreError> {
+        let entries = fs::read_dir(&self.root).map_err(StoreError::io("list", &self.root))?;
+        for entry in entries {
+            let entry = entry.map_err(StoreError::io("list", &self.root))?;
+            let ours = [INDEX_FILE, BLOBS_DIR, INGEST_DIR, LOCK_FILE];
+            if !ours.iter().any(|name| entry.file_name() == *name) {
+                return Err(StoreError::NotALayout {
+                    path: self.root.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates whatever part of the layout is missing; writes nothing to a complete layout, so a
+    /// read-only store opens.
+    fn create_missing(&self) -> Result<(), StoreError> {
+        let blobs_dir = self.blobs_dir();
+        if !blobs_dir.is_dir() {
+            fs::create_dir_all(&blobs_dir)
+                .map_err(StoreError::io("create the folder", &blobs_dir))?;
+        }
+        let index_path = self.index_path();
+        if !index_path.exists() {
+            self.create_file(&index_path, &ImageIndex::empty().to_json())?;
+        }
+        // Last, so that a layout is only declared once it is whole.
+        let layout_path = self.root.join(LAYOUT_FILE);
+        if !layout_path.exists() {
+            let layout = format!(r#"{{"imageLayoutVersion":"{LAYOUT_VERSION}"}}"#);
+            self.create_file(&layout_path, layout.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn check_digest(path: &Path, expected: &Digest, actual: Digest) -> Result<(), StoreError> {
+    if &actual == expected {
+        return Ok(());
+    }
+    Err(StoreError::DigestMismatch {
+        path: path.to_owned(),
+        expected: expected.clone(),
+        actual,
+    })
+}
+
+/// `oci-layout` must be `{"imageLayoutVersion":"1.0.0"}` (other fields are allowed).
+fn check_layout_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Layout {
+        image_layout_version: String,
+    }
+    let layout: Layout =
+        serde_json::from_slice(bytes).map_err(|e| StoreError::InvalidLayoutFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if layout.image_layout_version != LAYOUT_VERSION {
+        return Err(StoreError::UnsupportedLayoutVersion {
+            path: path.to_owned(),
+            version: layout.image_layout_version,
+        });
+    }
+    Ok(())
+}
