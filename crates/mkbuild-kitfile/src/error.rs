@@ -1,0 +1,54 @@
+//! The one error type of this crate.
+
+/// What went wrong with a Kitfile or a config object.
+#[derive(Debug, thiserror::Error)]
+pub enum KitfileError {
+    /// The YAML could not be read as a Kitfile: syntax, unknown key, wrong type, ...
+    #[error("{file}:{line}:{column}: {message}")]
+    Yaml {
+        /// The name the caller gave the input, e.g. `Kitfile` or `<stdin>`.
+        file: String,
+        /// 1-based.
+        line: usize,
+        /// 1-based.
+        column: usize,
+        message: String,
+    },
+
+    /// A YAML error without a position (rare: e.g. too many alias expansions).
+    #[error("{file}: {message}")]
+    YamlNoLocation { file: String, message: String },
+
+    /// The Kitfile parsed but breaks a rule; `entry` names the entry at fault,
+    /// e.g. ``datasets[1] (`train`)``.
+    #[error("{}{entry}: {problem}", file_prefix(.file))]
+    Invalid {
+        /// Set when the Kitfile came from a named file (by [`crate::Kitfile::from_yaml`]).
+        file: Option<String>,
+        entry: String,
+        problem: String,
+    },
+
+    /// [`crate::Kitfile::set_layer_infos`] got a list that does not match the layers.
+    #[error("the Kitfile has {expected} layers but {got} layer digests were given")]
+    LayerCount { expected: usize, got: usize },
+
+    /// A config object that is not valid JSON or not shaped like a Kitfile.
+    #[error("config JSON:{line}:{column}: {message}")]
+    ConfigJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// The Kitfile could not be written as YAML.
+    #[error("cannot write the Kitfile as YAML: {0}")]
+    YamlWrite(String),
+}
+
+fn file_prefix(file: &Option<String>) -> String {
+    match file {
+        Some(f) => format!("{f}: "),
+        None => String::new(),
+    }
+}

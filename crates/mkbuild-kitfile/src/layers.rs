@@ -1,0 +1,145 @@
+//! The Kitfile entries that become layers, in kit's order, and their layer digests.
+
+use std::fmt;
+
+use crate::{Kitfile, KitfileError, LayerInfo};
+
+/// What a layer holds; decides its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    Model,
+    ModelPart,
+    Code,
+    Dataset,
+    Docs,
+}
+
+impl LayerKind {
+    /// The `<kind>` of `application/vnd.kitops.modelkit.<kind>.v1.tar`.
+    pub fn media_kind(&self) -> &'static str {
+        match self {
+            LayerKind::Model => "model",
+            LayerKind::ModelPart => "modelpart",
+            LayerKind::Code => "code",
+            LayerKind::Dataset => "dataset",
+            LayerKind::Docs => "docs",
+        }
+    }
+}
+
+impl fmt::Display for LayerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.media_kind())
+    }
+}
+
+/// One Kitfile entry that becomes one layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerEntry {
+    pub kind: LayerKind,
+    /// The path as written in the Kitfile (not cleaned).
+    pub path: String,
+    /// A human name for messages, e.g. ``model `llama` `` or ``datasets[1] (`train`)``.
+    pub label: String,
+}
+
+/// ``model `name` `` or `model`.
+pub(crate) fn model_label(name: &str) -> String {
+    if name.is_empty() {
+        "model".to_string()
+    } else {
+        format!("model `{name}`")
+    }
+}
+
+/// ``section[i] (`name`)`` or `section[i]`.
+pub(crate) fn item_label(section: &str, index: usize, name: &str) -> String {
+    if name.is_empty() {
+        format!("{section}[{index}]")
+    } else {
+        format!("{section}[{index}] (`{name}`)")
+    }
+}
+
+impl Kitfile {
+    /// The entries that become layers, in kit's order: the model (when it has a path), its
+    /// parts, code, datasets, docs, each in Kitfile order.
+    pub fn layer_entries(&self) -> Vec<LayerEntry> {
+        let mut out = Vec::new();
+        let mut push = |kind, path: &str, label| {
+            out.push(LayerEntry {
+                kind,
+                path: path.to_string(),
+                label,
+            })
+        };
+        if let Some(model) = &self.model {
+            if !model.path.is_empty() {
+                push(LayerKind::Model, &model.path, model_label(&model.name));
+            }
+            for (i, part) in model.parts.iter().enumerate() {
+                push(
+                    LayerKind::ModelPart,
+                    &part.path,
+                    item_label("model.parts", i, &part.name),
+                );
+            }
+        }
+        for (i, code) in self.code.iter().enumerate() {
+            push(LayerKind::Code, &code.path, item_label("code", i, ""));
+        }
+        for (i, ds) in self.datasets.iter().enumerate() {
+            push(
+                LayerKind::Dataset,
+                &ds.path,
+                item_label("datasets", i, &ds.name),
+            );
+        }
+        for (i, docs) in self.docs.iter().enumerate() {
+            push(LayerKind::Docs, &docs.path, item_label("docs", i, ""));
+        }
+        out
+    }
+
+    /// The layer info slots, in [`Kitfile::layer_entries`] order.
+    fn layer_slots(&mut self) -> Vec<&mut Option<LayerInfo>> {
+        let mut slots = Vec::new();
+        if let Some(model) = &mut self.model {
+            if !model.path.is_empty() {
+                slots.push(&mut model.layer);
+            }
+            slots.extend(model.parts.iter_mut().map(|p| &mut p.layer));
+        }
+        slots.extend(self.code.iter_mut().map(|c| &mut c.layer));
+        slots.extend(self.datasets.iter_mut().map(|d| &mut d.layer));
+        slots.extend(self.docs.iter_mut().map(|d| &mut d.layer));
+        slots
+    }
+
+    /// Records each layer's digests (format `v2` configs), one per entry of
+    /// [`Kitfile::layer_entries`], in that order. Nothing changes when the count is wrong.
+    pub fn set_layer_infos(&mut self, infos: Vec<LayerInfo>) -> Result<(), KitfileError> {
+        let slots = self.layer_slots();
+        if slots.len() != infos.len() {
+            return Err(KitfileError::LayerCount {
+                expected: slots.len(),
+                got: infos.len(),
+            });
+        }
+        for (slot, info) in slots.into_iter().zip(infos) {
+            *slot = Some(info);
+        }
+        Ok(())
+    }
+
+    /// Removes every layer digest (as in a format `v1` config).
+    pub fn clear_layer_infos(&mut self) {
+        // Also clears a model without a path, which has no slot but may carry stray digests.
+        if let Some(model) = &mut self.model {
+            model.layer = None;
+        }
+        for slot in self.layer_slots() {
+            *slot = None;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Kit's Kitfile rules and their messages.
+
+use mkbuild_kitfile::{Kitfile, KitfileError};
+
+fn err(yaml: &str) -> String {
+    match Kitfile::from_yaml(yaml.as_bytes(), "Kitfile") {
+        Ok(kf) => panic!("expected an error, got {kf:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn ok(yaml: &str) -> Kitfile {
+    Kitfile::from_yaml(yaml.as_bytes(), "Kitfile").unwrap_or_else(|e| panic!("{e}"))
+}
+
+const MV: &str = "manifestVersion: 1.0.0\n";
+
+#[test]
+fn manifest_version_is_required_and_must_be_1_0_0() {
+    assert_eq!(
+        err("package: {name: x}\n"),
+        "Kitfile: manifestVersion: missing; add `manifestVersion: 1.0.0`"
+    );
+    assert_eq!(
+        err("manifestVersion: v99.99.99\n"),
+        "Kitfile: manifestVersion: unsupported version `v99.99.99`; expected `1.0.0`"
+    );
+    assert_eq!(
+        err("manifestVersion: 1.0\n"),
+        "Kitfile: manifestVersion: unsupported version `1.0`; expected `1.0.0`"
+    );
+    ok("manifestVersion: \"1.0.0\"\n");
+}
+
+#[test]
+fn absolute_paths_are_refused() {
+    assert_eq!(
+        err(&format!("{MV}datasets:\n  - name: a\n    path: a\n  - name: train\n    path: /abs\n")),
+        "Kitfile: datasets[1] (`train`): path `/abs` is absolute; paths are relative to the context folder"
+    );
+    assert_eq!(
+        err(&format!("{MV}model:\n  name: llama\n  path: /models/llama\n")),
+        "Kitfile: model `llama`: path `/models/llama` is absolute; paths are relative to the context folder"
+    );
+    assert!(err(&format!("{MV}code:\n  - path: 'C:\\x'\n"))
+        .starts_with("Kitfile: code[0]: path `C:\\x` is absolute"));
+    assert!(err(&format!("{MV}docs:\n  - path: '\\\\server\\share'\n"))
+        .starts_with("Kitfile: docs[0]: path"));
+}
+
+#[test]
+fn paths_may_not_leave_the_context() {
+    assert_eq!(
+        err(&format!("{MV}code:\n  - path: ../x\n")),
+        "Kitfile: code[0]: path `../x` points outside the context folder"
+    );
+    assert_eq!(
+        err(&format!(
+            "{MV}model:\n  parts:\n    - name: p\n      path: a/../../x\n"
+        )),
+        "Kitfile: model.parts[0] (`p`): path `a/../../x` points outside the context folder"
+    );
+    assert_eq!(
+        err(&format!("{MV}docs:\n  - path: ..\n")),
+        "Kitfile: docs[0]: path `..` points outside the context folder"
+    );
+    // Inside after cleaning is fine, and so are names that merely start with dots.
+    ok(&format!(
+        "{MV}code:\n  - path: a/../b\n  - path: ..hidden\n  - path: ...\n"
+    ));
+}
+
+#[test]
+fn two_entries_may_not_share_a_cleaned_path() {
+    assert_eq!(
+        err(&format!("{MV}model:\n  name: m\n  path: ./model\ncode:\n  - path: model/\n")),
+        "Kitfile: code[0]: path `model/` is also the path of model `m`; each path can be packed once"
+    );
+    assert_eq!(
+        err(&format!("{MV}datasets:\n  - name: a\n    path: data\n  - name: b\n    path: x/../data\n")),
+        "Kitfile: datasets[1] (`b`): path `x/../data` is also the path of datasets[0] (`a`); each path can be packed once"
+    );
+    assert!(
+        err(&format!("{MV}code:\n  - path: .\ndocs:\n  - path: ./\n"))
+            .starts_with("Kitfile: docs[0]: path `./` is also the path of code[0]")
+    );
+    // Nested paths are different layers.
+    ok(&format!(
+        "{MV}model:\n  path: m\ncode:\n  - path: m/sub\n  - path: .\n"
+    ));
+}
+
+#[test]
+fn part_types_are_checked() {
+    assert_eq!(
+        err(&format!("{MV}model:\n  parts:\n    - name: a\n      path: a\n      type: 'lo ra'\n")),
+        "Kitfile: model.parts[0] (`a`): type `lo ra` is not valid; use letters, digits and `_`, then also `.` or `-`"
+    );
+    assert!(err(&format!(
+        "{MV}model:\n  parts:\n    - path: a\n      type: -x\n"
+    ))
+    .contains("type `-x` is not valid"));
+    let long = "a".repeat(65);
+    assert_eq!(
+        err(&format!(
+            "{MV}model:\n  parts:\n    - path: a\n      type: {long}\n"
+        )),
+        format!("Kitfile: model.parts[0]: type `{long}` is longer than 64 characters")
+    );
+    ok(&format!(
+        "{MV}model:\n  parts:\n    - path: a\n      type: {}\n    - path: b\n      type: _a.b-c9\n",
+        "a".repeat(64)
+    ));
+}
+
+#[test]
+fn layer_entries_need_a_path_but_the_model_does_not() {
+    assert_eq!(
+        err(&format!("{MV}docs:\n  - description: x\n")),
+        "Kitfile: docs[0]: `path` is missing or empty"
+    );
+    assert_eq!(
+        err(&format!("{MV}code:\n  - path: ''\n")),
+        "Kitfile: code[0]: `path` is missing or empty"
+    );
+    assert_eq!(
+        err(&format!("{MV}datasets:\n  - name: d\n")),
+        "Kitfile: datasets[0] (`d`): `path` is missing or empty"
+    );
+    assert_eq!(
+        err(&format!("{MV}model:\n  parts:\n    - name: p\n")),
+        "Kitfile: model.parts[0] (`p`): `path` is missing or empty"
+    );
+    ok(&format!("{MV}model:\n  name: described-only\n"));
+    ok(&format!("{MV}model:\n  parts:\n    - path: shard1\n"));
+}
+
+#[test]
+fn validate_alone_has_no_file_name() {
+    let mut kf = ok(&format!("{MV}code:\n  - path: src\n"));
+    kf.code[0].path = "/src".into();
+    let e = kf.validate().expect_err("absolute");
+    assert_eq!(
+        e.to_string(),
+        "code[0]: path `/src` is absolute; paths are relative to the context folder"
+    );
+    assert!(matches!(e, KitfileError::Invalid { file: None, .. }));
+}
