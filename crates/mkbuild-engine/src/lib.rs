@@ -1,1 +1,21 @@
-//! mkbuild-engine
+//! The mkbuild engine: plans layers from a Kitfile, runs them through a format's plugins and
+//! stores the ModelKit. It defines no format of its own: formats are spec files plus plugins.
+
+mod compression;
+mod error;
+mod hashing;
+pub mod kitfile_source;
+pub mod kitignore;
+pub mod modelkit;
+pub mod pack;
+pub mod plan;
+pub mod registry;
+pub mod spec;
+pub mod walk;
+
+pub use compression::Compression;
+pub use error::EngineError;
+pub use modelkit::{FormatOf, StoredModelKit};
+pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
+pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry};
+pub use spec::SpecOrigin;

@@ -41,6 +41,8 @@ pub struct LayerEntry {
     pub path: String,
     /// A human name for messages, e.g. ``model `llama` `` or ``datasets[1] (`train`)``.
     pub label: String,
+    /// The layer's digests when the Kitfile came from a config that records them (`v2`).
+    pub info: Option<LayerInfo>,
 }
 
 /// ``model `name` `` or `model`.
@@ -66,37 +68,55 @@ impl Kitfile {
     /// parts, code, datasets, docs, each in Kitfile order.
     pub fn layer_entries(&self) -> Vec<LayerEntry> {
         let mut out = Vec::new();
-        let mut push = |kind, path: &str, label| {
+        let mut push = |kind, path: &str, label, info: &Option<LayerInfo>| {
             out.push(LayerEntry {
                 kind,
                 path: path.to_string(),
                 label,
+                info: info.clone(),
             })
         };
         if let Some(model) = &self.model {
             if !model.path.is_empty() {
-                push(LayerKind::Model, &model.path, model_label(&model.name));
+                push(
+                    LayerKind::Model,
+                    &model.path,
+                    model_label(&model.name),
+                    &model.layer,
+                );
             }
             for (i, part) in model.parts.iter().enumerate() {
                 push(
                     LayerKind::ModelPart,
                     &part.path,
                     item_label("model.parts", i, &part.name),
+                    &part.layer,
                 );
             }
         }
         for (i, code) in self.code.iter().enumerate() {
-            push(LayerKind::Code, &code.path, item_label("code", i, ""));
+            push(
+                LayerKind::Code,
+                &code.path,
+                item_label("code", i, ""),
+                &code.layer,
+            );
         }
         for (i, ds) in self.datasets.iter().enumerate() {
             push(
                 LayerKind::Dataset,
                 &ds.path,
                 item_label("datasets", i, &ds.name),
+                &ds.layer,
             );
         }
         for (i, docs) in self.docs.iter().enumerate() {
-            push(LayerKind::Docs, &docs.path, item_label("docs", i, ""));
+            push(
+                LayerKind::Docs,
+                &docs.path,
+                item_label("docs", i, ""),
+                &docs.layer,
+            );
         }
         out
     }

@@ -1,1 +1,32 @@
-//! built-in format plugins
+//! The plugins the built-in formats (`spec/v1`, `spec/v2`) are made of.
+//!
+//! | kind       | name              | what it does                                                   |
+//! |------------|-------------------|----------------------------------------------------------------|
+//! | codec      | `flat`            | entries relative to the parent of the layer path (kit < 0.5)   |
+//! | codec      | `path-preserving` | entries relative to the context, with ancestor folders         |
+//! | normalizer | `fixed-owner`     | one uid/gid for every entry, mtime fixed, names of owners empty |
+//! | enricher   | `kitfile-config`  | the Kitfile as Go-encoded JSON, optionally with layer digests  |
+
+mod fixed_owner;
+mod flat;
+mod kitfile_config;
+mod path_preserving;
+mod paths;
+
+pub use fixed_owner::FixedOwner;
+pub use flat::FlatCodec;
+pub use kitfile_config::KitfileConfig;
+pub use path_preserving::PathPreservingCodec;
+
+use mkbuild_sdk::Registrar;
+
+/// Announces every built-in plugin.
+pub fn register(registrar: &mut dyn Registrar) {
+    registrar.codec("flat", Box::new(FlatCodec::from_settings));
+    registrar.codec(
+        "path-preserving",
+        Box::new(PathPreservingCodec::from_settings),
+    );
+    registrar.normalizer("fixed-owner", Box::new(FixedOwner::from_settings));
+    registrar.enricher("kitfile-config", Box::new(KitfileConfig::from_settings));
+}

@@ -1,0 +1,55 @@
+use std::path::{Path, PathBuf};
+
+/// Everything pack and unpack can fail on; each variant names the file, entry or key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("`{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}`: file name is not UTF-8; rename it or list it in `.kitignore`", .0.display())]
+    NonUtf8Name(PathBuf),
+    #[error("`{}`:{line}: {message}", path.display())]
+    Kitignore {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{entry}: path `{path}` does not exist in `{}`", context.display())]
+    MissingLayerPath {
+        entry: String,
+        path: String,
+        context: PathBuf,
+    },
+    #[error("{entry}: `{path}` is a symbolic link or a special file; layer paths must be regular files or folders inside the context")]
+    UnsupportedLayerPath { entry: String, path: String },
+    #[error("no Kitfile in `{}` (looked for `Kitfile`, `kitfile`, `.kitfile`); write one or pass `-f FILE`", context.display())]
+    NoKitfile { context: PathBuf },
+    #[error("`{file}`: {message}")]
+    Spec { file: String, message: String },
+    #[error("unknown format `{name}` (known: {}); `mkbuild formats` lists them, `--spec-dir` adds more", known.join(", "))]
+    UnknownFormat { name: String, known: Vec<String> },
+    #[error(transparent)]
+    Kitfile(#[from] mkbuild_kitfile::KitfileError),
+    #[error(transparent)]
+    Store(#[from] mkbuild_store::StoreError),
+    #[error("layer `{layer}`: {source}")]
+    Tar {
+        layer: String,
+        #[source]
+        source: mkbuild_tar::TarError,
+    },
+    #[error("{role} plugin: {message}")]
+    Plugin { role: &'static str, message: String },
+}
+
+impl EngineError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        EngineError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading a stored ModelKit: its manifest, config, format and Kitfile.
+
+use mkbuild_kitfile::Kitfile;
+use mkbuild_store::{Descriptor, Manifest, Store};
+
+use crate::pack::FORMAT_ANNOTATION;
+use crate::registry::FormatRegistry;
+use crate::EngineError;
+
+/// Manifests and configs are small JSON documents; anything bigger is refused unread.
+const MAX_JSON_BLOB: u64 = 16 << 20;
+
+/// A ModelKit in the store, with its manifest and config read and verified.
+#[derive(Debug, Clone)]
+pub struct StoredModelKit {
+    pub descriptor: Descriptor,
+    pub manifest_bytes: Vec<u8>,
+    pub manifest: Manifest,
+    pub config_bytes: Vec<u8>,
+}
+
+/// How the format of a ModelKit is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatOf {
+    /// Recorded by mkbuild in the manifest.
+    Recorded(String),
+    /// Not recorded (made by kit or another tool): the layout generation told by the config.
+    Detected(String),
+}
+
+impl std::fmt::Display for FormatOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatOf::Recorded(name) => f.write_str(name),
+            FormatOf::Detected(name) => write!(f, "{name} (detected)"),
+        }
+    }
+}
+
+impl StoredModelKit {
+    /// Loads the ModelKit `reference` (`name[:tag]` or a manifest digest).
+    pub fn load(store: &Store, reference: &str) -> Result<StoredModelKit, EngineError> {
+        let descriptor = store.resolve(reference)?;
+        let manifest_bytes = store.read_blob(&descriptor.digest, MAX_JSON_BLOB)?;
+        let manifest = Manifest::from_json(&manifest_bytes)?;
+        let config_bytes = store.read_blob(&manifest.config.digest, MAX_JSON_BLOB)?;
+        Ok(StoredModelKit {
+            descriptor,
+            manifest_bytes,
+            manifest,
+            config_bytes,
+        })
+    }
+
+    /// The format recorded in the manifest, or the generation detected from the config: layer
+    /// digests in the config mean path-preserving (`v2`), none mean legacy flat (`v1`).
+    pub fn format(&self) -> Result<FormatOf, EngineError> {
+        if let Some(name) = self.manifest.annotations.get(FORMAT_ANNOTATION) {
+            return Ok(FormatOf::Recorded(name.clone()));
+        }
+        let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        let has_digests = kitfile.layer_entries().iter().any(|e| e.info.is_some());
+        Ok(FormatOf::Detected(
+            if has_digests { "v2" } else { "v1" }.to_owned(),
+        ))
+    }
+
+    /// The Kitfile: the stored Kitfile layer's bytes when there is one, else rebuilt from the
+    /// config without layer facts.
+    pub fn kitfile_bytes(
+        &self,
+        store: &Store,
+        registry: &FormatRegistry,
+    ) -> Result<Vec<u8>, EngineError> {
+        let kitfile_types = registry.kitfile_media_types();
+        if let Some(layer) = self
+            .manifest
+            .layers
+            .iter()
+            .find(|l| kitfile_types.contains(&l.media_type))
+        {
+            return Ok(store.read_blob(&layer.digest, MAX_JSON_BLOB)?);
+        }
+        let mut kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        kitfile.clear_layer_infos();
+        Ok(kitfile.to_yaml()?.into_bytes())
+    }
+
+    /// Bytes of all blobs: config, layers and the manifest itself.
+    pub fn total_size(&self) -> u64 {
+        self.descriptor.size
+            + self.manifest.config.size
+            + self.manifest.layers.iter().map(|l| l.size).sum::<u64>()
+    }
+}

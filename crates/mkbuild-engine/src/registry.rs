@@ -1,0 +1,224 @@
+//! The plugins the engine knows by name, and the formats made of them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use mkbuild_sdk::{
+    CodecFactory, ConfigEnricher, EnricherFactory, LayerCodec, NormalizerFactory,
+    OwnershipNormalizer, PluginError, Registrar, Settings,
+};
+
+use crate::spec::{FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
+use crate::EngineError;
+
+/// Every codec, normalizer and enricher that spec files may name.
+#[derive(Default)]
+pub struct PluginRegistry {
+    codecs: BTreeMap<String, CodecFactory>,
+    normalizers: BTreeMap<String, NormalizerFactory>,
+    enrichers: BTreeMap<String, EnricherFactory>,
+}
+
+impl Registrar for PluginRegistry {
+    fn codec(&mut self, name: &str, factory: CodecFactory) {
+        self.codecs.insert(name.to_owned(), factory);
+    }
+    fn normalizer(&mut self, name: &str, factory: NormalizerFactory) {
+        self.normalizers.insert(name.to_owned(), factory);
+    }
+    fn enricher(&mut self, name: &str, factory: EnricherFactory) {
+        self.enrichers.insert(name.to_owned(), factory);
+    }
+}
+
+/// A plugin constructor, as every role's factory type is.
+type Factory<T> = Box<dyn Fn(Settings) -> Result<Box<T>, PluginError> + Send + Sync>;
+
+/// Finds `plugin.plugin` among `factories` and builds it; errors say which spec key was wrong.
+fn build<T: ?Sized>(
+    role: &str,
+    plugin: &PluginRef,
+    factories: &BTreeMap<String, Factory<T>>,
+) -> Result<Box<T>, String> {
+    let factory = factories.get(&plugin.plugin).ok_or_else(|| {
+        let known: Vec<String> = factories.keys().map(|k| format!("`{k}`")).collect();
+        format!(
+            "key `{role}.plugin`: unknown {role} plugin `{}` (known: {})",
+            plugin.plugin,
+            known.join(", ")
+        )
+    })?;
+    factory(Settings::new(plugin.settings.clone())).map_err(|e| match e {
+        PluginError::UnknownSetting { .. }
+        | PluginError::BadSetting { .. }
+        | PluginError::MissingSetting { .. } => format!("table `[{role}]`: {e}"),
+        PluginError::Failed(message) => format!("{role} plugin `{}`: {message}", plugin.plugin),
+    })
+}
+
+/// A format ready to pack: its plugins built with their settings.
+pub struct Format {
+    pub name: String,
+    pub description: String,
+    pub origin: SpecOrigin,
+    pub codec: Box<dyn LayerCodec>,
+    pub normalizer: Box<dyn OwnershipNormalizer>,
+    pub enricher: Box<dyn ConfigEnricher>,
+    pub media_types: MediaTypes,
+    pub artifact_type: Option<String>,
+    pub kitfile_layer: bool,
+}
+
+/// What `mkbuild formats` shows of a format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatInfo {
+    pub name: String,
+    pub description: String,
+    pub origin: SpecOrigin,
+}
+
+struct KnownFormat {
+    spec: FormatSpec,
+    origin: SpecOrigin,
+}
+
+/// The formats known to this run: the built-in specs plus those of `--spec-dir` folders.
+pub struct FormatRegistry {
+    plugins: PluginRegistry,
+    formats: BTreeMap<String, KnownFormat>,
+}
+
+impl FormatRegistry {
+    pub fn new(plugins: PluginRegistry) -> Self {
+        FormatRegistry {
+            plugins,
+            formats: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the format `name` from the text of its spec; the spec is checked at once, plugins and
+    /// settings included, so a broken spec is reported before anything is packed.
+    pub fn add_spec(
+        &mut self,
+        name: &str,
+        text: &str,
+        origin: SpecOrigin,
+    ) -> Result<(), EngineError> {
+        let file = match &origin {
+            SpecOrigin::BuiltIn => format!("spec/{name}/{SPEC_FILE} (built-in)"),
+            SpecOrigin::File(path) => path.display().to_string(),
+        };
+        if let Some(existing) = self.formats.get(name) {
+            return Err(EngineError::Spec {
+                file,
+                message: format!("format `{name}` is already defined by {}", existing.origin),
+            });
+        }
+        let spec = FormatSpec::parse(text, &file)?;
+        self.instantiate(name, &spec, &origin)
+            .map_err(|message| EngineError::Spec { file, message })?;
+        self.formats
+            .insert(name.to_owned(), KnownFormat { spec, origin });
+        Ok(())
+    }
+
+    /// Adds the formats of a folder: either one format folder (with `format.toml`, named after the
+    /// folder) or a folder of such folders, like the repository's `spec/`.
+    pub fn add_spec_dir(&mut self, dir: &Path) -> Result<(), EngineError> {
+        if dir.join(SPEC_FILE).is_file() {
+            return self.add_format_folder(dir);
+        }
+        let entries = std::fs::read_dir(dir).map_err(|e| EngineError::io(dir, e))?;
+        let mut folders = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| EngineError::io(dir, e))?.path();
+            if path.join(SPEC_FILE).is_file() {
+                folders.push(path);
+            }
+        }
+        if folders.is_empty() {
+            return Err(EngineError::Spec {
+                file: dir.display().to_string(),
+                message: format!(
+                    "no `{SPEC_FILE}` here nor in any folder inside; a spec folder holds `<name>/{SPEC_FILE}`"
+                ),
+            });
+        }
+        folders.sort();
+        for folder in folders {
+            self.add_format_folder(&folder)?;
+        }
+        Ok(())
+    }
+
+    fn add_format_folder(&mut self, folder: &Path) -> Result<(), EngineError> {
+        let file = folder.join(SPEC_FILE);
+        let name = folder
+            .canonicalize()
+            .map_err(|e| EngineError::io(folder, e))?
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| EngineError::Spec {
+                file: file.display().to_string(),
+                message: "the folder name (the format's name) is not UTF-8".into(),
+            })?;
+        let text = std::fs::read_to_string(&file).map_err(|e| EngineError::io(&file, e))?;
+        self.add_spec(&name, &text, SpecOrigin::File(file))
+    }
+
+    /// Every known format, by name.
+    pub fn list(&self) -> Vec<FormatInfo> {
+        self.formats
+            .iter()
+            .map(|(name, known)| FormatInfo {
+                name: name.clone(),
+                description: known.spec.description.clone(),
+                origin: known.origin.clone(),
+            })
+            .collect()
+    }
+
+    /// The Kitfile layer media types of all known formats.
+    pub fn kitfile_media_types(&self) -> Vec<String> {
+        self.formats
+            .values()
+            .filter_map(|f| f.spec.media_types.kitfile.clone())
+            .collect()
+    }
+
+    /// Builds the format `name`.
+    pub fn format(&self, name: &str) -> Result<Format, EngineError> {
+        let known = self
+            .formats
+            .get(name)
+            .ok_or_else(|| EngineError::UnknownFormat {
+                name: name.to_owned(),
+                known: self.formats.keys().cloned().collect(),
+            })?;
+        self.instantiate(name, &known.spec, &known.origin)
+            .map_err(|message| EngineError::Spec {
+                file: known.origin.to_string(),
+                message,
+            })
+    }
+
+    fn instantiate(
+        &self,
+        name: &str,
+        spec: &FormatSpec,
+        origin: &SpecOrigin,
+    ) -> Result<Format, String> {
+        Ok(Format {
+            name: name.to_owned(),
+            description: spec.description.clone(),
+            origin: origin.clone(),
+            codec: build("codec", &spec.codec, &self.plugins.codecs)?,
+            normalizer: build("normalizer", &spec.normalizer, &self.plugins.normalizers)?,
+            enricher: build("enricher", &spec.enricher, &self.plugins.enrichers)?,
+            media_types: spec.media_types.clone(),
+            artifact_type: spec.artifact_type.clone(),
+            kitfile_layer: spec.kitfile_layer,
+        })
+    }
+}

@@ -1,0 +1,31 @@
+use crate::{Kitfile, LayerEntry, PluginError};
+
+/// A layer as it was stored: the Kitfile entry it came from and its descriptor facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedLayer {
+    /// The Kitfile entry the layer was made from.
+    pub entry: LayerEntry,
+    /// The layer's media type, as stored in the manifest.
+    pub media_type: String,
+    /// Digest of the stored (possibly compressed) blob, `sha256:<hex>`.
+    pub digest: String,
+    /// Digest of the uncompressed tar; equal to `digest` when uncompressed.
+    pub diff_id: String,
+    /// Size of the stored blob in bytes.
+    pub size: u64,
+}
+
+/// Writes the config blob of a ModelKit.
+pub trait ConfigEnricher: Send + Sync {
+    /// The config bytes for `kitfile`, given its layers in manifest order.
+    fn config(&self, kitfile: &Kitfile, layers: &[PackedLayer]) -> Result<Vec<u8>, PluginError>;
+
+    /// The Kitfile that a config written by [`ConfigEnricher::config`] describes, without layer
+    /// facts; used to restore a Kitfile from a ModelKit that does not carry one.
+    fn kitfile(&self, config: &[u8]) -> Result<Kitfile, PluginError> {
+        let mut kitfile =
+            Kitfile::from_config_json(config).map_err(|e| PluginError::Failed(e.to_string()))?;
+        kitfile.clear_layer_infos();
+        Ok(kitfile)
+    }
+}

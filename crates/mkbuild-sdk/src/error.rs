@@ -1,0 +1,28 @@
+/// What a plugin reports to the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// A setting the plugin does not know.
+    #[error("unknown setting `{key}`{}", expected_list(.expected))]
+    UnknownSetting {
+        key: String,
+        expected: Vec<&'static str>,
+    },
+    /// A setting with a value the plugin cannot use.
+    #[error("setting `{key}`: {message}")]
+    BadSetting { key: String, message: String },
+    /// A required setting that is absent.
+    #[error("missing setting `{key}`")]
+    MissingSetting { key: String },
+    /// Anything else the plugin could not do.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn expected_list(expected: &[&'static str]) -> String {
+    if expected.is_empty() {
+        " (this plugin takes no settings)".to_owned()
+    } else {
+        let names: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+        format!(" (expected one of {})", names.join(", "))
+    }
+}

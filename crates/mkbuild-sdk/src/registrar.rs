@@ -1,0 +1,18 @@
+use crate::{ConfigEnricher, LayerCodec, OwnershipNormalizer, PluginError, Settings};
+
+/// Builds a codec from the settings a spec file gives it.
+pub type CodecFactory =
+    Box<dyn Fn(Settings) -> Result<Box<dyn LayerCodec>, PluginError> + Send + Sync>;
+/// Builds an ownership normalizer from its settings.
+pub type NormalizerFactory =
+    Box<dyn Fn(Settings) -> Result<Box<dyn OwnershipNormalizer>, PluginError> + Send + Sync>;
+/// Builds a config enricher from its settings.
+pub type EnricherFactory =
+    Box<dyn Fn(Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> + Send + Sync>;
+
+/// Where a plugin crate announces what it provides, by name; spec files refer to these names.
+pub trait Registrar {
+    fn codec(&mut self, name: &str, factory: CodecFactory);
+    fn normalizer(&mut self, name: &str, factory: NormalizerFactory);
+    fn enricher(&mut self, name: &str, factory: EnricherFactory);
+}

@@ -1,0 +1,105 @@
+//! Command-line arguments. Every global flag has an `MKBUILD_*` environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mkbuild",
+    version,
+    about = "Build, inspect and store KitOps ModelKits"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The local store (an OCI image layout); default: the user's data folder, `mkbuild/store`.
+    #[arg(long, global = true, env = "MKBUILD_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Folders of extra format specs (`<name>/format.toml`), or single format folders.
+    #[arg(
+        long = "spec-dir",
+        global = true,
+        env = "MKBUILD_SPEC_DIR",
+        value_name = "DIR",
+        value_delimiter = ':'
+    )]
+    pub spec_dirs: Vec<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pack a folder and its Kitfile into a ModelKit in the local store; prints the manifest digest.
+    Pack(PackArgs),
+    /// List the ModelKits in the local store.
+    List(ListArgs),
+    /// Print a ModelKit's manifest, config or Kitfile.
+    Inspect(InspectArgs),
+    /// List the known formats.
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The context folder; the Kitfile's paths are relative to it.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The Kitfile (default: `Kitfile`, `kitfile` or `.kitfile` in DIR); `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "KITFILE")]
+    pub kitfile: Option<PathBuf>,
+    /// Tag the ModelKit as NAME[:TAG] (TAG defaults to `latest`); repeatable.
+    #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
+    pub tags: Vec<String>,
+    /// The format to write (`mkbuild formats` lists them).
+    #[arg(long, env = "MKBUILD_FORMAT", default_value = "v2")]
+    pub format: String,
+    /// Layer compression; the diffId is always the digest of the uncompressed tar.
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
+    pub compression: CompressionArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompressionArg {
+    None,
+    Gzip,
+    GzipFastest,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON (one array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`).
+    pub reference: String,
+    /// Print the config blob instead of the manifest.
+    #[arg(long, conflicts_with = "kitfile")]
+    pub config: bool,
+    /// Print the Kitfile (stored as a layer, or rebuilt from the config).
+    #[arg(long)]
+    pub kitfile: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Print JSON (one array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

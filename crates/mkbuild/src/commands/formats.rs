@@ -1,0 +1,25 @@
+use crate::cli::{FormatsArgs, GlobalArgs};
+
+pub fn run(global: &GlobalArgs, args: FormatsArgs) -> anyhow::Result<()> {
+    let registry = crate::formats::registry(&global.spec_dirs)?;
+    let formats = registry.list();
+    if args.json {
+        let rows: Vec<serde_json::Value> = formats
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "name": f.name,
+                    "description": f.description,
+                    "origin": f.origin.to_string(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let width = formats.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in formats {
+        println!("{:width$}  {}  [{}]", f.name, f.description, f.origin);
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use mkbuild_engine::kitfile_source::find_kitfile;
+use mkbuild_engine::{pack, Compression, PackRequest};
+use mkbuild_kitfile::Kitfile;
+use mkbuild_store::Reference;
+
+use crate::cli::{CompressionArg, GlobalArgs, PackArgs};
+
+pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
+    // Everything that can be refused is checked before a single blob is written.
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| t.parse::<Reference>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if !args.dir.is_dir() {
+        bail!(
+            "context `{}` is not a folder; pass the folder that holds the Kitfile and the files it names",
+            args.dir.display()
+        );
+    }
+    let (kitfile_bytes, source) = read_kitfile(&args.dir, args.kitfile.as_deref())?;
+    let kitfile = Kitfile::from_yaml(&kitfile_bytes, &source)?;
+    let registry = crate::formats::registry(&global.spec_dirs)?;
+    let format = registry.format(&args.format)?;
+    let created = source_date_epoch()?;
+    let store = super::open_store(global)?;
+
+    let request = PackRequest {
+        context: &args.dir,
+        kitfile: &kitfile,
+        kitfile_bytes: &kitfile_bytes,
+        compression: compression(args.compression),
+        created,
+    };
+    let outcome = pack(&store, &format, &request)?;
+    for tag in &tags {
+        store.tag(tag, &outcome.manifest)?;
+        tracing::info!("tagged {tag}");
+    }
+    println!("{}", outcome.manifest.digest);
+    Ok(())
+}
+
+/// The Kitfile's bytes and the name to use for it in messages.
+fn read_kitfile(context: &Path, file: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+    let path = match file {
+        Some(p) if p == Path::new("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read the Kitfile from standard input")?;
+            return Ok((bytes, "<stdin>".to_owned()));
+        }
+        Some(p) => p.to_path_buf(),
+        None => find_kitfile(context)?,
+    };
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("cannot read the Kitfile `{}`", path.display()))?;
+    Ok((bytes, path.display().to_string()))
+}
+
+fn source_date_epoch() -> anyhow::Result<Option<i64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => v.trim().parse::<i64>().map(Some).with_context(|| {
+            format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds since 1970-01-01")
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+fn compression(arg: CompressionArg) -> Compression {
+    match arg {
+        CompressionArg::None => Compression::None,
+        CompressionArg::Gzip => Compression::Gzip,
+        CompressionArg::GzipFastest => Compression::GzipFastest,
+        CompressionArg::Zstd => Compression::Zstd,
+    }
+}

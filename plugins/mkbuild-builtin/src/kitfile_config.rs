@@ -1,0 +1,37 @@
+use mkbuild_sdk::{ConfigEnricher, Kitfile, LayerInfo, PackedLayer, PluginError, Settings};
+
+/// The config object kit writes: the Kitfile as Go's encoding/json writes it. With
+/// `layer-info = true` every Kitfile entry also carries its layer's `digest` and `diffId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KitfileConfig {
+    pub layer_info: bool,
+}
+
+impl KitfileConfig {
+    pub fn from_settings(mut settings: Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> {
+        let layer_info = settings.take_bool("layer-info")?.unwrap_or(false);
+        settings.finish(&["layer-info"])?;
+        Ok(Box::new(KitfileConfig { layer_info }))
+    }
+}
+
+impl ConfigEnricher for KitfileConfig {
+    fn config(&self, kitfile: &Kitfile, layers: &[PackedLayer]) -> Result<Vec<u8>, PluginError> {
+        let mut kitfile = kitfile.clone();
+        if self.layer_info {
+            let infos = layers
+                .iter()
+                .map(|l| LayerInfo {
+                    digest: l.digest.clone(),
+                    diff_id: l.diff_id.clone(),
+                })
+                .collect();
+            kitfile
+                .set_layer_infos(infos)
+                .map_err(|e| PluginError::Failed(e.to_string()))?;
+        } else {
+            kitfile.clear_layer_infos();
+        }
+        Ok(kitfile.to_config_json())
+    }
+}

@@ -1,0 +1,45 @@
+use mkbuild_sdk::{LayerCodec, PluginError, Settings};
+
+/// kit's layout since v0.5.0: entry names are the paths relative to the context, and the folders
+/// above the layer path are archived too, so every layer unpacks at the root.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PathPreservingCodec;
+
+impl PathPreservingCodec {
+    pub fn from_settings(settings: Settings) -> Result<Box<dyn LayerCodec>, PluginError> {
+        settings.finish(&[])?;
+        Ok(Box::new(PathPreservingCodec))
+    }
+}
+
+impl LayerCodec for PathPreservingCodec {
+    fn entry_name(&self, _layer: &str, member: &str) -> Option<String> {
+        (member != ".").then(|| member.to_owned())
+    }
+
+    fn restore_path(&self, _layer: &str, name: &str) -> Option<String> {
+        Some(name.to_owned())
+    }
+
+    fn archives_ancestors(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_context_paths() {
+        let c = PathPreservingCodec;
+        assert_eq!(c.entry_name("data/x/m", "data").as_deref(), Some("data"));
+        assert_eq!(
+            c.entry_name("data/x/m", "data/x/m").as_deref(),
+            Some("data/x/m")
+        );
+        assert_eq!(c.entry_name(".", "."), None);
+        assert_eq!(c.restore_path("data", "data/a").as_deref(), Some("data/a"));
+        assert!(c.archives_ancestors());
+    }
+}
