@@ -372,3 +372,39 @@ fn skopeo_reads_the_store() {
     );
     assert_eq!(format!("sha256:{}\n", sha256_hex(&out.stdout)), digest);
 }
+
+#[test]
+fn kitignore_exceptions_reach_into_ignored_folders() {
+    let ctx = sample_context();
+    let p = ctx.path();
+    std::fs::create_dir_all(p.join("model/cache")).expect("mkdir");
+    std::fs::write(p.join("model/cache/tmp.bin"), "x").expect("write");
+    std::fs::write(p.join("model/cache/keep.bin"), "k").expect("write");
+    std::fs::write(p.join("model/notes.md"), "n").expect("write");
+    std::fs::write(
+        p.join(".kitignore"),
+        "# caches never ship\nmodel/cache\n*.md\n**/*.md\n!model/cache/keep.bin\n",
+    )
+    .expect("write");
+    let store = tempfile::tempdir().expect("store");
+    ok(store.path(), &["pack", s(p), "-t", "k:1"]);
+    let m = manifest(store.path(), "k:1");
+    let blob = std::fs::File::open(blob_path(
+        store.path(),
+        m["layers"][0]["digest"].as_str().expect("d"),
+    ))
+    .expect("blob");
+    let names: Vec<String> = tar::Archive::new(blob)
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    // The ignored folder's own entry is left out (as kit does), the exception inside it ships.
+    assert_eq!(names, ["model", "model/cache/keep.bin", "model/w.bin"]);
+}
