@@ -6,6 +6,7 @@ mod error;
 mod hashing;
 pub mod kitfile_source;
 pub mod kitignore;
+pub mod layer_writer;
 pub mod modelkit;
 pub mod pack;
 pub mod plan;

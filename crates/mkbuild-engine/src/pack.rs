@@ -9,11 +9,10 @@ use mkbuild_kitfile::Kitfile;
 use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Manifest, Store};
-use mkbuild_tar::TarWriter;
 
 use crate::compression::Compression;
-use crate::hashing::HashingWriter;
 use crate::kitignore::KitIgnore;
+use crate::layer_writer::LayerWriter;
 use crate::plan::{plan, PlannedLayer};
 use crate::registry::Format;
 use crate::walk::FileKind;
@@ -118,26 +117,14 @@ pub fn pack(
     })
 }
 
-/// Writes one layer's tar into the store, hashing the tar (diffId) before compression and the
-/// stored bytes (digest) after it.
+/// Writes one planned layer through the format's codec and normalizer.
 fn write_layer(
     store: &Store,
     format: &Format,
     request: &PackRequest,
     layer: &PlannedLayer,
 ) -> Result<PackedLayer, EngineError> {
-    let tar_error = |source| EngineError::Tar {
-        layer: layer.path.clone(),
-        source,
-    };
-    let blob = store.blob_writer()?;
-    let compressed = request
-        .compression
-        .writer(blob)
-        .map_err(|e| EngineError::io(store.root(), e))?;
-    let hash_tar = request.compression != Compression::None;
-    let mut tar = TarWriter::new(HashingWriter::new(compressed, hash_tar));
-
+    let mut writer = LayerWriter::new(store, request.compression, &layer.path)?;
     for member in &layer.members {
         if member.ancestor && !format.codec.archives_ancestors() {
             continue;
@@ -163,31 +150,24 @@ fn write_layer(
         };
         format.normalizer.normalize(&mut header);
         match kind {
-            EntryKind::Dir => tar.append_dir(&header).map_err(tar_error)?,
+            EntryKind::Dir => writer.add_dir(&header)?,
             EntryKind::File => {
                 let path = request.context.join(&member.path);
                 let mut file = File::open(&path).map_err(|e| EngineError::io(&path, e))?;
-                tar.append_file(&header, &mut file).map_err(tar_error)?;
+                writer.add_file(&header, &mut file)?;
             }
         }
     }
-
-    let hashing = tar.finish().map_err(tar_error)?;
-    let (compressed, tar_digest) = hashing.finish();
-    let blob = compressed
-        .finish()
-        .map_err(|e| EngineError::io(store.root(), e))?;
-    let (digest, size) = blob.commit()?;
-    let digest = digest.to_string();
+    let written = writer.finish()?;
     Ok(PackedLayer {
         entry: layer.entry.clone(),
         media_type: format.media_types.layer_for(
             layer.entry.kind.media_kind(),
             request.compression.media_type_suffix(),
         ),
-        diff_id: tar_digest.unwrap_or_else(|| digest.clone()),
-        digest,
-        size,
+        digest: written.digest.to_string(),
+        diff_id: written.diff_id,
+        size: written.size,
     })
 }
 
