@@ -1,0 +1,417 @@
+//! The extractor: tar entries (and single files) into a private staging folder inside the target.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::entry_name::{printable_bytes, STAGING_PREFIX};
+use crate::entry_type::{classify, EntryKind};
+use crate::eof_tracker::EofTracker;
+use crate::mode::{file_mode, folder_mode, set_file_mode, KeptMode, STAGING_FOLDER_MODE};
+use crate::staging::{EntryRef, Staging};
+use crate::{normalize_entry_name, printable, CommitSummary, ExtractError, NameProblem};
+
+/// File data is streamed through one buffer of this size; nothing is sized by a header.
+const COPY_BUFFER_SIZE: usize = 1024 * 1024;
+
+/// What one call of [`Extractor::extract_tar`] wrote into staging.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractStats {
+    /// Regular files written.
+    pub files: u64,
+    /// Folder entries (folders created only as parents are not counted).
+    pub folders: u64,
+    /// Bytes of file data written.
+    pub bytes: u64,
+}
+
+/// Unpacks into a private staging folder inside the target, then moves everything into place at
+/// [`commit`](Self::commit). Dropping it without `commit` removes the staging folder (and the target
+/// folder too if `new` created it and it is still empty).
+#[derive(Debug)]
+pub struct Extractor {
+    target: PathBuf,
+    /// `None` once the staging folder is removed.
+    staging_dir: Option<tempfile::TempDir>,
+    staging: Staging,
+    /// Folders `new` created for the target, deepest first: removed again if nothing is committed.
+    created_folders: Vec<PathBuf>,
+    /// Set when an extraction failed: staging may hold part of a layer, so `commit` refuses.
+    failed: bool,
+    buffer: Vec<u8>,
+}
+
+impl Extractor {
+    /// Creates the target if needed and a staging folder inside it (`<target>/.mkbuild-unpack-<random>`).
+    pub fn new(target: &Path) -> Result<Extractor, ExtractError> {
+        let created_folders = match fs::metadata(target) {
+            Ok(metadata) if metadata.is_dir() => Vec::new(),
+            Ok(_) => {
+                return Err(ExtractError::TargetNotAFolder {
+                    path: target.to_path_buf(),
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let missing: Vec<PathBuf> = target
+                    .ancestors()
+                    .filter(|folder| !folder.as_os_str().is_empty())
+                    .take_while(|folder| fs::symlink_metadata(folder).is_err())
+                    .map(Path::to_path_buf)
+                    .collect();
+                fs::create_dir_all(target).map_err(|source| ExtractError::Io {
+                    action: "create the target folder",
+                    path: target.to_path_buf(),
+                    source,
+                })?;
+                missing
+            }
+            Err(source) => {
+                return Err(ExtractError::Io {
+                    action: "inspect the target folder",
+                    path: target.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let staging_dir = tempfile::Builder::new()
+            .prefix(STAGING_PREFIX)
+            .rand_bytes(12)
+            .tempdir_in(target)
+            .map_err(|source| ExtractError::Io {
+                action: "create a staging folder in",
+                path: target.to_path_buf(),
+                source,
+            })?;
+        crate::mode::set_path_mode(staging_dir.path(), STAGING_FOLDER_MODE).map_err(|source| {
+            ExtractError::Io {
+                action: "set the mode of",
+                path: staging_dir.path().to_path_buf(),
+                source,
+            }
+        })?;
+        let staging = Staging::new(staging_dir.path().to_path_buf());
+        Ok(Extractor {
+            target: target.to_path_buf(),
+            staging_dir: Some(staging_dir),
+            staging,
+            created_folders,
+            failed: false,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// The folder everything is unpacked into.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The private staging folder inside the target.
+    pub fn staging_path(&self) -> &Path {
+        self.staging.root()
+    }
+
+    /// Extracts every entry of a tar stream into staging.
+    ///
+    /// `place(name)` maps a cleaned entry name (no `./`, no trailing `/`) to the destination path
+    /// relative to the target, or `None` to refuse the entry; the destination is checked by the same
+    /// rules as entry names. `layer` names the layer in errors. The stream is read up to the tar
+    /// end-of-archive block; whatever follows is left to the caller (e.g. a
+    /// [`VerifyingReader`](crate::VerifyingReader) that hashes the rest).
+    ///
+    /// After an error, staging may hold part of the layer: the extractor refuses to `commit`.
+    pub fn extract_tar(
+        &mut self,
+        tar: impl Read,
+        layer: &str,
+        place: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ExtractStats, ExtractError> {
+        let result = self.extract_tar_entries(tar, layer, place);
+        self.failed |= result.is_err();
+        result
+    }
+
+    /// Adds one file from bytes (the Kitfile) at `rel_path` relative to the target, by the same
+    /// rules as archive entries; `mode` is treated like a tar header's mode.
+    pub fn add_file(
+        &mut self,
+        rel_path: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<(), ExtractError> {
+        let result = self.add_file_bytes(rel_path, bytes, mode);
+        self.failed |= result.is_err();
+        result
+    }
+
+    /// Moves the staged tree into the target. See [`crate::commit`] for the rules.
+    pub fn commit(mut self, overwrite: bool) -> Result<CommitSummary, ExtractError> {
+        if self.failed {
+            return Err(ExtractError::EarlierFailure);
+        }
+        let summary = crate::commit::commit_staging(&self.target, &self.staging, overwrite)?;
+        // The target now holds the ModelKit: keep it. `drop` removes the (empty) staging folder;
+        // failing to do so is only worth a warning, the unpack itself succeeded.
+        self.created_folders.clear();
+        Ok(summary)
+    }
+
+    fn extract_tar_entries(
+        &mut self,
+        tar: impl Read,
+        layer: &str,
+        place: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ExtractStats, ExtractError> {
+        let origin = format!("layer `{}`", printable(layer));
+        let (tracker, reached_end) = EofTracker::new(tar);
+        let mut archive = tar::Archive::new(tracker);
+        // A read error after the stream ended means it was cut short; otherwise it is broken.
+        let stream_error = |source: io::Error, place: String| {
+            if reached_end.get() {
+                ExtractError::Truncated {
+                    origin: origin.clone(),
+                    place,
+                }
+            } else {
+                ExtractError::Tar {
+                    origin: origin.clone(),
+                    source,
+                }
+            }
+        };
+        let mut stats = ExtractStats::default();
+        let mut last_entry: Option<String> = None;
+        let entries = archive
+            .entries()
+            .map_err(|e| stream_error(e, "at its start".to_string()))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| stream_error(e, after(&last_entry)))?;
+            let name = entry.path_bytes().into_owned();
+            let shown = printable_bytes(&name);
+            last_entry = Some(shown.clone());
+            let at = EntryRef {
+                origin: &origin,
+                entry: &shown,
+            };
+            let type_flag = entry.header().as_bytes()[156];
+            let kind = match classify(type_flag, &name) {
+                EntryKind::PaxGlobal => {
+                    tracing::debug!("{origin}: skipping a PAX global header");
+                    continue;
+                }
+                EntryKind::Unsupported(kind) => {
+                    return Err(ExtractError::UnsupportedType {
+                        origin: origin.clone(),
+                        entry: shown,
+                        kind,
+                    })
+                }
+                EntryKind::FileNamedLikeFolder => {
+                    return Err(ExtractError::FileNamedLikeFolder {
+                        origin: origin.clone(),
+                        entry: shown,
+                    })
+                }
+                kind => kind,
+            };
+            let name = String::from_utf8(name).map_err(|_| ExtractError::NonUtf8Name {
+                origin: origin.clone(),
+                entry: shown.clone(),
+            })?;
+            let clean = match normalize_entry_name(&name) {
+                Ok(clean) => clean,
+                // `./` from `tar -C dir .` names the target itself: nothing to create.
+                Err(NameProblem::Empty) if kind == EntryKind::Folder && !name.is_empty() => {
+                    continue
+                }
+                Err(problem) => {
+                    return Err(ExtractError::UnsafeName {
+                        origin: origin.clone(),
+                        entry: shown,
+                        problem,
+                    })
+                }
+            };
+            let destination = destination_of(&clean, place, &at)?;
+            let header_mode = entry
+                .header()
+                .mode()
+                .map_err(|e| stream_error(e, format!("in the header of entry `{shown}`")))?;
+            match kind {
+                EntryKind::Folder => {
+                    let kept = folder_mode(header_mode);
+                    warn_dropped_bits(kept, &at);
+                    self.staging.add_folder(&destination, kept.mode, &at)?;
+                    stats.folders += 1;
+                }
+                _ => {
+                    let kept = file_mode(header_mode);
+                    warn_dropped_bits(kept, &at);
+                    let size = entry.size();
+                    let written = self
+                        .write_file(&destination, &mut entry, kept.mode, &at)
+                        .map_err(|failure| match failure {
+                            WriteFailure::Read(e) => {
+                                stream_error(e, format!("inside entry `{shown}`"))
+                            }
+                            WriteFailure::Other(e) => e,
+                        })?;
+                    if written != size {
+                        return Err(ExtractError::Truncated {
+                            origin: origin.clone(),
+                            place: format!(
+                                "inside entry `{shown}` (its header says {size} bytes, the stream \
+                                 ends after {written})"
+                            ),
+                        });
+                    }
+                    stats.files += 1;
+                    stats.bytes += written;
+                }
+            }
+        }
+        // The tar crate stops at the first end-of-archive block; reaching the end of the stream
+        // instead means the archive lost its tail.
+        if reached_end.get() {
+            return Err(ExtractError::Truncated {
+                origin: origin.clone(),
+                place: format!("{} (no end-of-archive marker)", after(&last_entry)),
+            });
+        }
+        Ok(stats)
+    }
+
+    fn add_file_bytes(
+        &mut self,
+        rel_path: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<(), ExtractError> {
+        let origin = "added file";
+        let shown = printable(rel_path);
+        let at = EntryRef {
+            origin,
+            entry: &shown,
+        };
+        let clean = normalize_entry_name(rel_path).map_err(|problem| ExtractError::UnsafeName {
+            origin: origin.to_string(),
+            entry: shown.clone(),
+            problem,
+        })?;
+        let kept = file_mode(mode);
+        warn_dropped_bits(kept, &at);
+        self.write_file(&clean, &mut &bytes[..], kept.mode, &at)
+            .map_err(|failure| match failure {
+                WriteFailure::Read(source) => ExtractError::Io {
+                    action: "read the bytes for",
+                    path: PathBuf::from(&clean),
+                    source,
+                },
+                WriteFailure::Other(e) => e,
+            })?;
+        Ok(())
+    }
+
+    /// Creates `rel` in staging and streams `data` into it; returns the bytes written.
+    fn write_file(
+        &mut self,
+        rel: &str,
+        data: &mut dyn Read,
+        mode: u32,
+        at: &EntryRef,
+    ) -> Result<u64, WriteFailure> {
+        let mut file = self
+            .staging
+            .create_file(rel, at)
+            .map_err(WriteFailure::Other)?;
+        let path = self.staging.root().join(rel);
+        let write_error = |source| {
+            WriteFailure::Other(ExtractError::Io {
+                action: "write the file",
+                path: path.clone(),
+                source,
+            })
+        };
+        if self.buffer.is_empty() {
+            self.buffer = vec![0; COPY_BUFFER_SIZE];
+        }
+        let mut written = 0u64;
+        loop {
+            let n = match data.read(&mut self.buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(WriteFailure::Read(e)),
+            };
+            file.write_all(&self.buffer[..n]).map_err(write_error)?;
+            written += n as u64;
+        }
+        set_file_mode(&file, mode).map_err(|source| {
+            WriteFailure::Other(ExtractError::Io {
+                action: "set the mode of",
+                path: path.clone(),
+                source,
+            })
+        })?;
+        self.staging.set_file_size(rel, written);
+        Ok(written)
+    }
+}
+
+impl Drop for Extractor {
+    fn drop(&mut self) {
+        if let Some(staging_dir) = self.staging_dir.take() {
+            let path = staging_dir.path().to_path_buf();
+            if let Err(e) = staging_dir.close() {
+                tracing::warn!("cannot remove the staging folder `{}`: {e}", path.display());
+            }
+        }
+        for folder in &self.created_folders {
+            // Only succeeds if still empty: nothing but what existed before is left.
+            if fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Why writing a file failed: reading its data (the archive's fault) or anything else.
+enum WriteFailure {
+    Read(io::Error),
+    Other(ExtractError),
+}
+
+/// The destination of a cleaned entry name, as the format's codec places it, checked again.
+fn destination_of(
+    clean: &str,
+    place: &dyn Fn(&str) -> Option<String>,
+    at: &EntryRef,
+) -> Result<String, ExtractError> {
+    let destination = place(clean).ok_or_else(|| ExtractError::EntryRefused {
+        origin: at.origin.to_string(),
+        entry: at.entry.to_string(),
+    })?;
+    normalize_entry_name(&destination).map_err(|problem| ExtractError::UnsafeDestination {
+        origin: at.origin.to_string(),
+        entry: at.entry.to_string(),
+        destination: printable(&destination),
+        problem,
+    })
+}
+
+fn warn_dropped_bits(kept: KeptMode, at: &EntryRef) {
+    if kept.dropped_setid {
+        tracing::warn!(
+            "{}: entry `{}` asks for setuid/setgid bits; they are dropped",
+            at.origin,
+            at.entry
+        );
+    }
+}
+
+/// "after entry `x`" or "before its first entry", for truncation messages.
+fn after(last_entry: &Option<String>) -> String {
+    match last_entry {
+        Some(entry) => format!("after entry `{entry}`"),
+        None => "before its first entry".to_string(),
+    }
+}

@@ -1,0 +1,159 @@
+//! The staging tree: a private folder inside the target where entries are written first, and the
+//! record of what was written there (which `commit` moves into place).
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::mode::{STAGING_FILE_MODE, STAGING_FOLDER_MODE};
+use crate::ExtractError;
+
+/// What the staging tree holds at a relative path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Staged {
+    File {
+        bytes: u64,
+    },
+    /// `mode` is `None` for folders that no entry named (created as parents).
+    Folder {
+        mode: Option<u32>,
+    },
+}
+
+/// Names an entry in errors: "layer `x`" plus the printable entry name.
+pub(crate) struct EntryRef<'a> {
+    pub origin: &'a str,
+    pub entry: &'a str,
+}
+
+/// The staging folder and everything written into it, keyed by cleaned relative path.
+/// Parents sort before their children in a `BTreeMap` (a parent is a prefix of its children).
+#[derive(Debug)]
+pub(crate) struct Staging {
+    root: PathBuf,
+    entries: BTreeMap<String, Staged>,
+}
+
+impl Staging {
+    pub fn new(root: PathBuf) -> Staging {
+        Staging {
+            root,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn entries(&self) -> &BTreeMap<String, Staged> {
+        &self.entries
+    }
+
+    /// Records a folder entry (creating it and its parents). A folder over a folder is fine and
+    /// the later mode wins; a folder over a file is an error.
+    pub fn add_folder(&mut self, rel: &str, mode: u32, at: &EntryRef) -> Result<(), ExtractError> {
+        match self.entries.get(rel).copied() {
+            Some(Staged::Folder { .. }) => {}
+            Some(Staged::File { .. }) => {
+                return Err(ExtractError::FolderOverFile {
+                    origin: at.origin.to_string(),
+                    entry: at.entry.to_string(),
+                    destination: rel.to_string(),
+                })
+            }
+            None => {
+                self.create_parents(rel, at)?;
+                self.create_folder(rel)?;
+            }
+        }
+        self.entries
+            .insert(rel.to_string(), Staged::Folder { mode: Some(mode) });
+        Ok(())
+    }
+
+    /// Creates an empty file for an entry (and its parents) with `O_EXCL`: an existing path, a
+    /// dangling link included, is never opened. The caller reports its size with [`Self::set_file_size`].
+    pub fn create_file(&mut self, rel: &str, at: &EntryRef) -> Result<File, ExtractError> {
+        match self.entries.get(rel) {
+            Some(Staged::File { .. }) => {
+                return Err(ExtractError::DuplicateFile {
+                    origin: at.origin.to_string(),
+                    entry: at.entry.to_string(),
+                    destination: rel.to_string(),
+                })
+            }
+            Some(Staged::Folder { .. }) => {
+                return Err(ExtractError::FileOverFolder {
+                    origin: at.origin.to_string(),
+                    entry: at.entry.to_string(),
+                    destination: rel.to_string(),
+                })
+            }
+            None => {}
+        }
+        self.create_parents(rel, at)?;
+        let path = self.root.join(rel);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, STAGING_FILE_MODE);
+        let file = options.open(&path).map_err(|source| ExtractError::Io {
+            action: "create the file",
+            path,
+            source,
+        })?;
+        self.entries
+            .insert(rel.to_string(), Staged::File { bytes: 0 });
+        Ok(file)
+    }
+
+    pub fn set_file_size(&mut self, rel: &str, bytes: u64) {
+        self.entries.insert(rel.to_string(), Staged::File { bytes });
+    }
+
+    /// Makes sure every ancestor of `rel` is a folder in staging, creating missing ones.
+    fn create_parents(&mut self, rel: &str, at: &EntryRef) -> Result<(), ExtractError> {
+        for (end, _) in rel.match_indices('/') {
+            let parent = &rel[..end];
+            match self.entries.get(parent) {
+                Some(Staged::Folder { .. }) => {}
+                Some(Staged::File { .. }) => {
+                    return Err(ExtractError::ParentIsFile {
+                        origin: at.origin.to_string(),
+                        entry: at.entry.to_string(),
+                        parent: parent.to_string(),
+                    })
+                }
+                None => {
+                    self.create_folder(parent)?;
+                    self.entries
+                        .insert(parent.to_string(), Staged::Folder { mode: None });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One `mkdir` (never `mkdir -p`): it fails rather than reuse anything already there.
+    fn create_folder(&self, rel: &str) -> Result<(), ExtractError> {
+        let path = self.root.join(rel);
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, STAGING_FOLDER_MODE);
+        builder.create(&path).map_err(|source| ExtractError::Io {
+            action: "create the folder",
+            path: path.clone(),
+            source,
+        })?;
+        // The umask may have taken bits away; staging folders must stay owner-writable.
+        crate::mode::set_path_mode(&path, STAGING_FOLDER_MODE).map_err(|source: io::Error| {
+            ExtractError::Io {
+                action: "set the mode of",
+                path,
+                source,
+            }
+        })
+    }
+}

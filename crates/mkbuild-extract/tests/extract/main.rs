@@ -1,0 +1,11 @@
+//! Hostile and ordinary archives through the extractor, end to end on a real file system.
+
+mod commit;
+mod common;
+mod conflicts;
+mod modes;
+mod names;
+mod round_trip;
+mod truncation;
+mod types;
+mod verifying_reader;
