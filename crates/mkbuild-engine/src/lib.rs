@@ -10,6 +10,7 @@ pub mod layer_writer;
 pub mod modelkit;
 pub mod pack;
 pub mod plan;
+mod plugin_failures;
 pub mod registry;
 pub mod spec;
 pub mod walk;

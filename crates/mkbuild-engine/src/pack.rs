@@ -52,7 +52,11 @@ pub fn pack(
     request: &PackRequest,
 ) -> Result<PackOutcome, EngineError> {
     let ignore = KitIgnore::load(request.context)?;
-    let plan = plan(request.context, request.kitfile, &ignore)?;
+    let plan = plan(
+        request.context,
+        request.kitfile,
+        (&ignore, format.file_filter.as_deref()),
+    )?;
     let mut layers = Vec::with_capacity(plan.layers.len());
     for layer in &plan.layers {
         layers.push(write_layer(store, format, request, layer)?);

@@ -3,11 +3,13 @@
 //! One layer per Kitfile entry (model, parts, code, datasets, docs). A file belongs to the most
 //! specific layer: it is left out of layer L when it lies inside the path of another layer M,
 //! unless M is L or an ancestor of it (paths compared by whole components). `.kitignore` and the
-//! Kitfile names at the root are left out of every layer.
+//! Kitfile names at the root are left out of every layer, and so is whatever the format's
+//! [`FileFilter`] refuses (a refused folder is not entered).
 
 use std::path::{Path, PathBuf};
 
 use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
+use mkbuild_sdk::{EntryKind, FileFilter};
 
 use crate::kitignore::KitIgnore;
 use crate::walk::{walk, FileKind, FileMeta, Walk};
@@ -49,12 +51,61 @@ pub struct LayerPlan {
     pub layers: Vec<PlannedLayer>,
 }
 
-/// Plans every layer of `kitfile` over `context`.
-pub fn plan(
+/// What leaves files out of every layer: `.kitignore` and, when the format has one, its file
+/// filter. A bare `&KitIgnore` converts into rules without a filter.
+#[derive(Clone, Copy)]
+pub struct Exclusions<'a> {
+    pub ignore: &'a KitIgnore,
+    pub filter: Option<&'a dyn FileFilter>,
+}
+
+impl<'a> From<&'a KitIgnore> for Exclusions<'a> {
+    fn from(ignore: &'a KitIgnore) -> Self {
+        Exclusions {
+            ignore,
+            filter: None,
+        }
+    }
+}
+
+impl<'a> From<(&'a KitIgnore, Option<&'a dyn FileFilter>)> for Exclusions<'a> {
+    fn from((ignore, filter): (&'a KitIgnore, Option<&'a dyn FileFilter>)) -> Self {
+        Exclusions { ignore, filter }
+    }
+}
+
+impl Exclusions<'_> {
+    /// Whether the format's filter refuses `path`.
+    fn filtered_out(&self, path: &str, kind: FileKind) -> Result<bool, EngineError> {
+        let (Some(filter), Some(kind)) = (self.filter, entry_kind(kind)) else {
+            return Ok(false);
+        };
+        filter
+            .includes(path, kind)
+            .map(|keep| !keep)
+            .map_err(|e| EngineError::Plugin {
+                role: "filter",
+                message: format!("`{path}`: {e}"),
+            })
+    }
+}
+
+fn entry_kind(kind: FileKind) -> Option<EntryKind> {
+    match kind {
+        FileKind::File => Some(EntryKind::File),
+        FileKind::Dir => Some(EntryKind::Dir),
+        FileKind::Other => None,
+    }
+}
+
+/// Plans every layer of `kitfile` over `context`, leaving out what `exclusions` exclude.
+pub fn plan<'a>(
     context: &Path,
     kitfile: &Kitfile,
-    ignore: &KitIgnore,
+    exclusions: impl Into<Exclusions<'a>>,
 ) -> Result<LayerPlan, EngineError> {
+    let exclusions = exclusions.into();
+    let ignore = exclusions.ignore;
     let entries = kitfile.layer_entries();
     let paths: Vec<String> = entries.iter().map(|e| clean_path(&e.path)).collect();
     let mut layers = Vec::with_capacity(entries.len());
@@ -63,7 +114,7 @@ pub fn plan(
         if ignore.matches(path) {
             tracing::warn!("{}: path `{path}` is ignored by `.kitignore`", entry.label);
         }
-        let members = plan_members(context, path, &paths, ignore)?;
+        let members = plan_members(context, path, &paths, exclusions)?;
         if !members
             .iter()
             .any(|m| !m.ancestor && m.meta.kind == FileKind::File)
@@ -127,8 +178,9 @@ fn plan_members(
     context: &Path,
     layer: &str,
     all_layers: &[String],
-    ignore: &KitIgnore,
+    exclusions: Exclusions,
 ) -> Result<Vec<Member>, EngineError> {
+    let ignore = exclusions.ignore;
     let mut members = Vec::new();
     walk(context, &mut |path, meta| {
         let is_dir = meta.kind == FileKind::Dir;
@@ -155,6 +207,9 @@ fn plan_members(
             } else {
                 skip
             });
+        }
+        if exclusions.filtered_out(path, meta.kind)? {
+            return Ok(skip);
         }
         members.push(Member {
             path: path.to_owned(),
@@ -207,5 +262,48 @@ mod tests {
         assert!(!in_other_layer("data/a", "data", &layers));
         assert!(in_other_layer("data/raw/m.bin", "data", &layers));
         assert!(!in_other_layer("data/raw/m.bin", "data/raw/m.bin", &layers));
+    }
+
+    /// Refuses `*.tmp` files and `cache` folders.
+    struct NoTmp;
+    impl FileFilter for NoTmp {
+        fn includes(&self, path: &str, kind: EntryKind) -> Result<bool, mkbuild_sdk::PluginError> {
+            Ok(match kind {
+                EntryKind::File => !path.ends_with(".tmp"),
+                EntryKind::Dir => !path.ends_with("cache"),
+            })
+        }
+    }
+
+    #[test]
+    fn a_filter_leaves_files_and_folders_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for f in ["d/a.txt", "d/b.tmp", "d/cache/c.txt", "d/sub/e.txt"] {
+            let path = dir.path().join(f);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, f).expect("write");
+        }
+        let kitfile = Kitfile::from_yaml(
+            b"manifestVersion: 1.0.0\npackage:\n  name: x\ncode:\n  - path: d\n",
+            "Kitfile",
+        )
+        .expect("Kitfile");
+        let ignore = KitIgnore::load(dir.path()).expect("no .kitignore");
+        let filter: &dyn FileFilter = &NoTmp;
+        let plan = plan(dir.path(), &kitfile, (&ignore, Some(filter))).expect("plan");
+        let paths: Vec<&str> = plan.layers[0]
+            .members
+            .iter()
+            .map(|m| m.path.as_str())
+            .collect();
+        assert_eq!(paths, ["d", "d/a.txt", "d/sub", "d/sub/e.txt"]);
+        let unfiltered = plan_all(dir.path(), &kitfile, &ignore);
+        assert_eq!(unfiltered, 7);
+    }
+
+    fn plan_all(context: &Path, kitfile: &Kitfile, ignore: &KitIgnore) -> usize {
+        plan(context, kitfile, ignore).expect("plan").layers[0]
+            .members
+            .len()
     }
 }

@@ -1,22 +1,32 @@
 //! The plugins the engine knows by name, and the formats made of them.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mkbuild_sdk::{
-    CodecFactory, ConfigEnricher, EnricherFactory, LayerCodec, NormalizerFactory,
-    OwnershipNormalizer, PluginError, Registrar, Settings,
+    CodecFactory, ConfigEnricher, EnricherFactory, FileFilter, FilterFactory, LayerCodec,
+    NormalizerFactory, OwnershipNormalizer, PluginError, Registrar, Settings,
 };
 
-use crate::spec::{FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
+use crate::plugin_failures::checked_roles;
+use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
 use crate::EngineError;
 
-/// Every codec, normalizer and enricher that spec files may name.
+/// Every codec, normalizer, enricher and file filter that spec files may name.
 #[derive(Default)]
 pub struct PluginRegistry {
     codecs: BTreeMap<String, CodecFactory>,
     normalizers: BTreeMap<String, NormalizerFactory>,
     enrichers: BTreeMap<String, EnricherFactory>,
+    filters: BTreeMap<String, FilterFactory>,
+}
+
+/// Loads plugin libraries that spec files name under `[plugin] library`. The engine knows no
+/// library format; the CLI gives it a loader (the plugin host).
+pub trait LibraryLoader {
+    /// Loads the library at `path` (once per file) and registers its plugins into `registrar`;
+    /// the error names the file and what is wrong with it.
+    fn load(&mut self, path: &Path, registrar: &mut dyn Registrar) -> Result<(), String>;
 }
 
 impl Registrar for PluginRegistry {
@@ -28,6 +38,9 @@ impl Registrar for PluginRegistry {
     }
     fn enricher(&mut self, name: &str, factory: EnricherFactory) {
         self.enrichers.insert(name.to_owned(), factory);
+    }
+    fn filter(&mut self, name: &str, factory: FilterFactory) {
+        self.filters.insert(name.to_owned(), factory);
     }
 }
 
@@ -51,7 +64,8 @@ fn build<T: ?Sized>(
     factory(Settings::new(plugin.settings.clone())).map_err(|e| match e {
         PluginError::UnknownSetting { .. }
         | PluginError::BadSetting { .. }
-        | PluginError::MissingSetting { .. } => format!("table `[{role}]`: {e}"),
+        | PluginError::MissingSetting { .. }
+        | PluginError::SettingsRefused(_) => format!("table `[{role}]`: {e}"),
         PluginError::Failed(message) => format!("{role} plugin `{}`: {message}", plugin.plugin),
     })
 }
@@ -64,6 +78,8 @@ pub struct Format {
     pub codec: Box<dyn LayerCodec>,
     pub normalizer: Box<dyn OwnershipNormalizer>,
     pub enricher: Box<dyn ConfigEnricher>,
+    /// Files and folders that never ship (spec table `[filter]`).
+    pub file_filter: Option<Box<dyn FileFilter>>,
     pub media_types: MediaTypes,
     pub artifact_type: Option<String>,
     pub kitfile_layer: bool,
@@ -80,12 +96,15 @@ pub struct FormatInfo {
 struct KnownFormat {
     spec: FormatSpec,
     origin: SpecOrigin,
+    /// The spec's keys after extension, for formats that extend this one.
+    table: toml::Table,
 }
 
 /// The formats known to this run: the built-in specs plus those of `--spec-dir` folders.
 pub struct FormatRegistry {
     plugins: PluginRegistry,
     formats: BTreeMap<String, KnownFormat>,
+    loader: Option<Box<dyn LibraryLoader>>,
 }
 
 impl FormatRegistry {
@@ -93,7 +112,13 @@ impl FormatRegistry {
         FormatRegistry {
             plugins,
             formats: BTreeMap::new(),
+            loader: None,
         }
+    }
+
+    /// Lets spec files load plugin libraries (`[plugin] library`); without a loader they cannot.
+    pub fn set_loader(&mut self, loader: Box<dyn LibraryLoader>) {
+        self.loader = Some(loader);
     }
 
     /// Adds the format `name` from the text of its spec; the spec is checked at once, plugins and
@@ -114,12 +139,62 @@ impl FormatRegistry {
                 message: format!("format `{name}` is already defined by {}", existing.origin),
             });
         }
-        let spec = FormatSpec::parse(text, &file)?;
-        self.instantiate(name, &spec, &origin)
-            .map_err(|message| EngineError::Spec { file, message })?;
-        self.formats
-            .insert(name.to_owned(), KnownFormat { spec, origin });
+        let bad = |message: String| EngineError::Spec {
+            file: file.clone(),
+            message,
+        };
+        let own: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_owned()))?;
+        let (spec, table) = match own.get("extends") {
+            None => (FormatSpec::parse(text, &file)?, own),
+            Some(toml::Value::String(base)) => {
+                let base = self.formats.get(base).ok_or_else(|| {
+                    let known: Vec<String> =
+                        self.formats.keys().map(|k| format!("`{k}`")).collect();
+                    bad(format!(
+                        "key `extends`: unknown format `{base}` (known: {})",
+                        known.join(", ")
+                    ))
+                })?;
+                let table = extend(&base.table, own);
+                (FormatSpec::from_table(table.clone(), &file)?, table)
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "key `extends`: expected the name of a format, found `{other}`"
+                )))
+            }
+        };
+        if let Some(plugin) = &spec.plugin {
+            self.load_library(&plugin.library, &origin).map_err(bad)?;
+        }
+        self.instantiate(name, &spec, &origin).map_err(bad)?;
+        self.formats.insert(
+            name.to_owned(),
+            KnownFormat {
+                spec,
+                origin,
+                table,
+            },
+        );
         Ok(())
+    }
+
+    /// Loads a `[plugin] library`, relative to the spec file's folder.
+    fn load_library(&mut self, library: &Path, origin: &SpecOrigin) -> Result<(), String> {
+        let path: PathBuf = match origin {
+            SpecOrigin::File(spec_file) => spec_file
+                .parent()
+                .map_or_else(|| library.to_path_buf(), |dir| dir.join(library)),
+            SpecOrigin::BuiltIn => library.to_path_buf(),
+        };
+        let loader = self.loader.as_mut().ok_or_else(|| {
+            "key `plugin.library`: this build of mkbuild cannot load plugin libraries".to_owned()
+        })?;
+        loader
+            .load(&path, &mut self.plugins)
+            .map_err(|e| format!("key `plugin.library`: {e}"))
     }
 
     /// Adds the formats of a folder: either one format folder (with `format.toml`, named after the
@@ -145,28 +220,59 @@ impl FormatRegistry {
             });
         }
         folders.sort();
-        for folder in folders {
-            self.add_format_folder(&folder)?;
+        let mut pending = Vec::with_capacity(folders.len());
+        for folder in &folders {
+            pending.push(read_format_folder(folder)?);
+        }
+        // A format that extends another of the same folder waits until that one is added.
+        while !pending.is_empty() {
+            let waiting: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
+            let ready = pending
+                .iter()
+                .position(|(_, text, _)| match extends_of(text) {
+                    Some(base) => !waiting.contains(&base),
+                    None => true,
+                })
+                .unwrap_or(0);
+            let (name, text, origin) = pending.remove(ready);
+            self.add_spec(&name, &text, origin)?;
         }
         Ok(())
     }
 
     fn add_format_folder(&mut self, folder: &Path) -> Result<(), EngineError> {
-        let file = folder.join(SPEC_FILE);
-        let name = folder
-            .canonicalize()
-            .map_err(|e| EngineError::io(folder, e))?
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_owned)
-            .ok_or_else(|| EngineError::Spec {
-                file: file.display().to_string(),
-                message: "the folder name (the format's name) is not UTF-8".into(),
-            })?;
-        let text = std::fs::read_to_string(&file).map_err(|e| EngineError::io(&file, e))?;
-        self.add_spec(&name, &text, SpecOrigin::File(file))
+        let (name, text, origin) = read_format_folder(folder)?;
+        self.add_spec(&name, &text, origin)
     }
+}
 
+/// A format folder's name (the format's name), spec text and origin.
+fn read_format_folder(folder: &Path) -> Result<(String, String, SpecOrigin), EngineError> {
+    let file = folder.join(SPEC_FILE);
+    let name = folder
+        .canonicalize()
+        .map_err(|e| EngineError::io(folder, e))?
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .ok_or_else(|| EngineError::Spec {
+            file: file.display().to_string(),
+            message: "the folder name (the format's name) is not UTF-8".into(),
+        })?;
+    let text = std::fs::read_to_string(&file).map_err(|e| EngineError::io(&file, e))?;
+    Ok((name, text, SpecOrigin::File(file)))
+}
+
+/// The `extends` of a spec text, if it parses and has one (errors are reported when it is added).
+fn extends_of(text: &str) -> Option<String> {
+    let table: toml::Table = text.parse().ok()?;
+    match table.get("extends")? {
+        toml::Value::String(base) => Some(base.clone()),
+        _ => None,
+    }
+}
+
+impl FormatRegistry {
     /// Every known format, by name.
     pub fn list(&self) -> Vec<FormatInfo> {
         self.formats
@@ -209,13 +315,23 @@ impl FormatRegistry {
         spec: &FormatSpec,
         origin: &SpecOrigin,
     ) -> Result<Format, String> {
+        let (codec, normalizer, enricher) = checked_roles(
+            build("codec", &spec.codec, &self.plugins.codecs)?,
+            build("normalizer", &spec.normalizer, &self.plugins.normalizers)?,
+            build("enricher", &spec.enricher, &self.plugins.enrichers)?,
+        );
+        let file_filter = match &spec.filter {
+            Some(filter) => Some(build("filter", filter, &self.plugins.filters)?),
+            None => None,
+        };
         Ok(Format {
             name: name.to_owned(),
             description: spec.description.clone(),
             origin: origin.clone(),
-            codec: build("codec", &spec.codec, &self.plugins.codecs)?,
-            normalizer: build("normalizer", &spec.normalizer, &self.plugins.normalizers)?,
-            enricher: build("enricher", &spec.enricher, &self.plugins.enrichers)?,
+            codec,
+            normalizer,
+            enricher,
+            file_filter,
             media_types: spec.media_types.clone(),
             artifact_type: spec.artifact_type.clone(),
             kitfile_layer: spec.kitfile_layer,

@@ -44,6 +44,60 @@ pub struct FormatSpec {
     pub codec: PluginRef,
     pub normalizer: PluginRef,
     pub enricher: PluginRef,
+    /// Files and folders that never ship; absent keeps everything `.kitignore` keeps.
+    #[serde(default)]
+    pub filter: Option<PluginRef>,
+    /// The format this one starts from (see [`extend`]); already applied when parsed.
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// A plugin library to load before the plugins are built.
+    #[serde(default)]
+    pub plugin: Option<PluginLibrary>,
+}
+
+/// `[plugin]`: a shared library holding plugins that this spec names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLibrary {
+    /// Relative to the folder of the spec file. A file name without an extension is a crate name
+    /// and gets the platform's naming (`lib<name>.so`, `lib<name>.dylib`, `<name>.dll`).
+    pub library: PathBuf,
+}
+
+/// The tables that name a plugin; extending a format merges their settings when both name the
+/// same plugin and replaces them when the extension names another.
+const PLUGIN_TABLES: [&str; 4] = ["codec", "normalizer", "enricher", "filter"];
+
+/// Keys a format does not pass on to formats that extend it: `[plugin]` paths are relative to the
+/// spec that wrote them, and its library is loaded by then anyway.
+const NOT_INHERITED: [&str; 2] = ["plugin", "extends"];
+
+/// The keys of `base` overridden by those of `own`: tables merge key by key (plugin tables only
+/// when they name the same plugin), everything else is replaced.
+pub fn extend(base: &toml::Table, own: toml::Table) -> toml::Table {
+    let mut merged: toml::Table = base
+        .iter()
+        .filter(|(k, _)| !NOT_INHERITED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, value) in own {
+        let combined = match (merged.remove(&key), value) {
+            (Some(toml::Value::Table(mut old)), toml::Value::Table(new)) => {
+                let other_plugin = PLUGIN_TABLES.contains(&key.as_str())
+                    && new
+                        .get("plugin")
+                        .is_some_and(|p| old.get("plugin") != Some(p));
+                if other_plugin {
+                    old = toml::Table::new();
+                }
+                old.extend(new);
+                toml::Value::Table(old)
+            }
+            (_, value) => value,
+        };
+        merged.insert(key, combined);
+    }
+    merged
 }
 
 /// The media types a format writes.
@@ -93,6 +147,21 @@ impl FormatSpec {
             file: file.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        spec.check(file)
+    }
+
+    /// Reads a spec from a table, e.g. one merged by [`extend`]; `file` names it in errors.
+    pub fn from_table(table: toml::Table, file: &str) -> Result<FormatSpec, EngineError> {
+        let spec =
+            FormatSpec::deserialize(toml::Value::Table(table)).map_err(|e| EngineError::Spec {
+                file: file.to_owned(),
+                message: e.to_string().trim_end().to_owned(),
+            })?;
+        spec.check(file)
+    }
+
+    fn check(self, file: &str) -> Result<FormatSpec, EngineError> {
+        let spec = self;
         let bad = |key: &str, message: &str| EngineError::Spec {
             file: file.to_owned(),
             message: format!("key `{key}`: {message}"),
@@ -163,5 +232,54 @@ plugin = "kitfile-config"
         let text = GOOD.replace("x.{kind}.tar", "x.tar");
         let err = FormatSpec::parse(&text, "f.toml").unwrap_err().to_string();
         assert!(err.contains("media-types.layer"), "{err}");
+    }
+
+    #[test]
+    fn extending_merges_plugin_settings_and_replaces_other_plugins() {
+        let base: toml::Table = GOOD.parse().expect("TOML");
+        let own: toml::Table = r#"
+extends = "base"
+description = "mine"
+[media-types]
+config = "c2"
+[normalizer]
+uid = 7
+[codec]
+plugin = "acme"
+root = "models"
+[plugin]
+library = "libacme.so"
+"#
+        .parse()
+        .expect("TOML");
+        let spec = FormatSpec::from_table(extend(&base, own), "x.toml").expect("valid");
+        assert_eq!(spec.description, "mine");
+        assert_eq!(spec.media_types.layer, "x.{kind}.tar");
+        assert_eq!(spec.media_types.config, "c2");
+        assert_eq!(spec.normalizer.plugin, "fixed-owner");
+        assert_eq!(
+            spec.normalizer.settings.get("uid"),
+            Some(&toml::Value::Integer(7))
+        );
+        assert_eq!(spec.codec.plugin, "acme");
+        assert_eq!(spec.codec.settings.len(), 1);
+        assert_eq!(
+            spec.plugin.map(|p| p.library),
+            Some(PathBuf::from("libacme.so"))
+        );
+        assert!(spec.filter.is_none());
+    }
+
+    #[test]
+    fn unknown_key_in_an_extension_is_named_with_the_file() {
+        let base: toml::Table = GOOD.parse().expect("TOML");
+        let own: toml::Table = "extends = \"base\"\nkitfile-layerz = true"
+            .parse()
+            .expect("TOML");
+        let err = FormatSpec::from_table(extend(&base, own), "spec/acme/format.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("`spec/acme/format.toml`: "), "{err}");
+        assert!(err.contains("kitfile-layerz"), "{err}");
     }
 }

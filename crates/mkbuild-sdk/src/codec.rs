@@ -16,4 +16,11 @@ pub trait LayerCodec: Send + Sync {
     fn archives_ancestors(&self) -> bool {
         false
     }
+
+    /// A failure that a method above could not return (they have no error path), e.g. a loaded
+    /// plugin that panicked; taken once. The engine checks it before it stores the config, so a
+    /// ModelKit is never finished from a layer the codec failed on.
+    fn take_failure(&self) -> Option<String> {
+        None
+    }
 }

@@ -13,6 +13,9 @@ pub enum PluginError {
     /// A required setting that is absent.
     #[error("missing setting `{key}`")]
     MissingSetting { key: String },
+    /// Settings refused by a loaded plugin library, as it worded it.
+    #[error("{0}")]
+    SettingsRefused(String),
     /// Anything else the plugin could not do.
     #[error("{0}")]
     Failed(String),

@@ -7,4 +7,10 @@ use crate::EntryHeader;
 pub trait OwnershipNormalizer: Send + Sync {
     /// Rewrites the header of one entry in place.
     fn normalize(&self, header: &mut EntryHeader);
+
+    /// A failure that [`OwnershipNormalizer::normalize`] could not return, e.g. a loaded plugin
+    /// that panicked; taken once. See [`crate::LayerCodec::take_failure`].
+    fn take_failure(&self) -> Option<String> {
+        None
+    }
 }

@@ -1,4 +1,4 @@
-use crate::{ConfigEnricher, LayerCodec, OwnershipNormalizer, PluginError, Settings};
+use crate::{ConfigEnricher, FileFilter, LayerCodec, OwnershipNormalizer, PluginError, Settings};
 
 /// Builds a codec from the settings a spec file gives it.
 pub type CodecFactory =
@@ -9,10 +9,14 @@ pub type NormalizerFactory =
 /// Builds a config enricher from its settings.
 pub type EnricherFactory =
     Box<dyn Fn(Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> + Send + Sync>;
+/// Builds a file filter from its settings.
+pub type FilterFactory =
+    Box<dyn Fn(Settings) -> Result<Box<dyn FileFilter>, PluginError> + Send + Sync>;
 
 /// Where a plugin crate announces what it provides, by name; spec files refer to these names.
 pub trait Registrar {
     fn codec(&mut self, name: &str, factory: CodecFactory);
     fn normalizer(&mut self, name: &str, factory: NormalizerFactory);
     fn enricher(&mut self, name: &str, factory: EnricherFactory);
+    fn filter(&mut self, name: &str, factory: FilterFactory);
 }

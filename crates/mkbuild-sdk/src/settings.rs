@@ -14,6 +14,11 @@ impl Settings {
         Self { table }
     }
 
+    /// The settings not taken yet.
+    pub fn table(&self) -> &toml::Table {
+        &self.table
+    }
+
     /// Takes an integer setting in `0..=max`.
     pub fn take_u64(&mut self, key: &str, max: u64) -> Result<Option<u64>, PluginError> {
         match self.table.remove(key) {
@@ -47,6 +52,26 @@ impl Settings {
                 key: key.to_owned(),
                 message: format!("expected a string, found `{other}`"),
             }),
+        }
+    }
+
+    /// Takes a list of strings.
+    pub fn take_strings(&mut self, key: &str) -> Result<Option<Vec<String>>, PluginError> {
+        let bad = |found: &dyn std::fmt::Display| PluginError::BadSetting {
+            key: key.to_owned(),
+            message: format!("expected a list of strings, found `{found}`"),
+        };
+        match self.table.remove(key) {
+            None => Ok(None),
+            Some(toml::Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Ok(s),
+                    other => Err(bad(&other)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(bad(&other)),
         }
     }
 
