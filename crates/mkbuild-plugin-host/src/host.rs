@@ -1,0 +1,77 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mkbuild_sdk::Registrar;
+
+use crate::{HostError, PluginLibrary};
+
+/// The plugin libraries of one run, each loaded once; they are never unloaded while the host or
+/// anything built from them lives.
+#[derive(Debug, Default)]
+pub struct PluginHost {
+    loaded: BTreeMap<PathBuf, Arc<PluginLibrary>>,
+}
+
+impl PluginHost {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads `path` (see [`library_path`] for names without an extension) unless it is loaded
+    /// already, and registers its plugin into `registrar`. Returns the plugin's name.
+    pub fn load(
+        &mut self,
+        path: &Path,
+        registrar: &mut dyn Registrar,
+    ) -> Result<String, HostError> {
+        let path = library_path(path);
+        let key = path.canonicalize().map_err(|source| HostError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if let Some(library) = self.loaded.get(&key) {
+            return Ok(library.name().to_owned());
+        }
+        let library = PluginLibrary::open(&path)?;
+        library.register(registrar);
+        let name = library.name().to_owned();
+        self.loaded.insert(key, library);
+        Ok(name)
+    }
+}
+
+/// A library path as a spec may write it: a file name without an extension is a crate name and
+/// gets this platform's naming (`lib<name>.so`, `lib<name>.dylib`, `<name>.dll`, with `-` as `_`
+/// as cargo writes it), so one spec works on every platform.
+pub fn library_path(path: &Path) -> PathBuf {
+    match path.file_name().and_then(|n| n.to_str()) {
+        Some(name) if path.extension().is_none() => {
+            let prefix = std::env::consts::DLL_PREFIX;
+            let stem = name.replace('-', "_");
+            let stem = stem.strip_prefix(prefix).unwrap_or(&stem);
+            path.with_file_name(format!("{prefix}{stem}{}", std::env::consts::DLL_SUFFIX))
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_get_platform_naming() {
+        let p = library_path(Path::new("target/debug/mkbuild-plugin-acme"));
+        let expected = format!(
+            "{}mkbuild_plugin_acme{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        );
+        assert_eq!(p, Path::new("target/debug").join(expected));
+        assert_eq!(
+            library_path(Path::new("x/libacme.so")),
+            Path::new("x/libacme.so")
+        );
+    }
+}

@@ -1,0 +1,79 @@
+use mkbuild_sdk::{LayerCodec, PluginError, Settings};
+
+/// Entry names are context paths under one root folder (`models/data/a.csv`), so that a layer
+/// unpacked at a container's `/` lands where the container expects its models. Folders above the
+/// layer path are archived too, as kit's path-preserving layout does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootedCodec {
+    pub root: String,
+}
+
+impl RootedCodec {
+    pub fn from_settings(mut settings: Settings) -> Result<Box<dyn LayerCodec>, PluginError> {
+        let root = settings
+            .take_string("root")?
+            .unwrap_or_else(|| "models".to_owned());
+        let clean = root.trim_matches('/');
+        if clean.is_empty()
+            || clean
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            return Err(PluginError::BadSetting {
+                key: "root".into(),
+                message: format!("`{root}` is not a relative folder path like `models`"),
+            });
+        }
+        settings.finish(&["root"])?;
+        Ok(Box::new(RootedCodec {
+            root: clean.to_owned(),
+        }))
+    }
+}
+
+impl LayerCodec for RootedCodec {
+    fn entry_name(&self, _layer: &str, member: &str) -> Option<String> {
+        (member != ".").then(|| format!("{}/{member}", self.root))
+    }
+
+    fn restore_path(&self, _layer: &str, name: &str) -> Option<String> {
+        name.strip_prefix(&self.root)?
+            .strip_prefix('/')
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn archives_ancestors(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_names_and_strips_the_root_back() {
+        let c = RootedCodec {
+            root: "models".into(),
+        };
+        assert_eq!(
+            c.entry_name("data", "data/a.csv").as_deref(),
+            Some("models/data/a.csv")
+        );
+        assert_eq!(c.entry_name(".", "."), None);
+        assert_eq!(
+            c.restore_path("data", "models/data/a.csv").as_deref(),
+            Some("data/a.csv")
+        );
+        assert_eq!(c.restore_path("data", "modelsx/a"), None);
+        assert_eq!(c.restore_path("data", "other/a"), None);
+    }
+
+    #[test]
+    fn refuses_a_root_that_climbs() {
+        let s = Settings::new(r#"root = "../etc""#.parse().expect("TOML"));
+        let err = RootedCodec::from_settings(s).err().expect("refused");
+        assert!(err.to_string().starts_with("setting `root`"), "{err}");
+    }
+}
