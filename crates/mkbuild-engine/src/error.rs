@@ -41,6 +41,11 @@ pub enum EngineError {
         #[source]
         source: mkbuild_tar::TarError,
     },
+    /// A ModelKit whose manifest, config and layers do not agree.
+    #[error("{0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Extract(#[from] mkbuild_extract::ExtractError),
     #[error("{role} plugin: {message}")]
     Plugin { role: &'static str, message: String },
 }

@@ -2,22 +2,30 @@
 //! stores the ModelKit. It defines no format of its own: formats are spec files plus plugins.
 
 mod compression;
+pub mod convert;
 mod error;
+pub mod filter;
 mod hashing;
 pub mod kitfile_source;
 pub mod kitignore;
+pub mod layer_reader;
 pub mod layer_writer;
+pub mod matching;
 pub mod modelkit;
 pub mod pack;
 pub mod plan;
 mod plugin_failures;
 pub mod registry;
 pub mod spec;
+pub mod unpack;
 pub mod walk;
 
 pub use compression::Compression;
+pub use convert::{convert, ConvertRequest};
 pub use error::EngineError;
+pub use filter::{Filter, Filters};
 pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry};
 pub use spec::SpecOrigin;
+pub use unpack::{unpack, UnpackRequest, UnpackSummary};

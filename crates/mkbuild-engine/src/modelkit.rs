@@ -4,7 +4,7 @@ use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
 use crate::pack::FORMAT_ANNOTATION;
-use crate::registry::FormatRegistry;
+use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
 
 /// Manifests and configs are small JSON documents; anything bigger is refused unread.
@@ -63,6 +63,18 @@ impl StoredModelKit {
         Ok(FormatOf::Detected(
             if has_digests { "v2" } else { "v1" }.to_owned(),
         ))
+    }
+
+    /// The format to read this ModelKit with: the recorded one, or the detected generation.
+    pub fn resolve_format(
+        &self,
+        registry: &FormatRegistry,
+    ) -> Result<(Format, FormatOf), EngineError> {
+        let format_of = self.format()?;
+        let format = match &format_of {
+            FormatOf::Recorded(name) | FormatOf::Detected(name) => registry.format(name)?,
+        };
+        Ok((format, format_of))
     }
 
     /// The Kitfile: the stored Kitfile layer's bytes when there is one, else rebuilt from the

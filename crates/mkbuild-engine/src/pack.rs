@@ -62,13 +62,34 @@ pub fn pack(
         layers.push(write_layer(store, format, request, layer)?);
     }
 
-    let config_bytes = format
-        .enricher
-        .config(request.kitfile, &layers)
-        .map_err(|e| EngineError::Plugin {
-            role: "enricher",
-            message: e.to_string(),
-        })?;
+    store_modelkit(
+        store,
+        format,
+        request.kitfile,
+        request.kitfile_bytes,
+        layers,
+        request.created,
+    )
+}
+
+/// Stores the config, the Kitfile layer (when the format has one) and the manifest of a ModelKit
+/// whose layers are already stored.
+pub(crate) fn store_modelkit(
+    store: &Store,
+    format: &Format,
+    kitfile: &Kitfile,
+    kitfile_bytes: &[u8],
+    layers: Vec<PackedLayer>,
+    created: Option<i64>,
+) -> Result<PackOutcome, EngineError> {
+    let config_bytes =
+        format
+            .enricher
+            .config(kitfile, &layers)
+            .map_err(|e| EngineError::Plugin {
+                role: "enricher",
+                message: e.to_string(),
+            })?;
     let (digest, size) = store.put_blob(&config_bytes)?;
     let config = Descriptor {
         media_type: format.media_types.config.clone(),
@@ -90,7 +111,7 @@ pub fn pack(
         .collect::<Result<_, _>>()?;
     if format.kitfile_layer {
         if let Some(media_type) = &format.media_types.kitfile {
-            let (digest, size) = store.put_blob(request.kitfile_bytes)?;
+            let (digest, size) = store.put_blob(kitfile_bytes)?;
             descriptors.push(Descriptor {
                 media_type: media_type.clone(),
                 digest,
@@ -102,7 +123,7 @@ pub fn pack(
 
     let mut annotations = BTreeMap::new();
     annotations.insert(FORMAT_ANNOTATION.to_owned(), format.name.clone());
-    if let Some(seconds) = request.created {
+    if let Some(seconds) = created {
         annotations.insert(CREATED_ANNOTATION.to_owned(), rfc3339(seconds)?);
     }
     let manifest = Manifest {

@@ -39,6 +39,8 @@ pub struct LayerEntry {
     pub kind: LayerKind,
     /// The path as written in the Kitfile (not cleaned).
     pub path: String,
+    /// The entry's `name` (model, part, dataset); empty for code and docs, which have none.
+    pub name: String,
     /// A human name for messages, e.g. ``model `llama` `` or ``datasets[1] (`train`)``.
     pub label: String,
     /// The layer's digests when the Kitfile came from a config that records them (`v2`).
@@ -68,10 +70,11 @@ impl Kitfile {
     /// parts, code, datasets, docs, each in Kitfile order.
     pub fn layer_entries(&self) -> Vec<LayerEntry> {
         let mut out = Vec::new();
-        let mut push = |kind, path: &str, label, info: &Option<LayerInfo>| {
+        let mut push = |kind, path: &str, name: &str, label, info: &Option<LayerInfo>| {
             out.push(LayerEntry {
                 kind,
                 path: path.to_string(),
+                name: name.to_string(),
                 label,
                 info: info.clone(),
             })
@@ -81,6 +84,7 @@ impl Kitfile {
                 push(
                     LayerKind::Model,
                     &model.path,
+                    &model.name,
                     model_label(&model.name),
                     &model.layer,
                 );
@@ -89,6 +93,7 @@ impl Kitfile {
                 push(
                     LayerKind::ModelPart,
                     &part.path,
+                    &part.name,
                     item_label("model.parts", i, &part.name),
                     &part.layer,
                 );
@@ -98,6 +103,7 @@ impl Kitfile {
             push(
                 LayerKind::Code,
                 &code.path,
+                "",
                 item_label("code", i, ""),
                 &code.layer,
             );
@@ -106,6 +112,7 @@ impl Kitfile {
             push(
                 LayerKind::Dataset,
                 &ds.path,
+                &ds.name,
                 item_label("datasets", i, &ds.name),
                 &ds.layer,
             );
@@ -114,6 +121,7 @@ impl Kitfile {
             push(
                 LayerKind::Docs,
                 &docs.path,
+                "",
                 item_label("docs", i, ""),
                 &docs.layer,
             );

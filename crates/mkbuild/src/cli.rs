@@ -47,8 +47,43 @@ pub enum Command {
     List(ListArgs),
     /// Print a ModelKit's manifest, config or Kitfile.
     Inspect(InspectArgs),
+    /// Unpack a ModelKit into a folder (any format, made by mkbuild or by kit).
+    Unpack(UnpackArgs),
+    /// Rewrite a ModelKit into another format, without its original folder; prints the new digest.
+    Convert(ConvertArgs),
     /// List the known formats.
     Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnpackArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`).
+    pub reference: String,
+    /// The folder to unpack into (created if needed).
+    #[arg(short = 'd', long = "dir", default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Unpack only these parts: TYPE[,TYPE...][:NAME_OR_PATH], TYPE one of kitfile, model, parts,
+    /// code, datasets, docs; repeatable.
+    #[arg(long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Replace files that already exist in DIR.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`).
+    pub reference: String,
+    /// The format to convert to (`mkbuild formats` lists them).
+    #[arg(long = "to", value_name = "FORMAT")]
+    pub to: String,
+    /// Tag the new ModelKit as NAME[:TAG]; repeatable.
+    #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
+    pub tags: Vec<String>,
+    /// Compression of the new layers (default: as each source layer).
+    #[arg(long, value_enum)]
+    pub compression: Option<CompressionArg>,
 }
 
 #[derive(Debug, Args)]
@@ -93,8 +128,11 @@ pub struct InspectArgs {
     #[arg(long, conflicts_with = "kitfile")]
     pub config: bool,
     /// Print the Kitfile (stored as a layer, or rebuilt from the config).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "summary")]
     pub kitfile: bool,
+    /// Print a summary for people: digest, format (recorded or detected), layers.
+    #[arg(long, conflicts_with = "config")]
+    pub summary: bool,
 }
 
 #[derive(Debug, Args)]

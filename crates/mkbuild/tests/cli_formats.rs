@@ -87,6 +87,29 @@ fn a_user_format_from_a_spec_dir_packs_with_its_settings() {
     }
     // `list` shows the recorded format.
     assert!(ok(store.path(), &["list"]).contains("acme"));
+
+    // It unpacks with its spec folder, and without it says what is missing.
+    let out = tempfile::tempdir().expect("out");
+    ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            s(specs.path()),
+            "unpack",
+            "a:1",
+            "-d",
+            s(out.path()),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("m/w.bin")).expect("unpacked"),
+        b"w"
+    );
+    let stderr = fails(store.path(), &["unpack", "a:1", "-d", s(out.path())]);
+    assert!(
+        stderr.contains("unknown format `acme`") && stderr.contains("--spec-dir"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -7,6 +7,9 @@ use crate::cli::{GlobalArgs, InspectArgs};
 pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
     let modelkit = StoredModelKit::load(&store, &args.reference)?;
+    if args.summary {
+        return summary(&modelkit);
+    }
     let bytes = if args.config {
         modelkit.config_bytes
     } else if args.kitfile {
@@ -26,5 +29,24 @@ fn write_out(bytes: &[u8], json: bool) -> anyhow::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// A short description: which ModelKit, which format, what each layer holds.
+fn summary(modelkit: &StoredModelKit) -> anyhow::Result<()> {
+    let format = modelkit.format()?;
+    println!("digest:  {}", modelkit.descriptor.digest);
+    println!("format:  {format}");
+    println!("size:    {} bytes", modelkit.total_size());
+    println!(
+        "config:  {} {}",
+        modelkit.manifest.config.media_type, modelkit.manifest.config.digest
+    );
+    for layer in &modelkit.manifest.layers {
+        println!(
+            "layer:   {} {} {} bytes",
+            layer.media_type, layer.digest, layer.size
+        );
+    }
     Ok(())
 }

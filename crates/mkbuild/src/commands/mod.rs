@@ -1,9 +1,11 @@
 //! One module per subcommand; each parses nothing and prints only what its command promises.
 
+mod convert;
 mod formats;
 mod inspect;
 mod list;
 mod pack;
+mod unpack;
 
 use anyhow::Context as _;
 use mkbuild_store::Store;
@@ -15,6 +17,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pack(args) => pack::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
         Command::Inspect(args) => inspect::run(&cli.global, args),
+        Command::Unpack(args) => unpack::run(&cli.global, args),
+        Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),
     }
 }

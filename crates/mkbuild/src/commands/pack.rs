@@ -63,7 +63,7 @@ fn read_kitfile(context: &Path, file: Option<&Path>) -> anyhow::Result<(Vec<u8>,
     Ok((bytes, path.display().to_string()))
 }
 
-fn source_date_epoch() -> anyhow::Result<Option<i64>> {
+pub fn source_date_epoch() -> anyhow::Result<Option<i64>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if v.is_empty() => Ok(None),
         Ok(v) => v.trim().parse::<i64>().map(Some).with_context(|| {
@@ -73,7 +73,7 @@ fn source_date_epoch() -> anyhow::Result<Option<i64>> {
     }
 }
 
-fn compression(arg: CompressionArg) -> Compression {
+pub fn compression(arg: CompressionArg) -> Compression {
     match arg {
         CompressionArg::None => Compression::None,
         CompressionArg::Gzip => Compression::Gzip,

@@ -1,0 +1,212 @@
+//! Convert: rewrite a stored ModelKit into another format without its original folder. Each layer's
+//! tar is streamed from the store (verified as it is read) through the target format's codec and
+//! normalizer into a new layer blob.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use mkbuild_kitfile::Kitfile;
+use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
+use mkbuild_store::Store;
+
+use crate::compression::Compression;
+use crate::layer_reader::with_layer_tar;
+use crate::layer_writer::LayerWriter;
+use crate::matching::match_layers;
+use crate::modelkit::StoredModelKit;
+use crate::pack::{store_modelkit, PackOutcome};
+use crate::plan::within;
+use crate::registry::{Format, FormatRegistry};
+use crate::EngineError;
+
+/// Mode of a folder above a layer path that the source format did not archive (`v1`).
+const SYNTHETIC_FOLDER_MODE: u32 = 0o755;
+
+/// What to convert.
+pub struct ConvertRequest<'a> {
+    pub reference: &'a str,
+    /// Compression of the new layers; `None` keeps each layer's own.
+    pub compression: Option<Compression>,
+    pub created: Option<i64>,
+}
+
+pub fn convert(
+    store: &Store,
+    registry: &FormatRegistry,
+    target: &Format,
+    request: &ConvertRequest,
+) -> Result<PackOutcome, EngineError> {
+    let modelkit = StoredModelKit::load(store, request.reference)?;
+    let (source, _) = modelkit.resolve_format(registry)?;
+    let mut kitfile = Kitfile::from_config_json(&modelkit.config_bytes)?;
+    let layers = match_layers(
+        &modelkit.manifest,
+        &kitfile,
+        &source.media_types,
+        &registry.kitfile_media_types(),
+    )?;
+    let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
+    kitfile.clear_layer_infos();
+
+    let mut packed = Vec::with_capacity(layers.len());
+    for layer in &layers {
+        let compression = request.compression.unwrap_or(layer.compression);
+        let label = format!("{} (`{}`)", layer.entry.label, layer.path);
+        let diff_id = layer.entry.info.as_ref().map(|i| i.diff_id.as_str());
+        let mut writer = LayerWriter::new(store, compression, &layer.path)?;
+        with_layer_tar(
+            store,
+            &layer.descriptor,
+            layer.compression,
+            diff_id,
+            &label,
+            |tar| {
+                let mut rewriter = Rewriter {
+                    source: &source,
+                    target,
+                    layer: &layer.path,
+                    label: &label,
+                    seen: HashSet::new(),
+                    ancestors_done: false,
+                };
+                rewriter.run(tar, &mut writer)
+            },
+        )?;
+        let written = writer.finish()?;
+        packed.push(PackedLayer {
+            entry: layer.entry.clone(),
+            media_type: target.media_types.layer_for(
+                layer.entry.kind.media_kind(),
+                compression.media_type_suffix(),
+            ),
+            digest: written.digest.to_string(),
+            diff_id: written.diff_id,
+            size: written.size,
+        });
+    }
+    store_modelkit(
+        store,
+        target,
+        &kitfile,
+        &kitfile_bytes,
+        packed,
+        request.created,
+    )
+}
+
+/// Moves the entries of one layer from the source format's names to the target's.
+struct Rewriter<'a> {
+    source: &'a Format,
+    target: &'a Format,
+    layer: &'a str,
+    label: &'a str,
+    /// Context paths met so far.
+    seen: HashSet<String>,
+    /// Whether the folders above the layer path were written (for codecs that archive them).
+    ancestors_done: bool,
+}
+
+impl Rewriter<'_> {
+    fn run(&mut self, tar: &mut dyn Read, writer: &mut LayerWriter) -> Result<(), EngineError> {
+        let label = self.label;
+        let bad = |message: String| EngineError::Mismatch(format!("layer {label}: {message}"));
+        let mut archive = tar::Archive::new(tar);
+        let entries = archive.entries().map_err(|e| bad(e.to_string()))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            let raw = entry.path_bytes();
+            let name = std::str::from_utf8(&raw)
+                .map_err(|_| bad("an entry name is not UTF-8".into()))?
+                .trim_end_matches('/')
+                .to_owned();
+            let path = self
+                .source
+                .codec
+                .restore_path(self.layer, &name)
+                .filter(|p| is_safe_relative(p))
+                .ok_or_else(|| bad(format!("entry `{name}` has no safe place in the context")))?;
+            let kind = match entry.header().entry_type() {
+                tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
+                tar::EntryType::Directory => EntryKind::Dir,
+                other => {
+                    return Err(bad(format!(
+                        "entry `{name}` is a {other:?}; only files and folders are converted"
+                    )))
+                }
+            };
+            let ancestor = !within(&path, self.layer);
+            if ancestor && !within(self.layer, &path) {
+                return Err(bad(format!(
+                    "entry `{name}` lies outside the layer path `{}`",
+                    self.layer
+                )));
+            }
+            if !ancestor {
+                self.write_missing_ancestors(writer)?;
+            }
+            self.seen.insert(path.clone());
+            if ancestor && !self.target.codec.archives_ancestors() {
+                continue;
+            }
+            let mode = entry.header().mode().map_err(|e| bad(e.to_string()))?;
+            let header = self.header(&path, kind, mode, entry.size());
+            let Some(header) = header else { continue };
+            match kind {
+                EntryKind::Dir => writer.add_dir(&header)?,
+                EntryKind::File => writer.add_file(&header, &mut entry)?,
+            }
+        }
+        self.write_missing_ancestors(writer)
+    }
+
+    /// The target's header for a context path, or `None` when its codec leaves the path out.
+    fn header(&self, path: &str, kind: EntryKind, mode: u32, size: u64) -> Option<EntryHeader> {
+        let name = self.target.codec.entry_name(self.layer, path)?;
+        let mut header = EntryHeader {
+            name,
+            kind,
+            mode: mode & 0o7777,
+            uid: 0,
+            gid: 0,
+            size: if kind == EntryKind::File { size } else { 0 },
+            mtime: 0,
+            uname: String::new(),
+            gname: String::new(),
+        };
+        self.target.normalizer.normalize(&mut header);
+        Some(header)
+    }
+
+    /// Writes the folders above the layer path that the source did not carry, once, before the
+    /// layer's own entries.
+    fn write_missing_ancestors(&mut self, writer: &mut LayerWriter) -> Result<(), EngineError> {
+        if self.ancestors_done {
+            return Ok(());
+        }
+        self.ancestors_done = true;
+        if !self.target.codec.archives_ancestors() {
+            return Ok(());
+        }
+        let parts: Vec<&str> = self.layer.split('/').collect();
+        for i in 1..parts.len() {
+            let ancestor = parts[..i].join("/");
+            if self.layer == "." || self.seen.contains(&ancestor) {
+                continue;
+            }
+            if let Some(header) = self.header(&ancestor, EntryKind::Dir, SYNTHETIC_FOLDER_MODE, 0) {
+                writer.add_dir(&header)?;
+            }
+            self.seen.insert(ancestor);
+        }
+        Ok(())
+    }
+}
+
+/// A relative, `/`-separated path without `.`/`..` components or empty parts.
+fn is_safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\0'))
+}

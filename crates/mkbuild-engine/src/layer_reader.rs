@@ -1,0 +1,74 @@
+//! Reading a stored layer's tar: the blob is checked against its digest as it is read, and a
+//! compressed layer's tar against its diffId. Nothing is trusted before the check passes; callers
+//! that write (unpack) stage their output until it does.
+
+use std::io::{self, BufReader, Read};
+
+use flate2::read::MultiGzDecoder;
+use mkbuild_extract::VerifyingReader;
+use mkbuild_store::{Descriptor, Store};
+
+use crate::compression::Compression;
+use crate::EngineError;
+
+/// Calls `read_tar` with the layer's uncompressed tar stream, then checks the digests of
+/// everything that was (and was not yet) read.
+pub fn with_layer_tar<T>(
+    store: &Store,
+    descriptor: &Descriptor,
+    compression: Compression,
+    diff_id: Option<&str>,
+    label: &str,
+    read_tar: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    let file = store.open_blob(&descriptor.digest)?;
+    let mut blob = VerifyingReader::new(
+        BufReader::with_capacity(1 << 20, file),
+        descriptor.digest.as_str(),
+        label,
+    )?;
+    let read = match compression {
+        Compression::None => read_tar(&mut blob),
+        Compression::Gzip | Compression::GzipFastest => {
+            let mut decoder = MultiGzDecoder::new(&mut blob);
+            read_checked(&mut decoder, diff_id, label, read_tar)
+        }
+        Compression::Zstd => {
+            let mut decoder = zstd::Decoder::new(&mut blob)
+                .map_err(|e| EngineError::Mismatch(format!("layer `{label}`: {e}")))?;
+            read_checked(&mut decoder, diff_id, label, read_tar)
+        }
+    };
+    // A corrupted blob usually breaks the tar before its end: report the digest, the root cause.
+    let verified = blob.finish();
+    match (read, verified) {
+        (_, Err(digest_error)) => Err(digest_error.into()),
+        (Err(read_error), Ok(_)) => Err(read_error),
+        (Ok(out), Ok(_)) => Ok(out),
+    }
+}
+
+/// Reads the decompressed tar, checking it against the diffId when one is known, and drains what
+/// the tar reader left so that the blob's digest covers every byte.
+fn read_checked<R: Read, T>(
+    decoder: &mut R,
+    diff_id: Option<&str>,
+    label: &str,
+    read_tar: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    match diff_id {
+        Some(diff_id) => {
+            let mut tar =
+                VerifyingReader::new(decoder, diff_id, &format!("{label} (uncompressed)"))?;
+            let out = read_tar(&mut tar)?;
+            tar.finish()?;
+            Ok(out)
+        }
+        None => {
+            let out = read_tar(decoder)?;
+            io::copy(decoder, &mut io::sink())
+                .map_err(|e| EngineError::Mismatch(format!("layer `{label}`: {e}")))?;
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Unpack: a stored ModelKit back into a folder, for every generation of ModelKit.
+//!
+//! The format comes from the manifest's annotation, else from the config (layer digests mean the
+//! path-preserving generation `v2`, none the legacy flat `v1`). Each layer is matched to its
+//! Kitfile entry, verified while it is read, and its entries are placed by the format's codec
+//! through the safe extractor, which stages everything and moves it into place only at the end.
+
+use std::path::Path;
+
+use mkbuild_extract::{CommitSummary, Extractor};
+use mkbuild_kitfile::Kitfile;
+use mkbuild_store::Store;
+
+use crate::filter::Filters;
+use crate::layer_reader::with_layer_tar;
+use crate::matching::match_layers;
+use crate::modelkit::{FormatOf, StoredModelKit};
+use crate::registry::FormatRegistry;
+use crate::EngineError;
+
+/// What to unpack, and where.
+pub struct UnpackRequest<'a> {
+    pub reference: &'a str,
+    pub target: &'a Path,
+    pub filters: &'a Filters,
+    /// Replace files that already exist in the target.
+    pub overwrite: bool,
+}
+
+/// What unpack wrote.
+#[derive(Debug, Clone)]
+pub struct UnpackSummary {
+    pub format: FormatOf,
+    pub layers: usize,
+    pub written: CommitSummary,
+}
+
+pub fn unpack(
+    store: &Store,
+    registry: &FormatRegistry,
+    request: &UnpackRequest,
+) -> Result<UnpackSummary, EngineError> {
+    let modelkit = StoredModelKit::load(store, request.reference)?;
+    let (format, format_of) = modelkit.resolve_format(registry)?;
+    let kitfile = Kitfile::from_config_json(&modelkit.config_bytes)?;
+    let layers = match_layers(
+        &modelkit.manifest,
+        &kitfile,
+        &format.media_types,
+        &registry.kitfile_media_types(),
+    )?;
+
+    let mut extractor = Extractor::new(request.target)?;
+    let mut unpacked = 0;
+    for layer in layers
+        .iter()
+        .filter(|l| request.filters.selects_entry(&l.entry))
+    {
+        let label = format!("{} (`{}`)", layer.entry.label, layer.path);
+        let diff_id = layer.entry.info.as_ref().map(|i| i.diff_id.as_str());
+        let place = |name: &str| format.codec.restore_path(&layer.path, name);
+        with_layer_tar(
+            store,
+            &layer.descriptor,
+            layer.compression,
+            diff_id,
+            &label,
+            |tar| {
+                extractor.extract_tar(tar, &label, &place)?;
+                Ok(())
+            },
+        )?;
+        unpacked += 1;
+    }
+    if request.filters.selects_kitfile() {
+        let bytes = modelkit.kitfile_bytes(store, registry)?;
+        extractor.add_file("Kitfile", &bytes, 0o644)?;
+    }
+    let written = extractor.commit(request.overwrite)?;
+    Ok(UnpackSummary {
+        format: format_of,
+        layers: unpacked,
+        written,
+    })
+}

@@ -1,0 +1,31 @@
+use mkbuild_engine::{convert, ConvertRequest};
+use mkbuild_store::Reference;
+
+use super::pack::{compression, source_date_epoch};
+use crate::cli::{ConvertArgs, GlobalArgs};
+
+pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| t.parse::<Reference>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let registry = crate::formats::registry(&global.spec_dirs)?;
+    let target = registry.format(&args.to)?;
+    let store = super::open_store(global)?;
+    let outcome = convert(
+        &store,
+        &registry,
+        &target,
+        &ConvertRequest {
+            reference: &args.reference,
+            compression: args.compression.map(compression),
+            created: source_date_epoch()?,
+        },
+    )?;
+    for tag in &tags {
+        store.tag(tag, &outcome.manifest)?;
+    }
+    println!("{}", outcome.manifest.digest);
+    Ok(())
+}

@@ -1,0 +1,36 @@
+use anyhow::Context as _;
+use mkbuild_engine::{unpack, Filter, Filters, UnpackRequest};
+
+use crate::cli::{GlobalArgs, UnpackArgs};
+
+pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| f.parse::<Filter>().map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>, _>>()
+        .context("bad `--filter`")?;
+    let registry = crate::formats::registry(&global.spec_dirs)?;
+    let store = super::open_store(global)?;
+    let summary = unpack(
+        &store,
+        &registry,
+        &UnpackRequest {
+            reference: &args.reference,
+            target: &args.dir,
+            filters: &Filters(filters),
+            overwrite: args.overwrite,
+        },
+    )?;
+    tracing::info!(
+        "unpacked {} layers of `{}` (format {}): {} files, {} folders, {} bytes into `{}`",
+        summary.layers,
+        args.reference,
+        summary.format,
+        summary.written.files,
+        summary.written.folders,
+        summary.written.bytes,
+        args.dir.display()
+    );
+    Ok(())
+}
