@@ -1,33 +1,59 @@
 //! Streams a blob into a temporary file inside the store, hashing and counting on the way, and moves
 //! it under its digest only once it is complete.
+//!
+//! Bytes are gathered into chunks of [`CHUNK_SIZE`]; each full chunk is written to the file and
+//! then hashed on a thread of its own, so that SHA-256 (the slowest step of a pack) overlaps the
+//! reading and writing of the next chunk. Blobs smaller than a chunk are hashed inline.
 
-use std::io::{self, BufWriter, Write};
+mod hash_thread;
+
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use tempfile::NamedTempFile;
 
 use crate::{Digest, StoreError};
+use hash_thread::HashThread;
 
-/// Large enough that the tar encoder's 512-byte headers do not each cost a system call.
-const BUFFER_SIZE: usize = 256 * 1024;
+/// Large enough that writes and hand-overs are few, small enough that a few in flight per writer
+/// keep memory low.
+const CHUNK_SIZE: usize = 512 * 1024;
 
 /// A blob being written. [`BlobWriter::commit`] moves it to `blobs/sha256/<hex>`; dropping the
 /// writer without committing removes the temporary file.
-#[derive(Debug)]
 pub struct BlobWriter {
-    file: BufWriter<NamedTempFile>,
-    hasher: Sha256,
+    file: NamedTempFile,
+    /// Bytes not yet written to `file`; always less than a chunk between calls.
+    chunk: Vec<u8>,
+    hasher: Hasher,
     written: u64,
     blobs_dir: PathBuf,
     fsync: bool,
 }
 
+enum Hasher {
+    Inline(Sha256),
+    Thread(HashThread),
+    /// Only between steps, or after the thread died (an error at commit).
+    Lost,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("temp_path", &self.file.path())
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
 impl BlobWriter {
     pub(crate) fn new(file: NamedTempFile, blobs_dir: PathBuf, fsync: bool) -> BlobWriter {
         BlobWriter {
-            file: BufWriter::with_capacity(BUFFER_SIZE, file),
-            hasher: Sha256::new(),
+            file,
+            chunk: Vec::with_capacity(CHUNK_SIZE),
+            hasher: Hasher::Inline(Sha256::new()),
             written: 0,
             blobs_dir,
             fsync,
@@ -41,24 +67,31 @@ impl BlobWriter {
 
     /// The temporary file the bytes go to until the commit.
     pub fn temp_path(&self) -> &Path {
-        self.file.get_ref().path()
+        self.file.path()
     }
 
     /// Finishes the blob: flushes it (and syncs it to disk unless the store was opened without
     /// fsync), then renames it to its digest. If a blob with that digest exists already, the old file
     /// is kept untouched and the new one removed.
-    pub fn commit(self) -> Result<(Digest, u64), StoreError> {
+    pub fn commit(mut self) -> Result<(Digest, u64), StoreError> {
         let temp_path = self.temp_path().to_owned();
-        let temp = self
-            .file
-            .into_inner()
-            .map_err(|e| StoreError::io("write the blob", &temp_path)(e.into_error()))?;
+        self.write_chunk()
+            .map_err(StoreError::io("write the blob", &temp_path))?;
+        let hasher = match std::mem::replace(&mut self.hasher, Hasher::Lost) {
+            Hasher::Inline(hasher) => Some(hasher),
+            Hasher::Thread(thread) => thread.finish(),
+            Hasher::Lost => None,
+        };
+        let hasher = hasher.ok_or_else(|| {
+            StoreError::io("hash the blob", &temp_path)(io::Error::other("the hashing thread died"))
+        })?;
+        let temp = self.file;
         if self.fsync {
             temp.as_file()
                 .sync_all()
                 .map_err(StoreError::io("sync the blob to disk", &temp_path))?;
         }
-        let digest = Digest::from_hasher(self.hasher);
+        let digest = Digest::from_hasher(hasher);
         let target = self.blobs_dir.join(digest.hex());
         if target.exists() {
             return Ok((digest, self.written));
@@ -80,16 +113,64 @@ impl BlobWriter {
     }
 }
 
+impl BlobWriter {
+    /// Writes the gathered bytes to the file and hands them to the hasher.
+    fn write_chunk(&mut self) -> io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.chunk)?;
+        if let Hasher::Inline(hasher) = &mut self.hasher {
+            if self.chunk.len() < CHUNK_SIZE {
+                // The tail of a blob (or a small one): not worth a thread.
+                hasher.update(&self.chunk);
+                self.chunk.clear();
+                return Ok(());
+            }
+            let hasher = std::mem::replace(hasher, Sha256::new());
+            self.hasher = match HashThread::start(hasher.clone()) {
+                Some(thread) => Hasher::Thread(thread),
+                None => Hasher::Inline(hasher),
+            };
+        }
+        match &mut self.hasher {
+            Hasher::Inline(hasher) => {
+                hasher.update(&self.chunk);
+                self.chunk.clear();
+            }
+            Hasher::Thread(thread) => {
+                let next = thread
+                    .reuse()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK_SIZE));
+                let full = std::mem::replace(&mut self.chunk, next);
+                if !thread.hash(full) {
+                    self.hasher = Hasher::Lost;
+                }
+            }
+            Hasher::Lost => {}
+        }
+        if matches!(self.hasher, Hasher::Lost) {
+            return Err(io::Error::other("the hashing thread died"));
+        }
+        Ok(())
+    }
+}
+
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        let accepted = buf.get(..n).unwrap_or(buf);
-        self.hasher.update(accepted);
+        let room = CHUNK_SIZE - self.chunk.len();
+        let n = buf.len().min(room);
+        self.chunk.extend_from_slice(&buf[..n]);
         self.written += n as u64;
+        if self.chunk.len() == CHUNK_SIZE {
+            self.write_chunk()?;
+        }
         Ok(n)
     }
 
+    /// Writes what is gathered so far to the file (a partial chunk is hashed inline).
     fn flush(&mut self) -> io::Result<()> {
+        self.write_chunk()?;
         self.file.flush()
     }
 }
@@ -103,4 +184,35 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes that cross chunk boundaries in odd pieces, with flushes in between, hash to the
+    /// digest of the whole (the hashing thread keeps the order).
+    #[test]
+    fn chunked_and_threaded_hashing_gives_the_digest_of_the_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::Store::open(dir.path())
+            .expect("store")
+            .with_fsync(false);
+        let data: Vec<u8> = (0..(3 * CHUNK_SIZE + 12_345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut writer = store.blob_writer().expect("writer");
+        for (i, piece) in data.chunks(100_003).enumerate() {
+            writer.write_all(piece).expect("write");
+            if i == 2 {
+                writer.flush().expect("flush");
+            }
+        }
+        assert_eq!(writer.bytes_written(), data.len() as u64);
+        let (digest, size) = writer.commit().expect("commit");
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(digest.hex(), hex::encode(Sha256::digest(&data)));
+        let stored = std::fs::read(store.blob_path(&digest)).expect("read the blob");
+        assert!(stored == data, "stored bytes differ");
+    }
 }
