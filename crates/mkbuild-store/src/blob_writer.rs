@@ -9,10 +9,12 @@ mod hash_thread;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 use tempfile::NamedTempFile;
 
+use crate::writers::WriterLock;
 use crate::{Digest, StoreError};
 use hash_thread::HashThread;
 
@@ -30,6 +32,8 @@ pub struct BlobWriter {
     written: u64,
     blobs_dir: PathBuf,
     fsync: bool,
+    /// Keeps the store's writer lock while the temporary file exists, even if the store is dropped.
+    _writers: Arc<WriterLock>,
 }
 
 enum Hasher {
@@ -49,8 +53,14 @@ impl std::fmt::Debug for BlobWriter {
 }
 
 impl BlobWriter {
-    pub(crate) fn new(file: NamedTempFile, blobs_dir: PathBuf, fsync: bool) -> BlobWriter {
+    pub(crate) fn new(
+        file: NamedTempFile,
+        blobs_dir: PathBuf,
+        fsync: bool,
+        writers: Arc<WriterLock>,
+    ) -> BlobWriter {
         BlobWriter {
+            _writers: writers,
             file,
             chunk: Vec::with_capacity(CHUNK_SIZE),
             hasher: Hasher::Inline(Sha256::new()),

@@ -7,6 +7,8 @@
 //! <root>/blobs/sha256/<hex>    content, named by its sha256
 //! <root>/ingest/               temporary files, renamed into place when complete
 //! <root>/index.json.lock       the lock that serialises changes to index.json
+//! <root>/ingest.lock           shared-locked by live writers; leftovers in ingest/ are removed
+//!                              by an open that can lock it exclusively (no writer alive)
 //! ```
 //!
 //! Standard tools read the layout: `skopeo inspect --raw oci:<root>:<name:tag>`. This crate is the
@@ -25,6 +27,8 @@ pub mod media_type;
 mod reference;
 mod store;
 mod tags;
+mod verify;
+mod writers;
 
 pub use blob_writer::BlobWriter;
 pub use descriptor::Descriptor;
@@ -34,3 +38,5 @@ pub use manifest::{Manifest, SCHEMA_VERSION};
 pub use reference::{Reference, DEFAULT_TAG};
 pub use store::{Store, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
 pub use tags::MIN_DIGEST_PREFIX;
+pub use verify::{BlobRole, Problem, VerifyReport};
+pub use writers::IngestCleanup;

@@ -3,11 +3,13 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::blob_writer::{sync_dir, BlobWriter};
 use crate::index::ImageIndex;
 use crate::lock::IndexLock;
 use crate::media_type::OCI_MANIFEST;
+use crate::writers::{clean_dead_writers, IngestCleanup, WriterLock};
 use crate::{Descriptor, Digest, Manifest, StoreError};
 
 /// The `imageLayoutVersion` this store reads and writes.
@@ -23,17 +25,21 @@ const BLOBS_DIR: &str = "blobs";
 /// file system. oras (and so kit) uses the same folder name for the same purpose.
 const INGEST_DIR: &str = "ingest";
 const LOCK_FILE: &str = "index.json.lock";
+/// Shared-locked by every store that writes temporary files (see [`Store::clean_ingest`]).
+const INGEST_LOCK_FILE: &str = "ingest.lock";
 
 /// A local store of ModelKits: an OCI image layout (`oci-layout`, `index.json`,
 /// `blobs/sha256/<hex>`). Nothing else touches those files.
 ///
 /// Blobs are written to a temporary file and renamed to their digest when complete, so a name never
 /// holds other bytes than its digest says. `index.json` is replaced the same way, under an exclusive
-/// file lock, so concurrent processes lose no tag. Readers take no lock.
+/// file lock, so concurrent processes lose no tag. Readers take no lock. Temporary files that a
+/// killed writer left in `ingest/` are removed by the next [`Store::open`] that finds no live writer.
 #[derive(Clone, Debug)]
 pub struct Store {
     root: PathBuf,
     fsync: bool,
+    writers: Arc<WriterLock>,
 }
 
 impl Store {
@@ -44,6 +50,7 @@ impl Store {
         let store = Store {
             root: root.to_owned(),
             fsync: true,
+            writers: Arc::default(),
         };
         let layout_file = store.root.join(LAYOUT_FILE);
         match fs::read(&layout_file) {
@@ -51,6 +58,9 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => store.check_empty()?,
             Err(e) => return Err(StoreError::io("read", &layout_file)(e)),
         }
+        // Best effort: leftovers waste space but harm nothing, so failing to remove them (a
+        // read-only store, say) must not stop the store from opening.
+        let _ = store.clean_ingest();
         store.create_missing()?;
         Ok(store)
     }
@@ -72,10 +82,25 @@ impl Store {
         dirs::data_dir().map(|data| data.join("mkbuild").join("store"))
     }
 
+    /// Removes the temporary files of writers that died (killed mid-pack, crashed) from `ingest/`.
+    ///
+    /// Every store that writes holds a shared lock on `<root>/ingest.lock` from its first temporary
+    /// file on; this takes that lock exclusively without waiting, so it cleans only when no live
+    /// process is writing, and otherwise does nothing (`cleaned` is false). [`Store::open`] calls it.
+    /// A store value that has written itself holds the shared lock, so this does nothing there.
+    pub fn clean_ingest(&self) -> Result<IngestCleanup, StoreError> {
+        clean_dead_writers(&self.root.join(INGEST_LOCK_FILE), &self.ingest_dir())
+    }
+
     /// A writer for a new blob, in a temporary file inside the store.
     pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
         let file = self.temp_file("blob-")?;
-        Ok(BlobWriter::new(file, self.blobs_dir(), self.fsync))
+        Ok(BlobWriter::new(
+            file,
+            self.blobs_dir(),
+            self.fsync,
+            Arc::clone(&self.writers),
+        ))
     }
 
     /// Stores `bytes` as a blob (unless it is there already) and returns its digest and size.
@@ -200,6 +225,8 @@ impl Store {
     /// A new file in the ingest folder, removed when dropped unless persisted. Blobs are shared
     /// content, so they get the usual `0644` (less the umask), not the temp-file default `0600`.
     fn temp_file(&self, prefix: &str) -> Result<tempfile::NamedTempFile, StoreError> {
+        self.writers
+            .ensure_held(&self.root.join(INGEST_LOCK_FILE))?;
         let dir = self.ingest_dir();
         let mut builder = tempfile::Builder::new();
         builder.prefix(prefix);
@@ -259,7 +286,13 @@ impl Store {
         let entries = fs::read_dir(&self.root).map_err(StoreError::io("list", &self.root))?;
         for entry in entries {
             let entry = entry.map_err(StoreError::io("list", &self.root))?;
-            let ours = [INDEX_FILE, BLOBS_DIR, INGEST_DIR, LOCK_FILE];
+            let ours = [
+                INDEX_FILE,
+                BLOBS_DIR,
+                INGEST_DIR,
+                LOCK_FILE,
+                INGEST_LOCK_FILE,
+            ];
             if !ours.iter().any(|name| entry.file_name() == *name) {
                 return Err(StoreError::NotALayout {
                     path: self.root.clone(),
