@@ -5,14 +5,12 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use mkbuild_kitfile::Kitfile;
 use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::Store;
 
 use crate::compression::Compression;
-use crate::layer_reader::with_layer_tar;
+use crate::layer_reader::with_matched_layer_tar;
 use crate::layer_writer::LayerWriter;
-use crate::matching::match_layers;
 use crate::modelkit::StoredModelKit;
 use crate::pack::{store_modelkit, PackOutcome};
 use crate::plan::within;
@@ -37,41 +35,27 @@ pub fn convert(
     request: &ConvertRequest,
 ) -> Result<PackOutcome, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
-    let (source, _) = modelkit.resolve_format(registry)?;
-    let mut kitfile = Kitfile::from_config_json(&modelkit.config_bytes)?;
-    let layers = match_layers(
-        &modelkit.manifest,
-        &kitfile,
-        &source.media_types,
-        &registry.kitfile_media_types(),
-    )?;
+    let readable = modelkit.layers(registry)?;
+    let source = readable.format;
+    let mut kitfile = readable.kitfile;
     let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
     kitfile.clear_layer_infos();
 
-    let mut packed = Vec::with_capacity(layers.len());
-    for layer in &layers {
+    let mut packed = Vec::with_capacity(readable.layers.len());
+    for layer in &readable.layers {
         let compression = request.compression.unwrap_or(layer.compression);
-        let label = format!("{} (`{}`)", layer.entry.label, layer.path);
-        let diff_id = layer.entry.info.as_ref().map(|i| i.diff_id.as_str());
         let mut writer = LayerWriter::new(store, compression, &layer.path)?;
-        with_layer_tar(
-            store,
-            &layer.descriptor,
-            layer.compression,
-            diff_id,
-            &label,
-            |tar| {
-                let mut rewriter = Rewriter {
-                    source: &source,
-                    target,
-                    layer: &layer.path,
-                    label: &label,
-                    seen: HashSet::new(),
-                    ancestors_done: false,
-                };
-                rewriter.run(tar, &mut writer)
-            },
-        )?;
+        with_matched_layer_tar(store, layer, |tar, label| {
+            let mut rewriter = Rewriter {
+                source: &source,
+                target,
+                layer: &layer.path,
+                label,
+                seen: HashSet::new(),
+                ancestors_done: false,
+            };
+            rewriter.run(tar, &mut writer)
+        })?;
         let written = writer.finish()?;
         packed.push(PackedLayer {
             entry: layer.entry.clone(),

@@ -9,6 +9,7 @@ use mkbuild_extract::VerifyingReader;
 use mkbuild_store::{Descriptor, Store};
 
 use crate::compression::Compression;
+use crate::matching::MatchedLayer;
 use crate::EngineError;
 
 /// Calls `read_tar` with the layer's uncompressed tar stream, then checks the digests of
@@ -46,6 +47,23 @@ pub fn with_layer_tar<T>(
         (Err(read_error), Ok(_)) => Err(read_error),
         (Ok(out), Ok(_)) => Ok(out),
     }
+}
+
+/// [`with_layer_tar`] for a layer matched to its Kitfile entry.
+pub fn with_matched_layer_tar<T>(
+    store: &Store,
+    layer: &MatchedLayer,
+    read_tar: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    let label = layer.label();
+    with_layer_tar(
+        store,
+        &layer.descriptor,
+        layer.compression,
+        layer.diff_id(),
+        &label,
+        |tar| read_tar(tar, &label),
+    )
 }
 
 /// Reads the decompressed tar, checking it against the diffId when one is known, and drains what

@@ -22,6 +22,21 @@ pub struct MatchedLayer {
     pub compression: Compression,
 }
 
+impl MatchedLayer {
+    /// Names the layer in messages: the Kitfile entry, its path and the blob.
+    pub fn label(&self) -> String {
+        format!(
+            "{} (`{}`, blob `{}`)",
+            self.entry.label, self.path, self.descriptor.digest
+        )
+    }
+
+    /// The digest of the uncompressed tar, when the config records it.
+    pub fn diff_id(&self) -> Option<&str> {
+        self.entry.info.as_ref().map(|i| i.diff_id.as_str())
+    }
+}
+
 const KINDS: [&str; 5] = ["model", "modelpart", "code", "dataset", "docs"];
 
 /// The kind and compression that a layer media type of this format names, if it is one.

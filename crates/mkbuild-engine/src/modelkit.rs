@@ -3,6 +3,7 @@
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
+use crate::matching::{match_layers, MatchedLayer};
 use crate::pack::FORMAT_ANNOTATION;
 use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
@@ -35,6 +36,14 @@ impl std::fmt::Display for FormatOf {
             FormatOf::Detected(name) => write!(f, "{name} (detected)"),
         }
     }
+}
+
+/// What reading a ModelKit's layers needs: how to read them and which entry each holds.
+pub struct ReadableModelKit {
+    pub format: Format,
+    pub format_of: FormatOf,
+    pub kitfile: Kitfile,
+    pub layers: Vec<MatchedLayer>,
 }
 
 impl StoredModelKit {
@@ -75,6 +84,24 @@ impl StoredModelKit {
             FormatOf::Recorded(name) | FormatOf::Detected(name) => registry.format(name)?,
         };
         Ok((format, format_of))
+    }
+
+    /// The format, the config's Kitfile (with its layer facts) and each entry's stored layer.
+    pub fn layers(&self, registry: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
+        let (format, format_of) = self.resolve_format(registry)?;
+        let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        let layers = match_layers(
+            &self.manifest,
+            &kitfile,
+            &format.media_types,
+            &registry.kitfile_media_types(),
+        )?;
+        Ok(ReadableModelKit {
+            format,
+            format_of,
+            kitfile,
+            layers,
+        })
     }
 
     /// The Kitfile: the stored Kitfile layer's bytes when there is one, else rebuilt from the

@@ -8,12 +8,10 @@
 use std::path::Path;
 
 use mkbuild_extract::{CommitSummary, Extractor};
-use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Store;
 
 use crate::filter::Filters;
-use crate::layer_reader::with_layer_tar;
-use crate::matching::match_layers;
+use crate::layer_reader::with_matched_layer_tar;
 use crate::modelkit::{FormatOf, StoredModelKit};
 use crate::registry::FormatRegistry;
 use crate::EngineError;
@@ -41,35 +39,21 @@ pub fn unpack(
     request: &UnpackRequest,
 ) -> Result<UnpackSummary, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
-    let (format, format_of) = modelkit.resolve_format(registry)?;
-    let kitfile = Kitfile::from_config_json(&modelkit.config_bytes)?;
-    let layers = match_layers(
-        &modelkit.manifest,
-        &kitfile,
-        &format.media_types,
-        &registry.kitfile_media_types(),
-    )?;
+    let readable = modelkit.layers(registry)?;
+    let codec = &readable.format.codec;
 
     let mut extractor = Extractor::new(request.target)?;
     let mut unpacked = 0;
-    for layer in layers
+    for layer in readable
+        .layers
         .iter()
         .filter(|l| request.filters.selects_entry(&l.entry))
     {
-        let label = format!("{} (`{}`)", layer.entry.label, layer.path);
-        let diff_id = layer.entry.info.as_ref().map(|i| i.diff_id.as_str());
-        let place = |name: &str| format.codec.restore_path(&layer.path, name);
-        with_layer_tar(
-            store,
-            &layer.descriptor,
-            layer.compression,
-            diff_id,
-            &label,
-            |tar| {
-                extractor.extract_tar(tar, &label, &place)?;
-                Ok(())
-            },
-        )?;
+        let place = |name: &str| codec.restore_path(&layer.path, name);
+        with_matched_layer_tar(store, layer, |tar, label| {
+            extractor.extract_tar(tar, label, &place)?;
+            Ok(())
+        })?;
         unpacked += 1;
     }
     if request.filters.selects_kitfile() {
@@ -78,7 +62,7 @@ pub fn unpack(
     }
     let written = extractor.commit(request.overwrite)?;
     Ok(UnpackSummary {
-        format: format_of,
+        format: readable.format_of,
         layers: unpacked,
         written,
     })
