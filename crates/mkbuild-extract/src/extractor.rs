@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::entry_name::{printable_bytes, STAGING_PREFIX};
 use crate::entry_type::{classify, EntryKind};
 use crate::eof_tracker::EofTracker;
+use crate::header_guard::HeaderGuard;
 use crate::mode::{file_mode, folder_mode, set_file_mode, KeptMode, STAGING_FOLDER_MODE};
 use crate::staging::{EntryRef, Staging};
 use crate::{normalize_entry_name, printable, CommitSummary, ExtractError, NameProblem};
@@ -162,7 +163,7 @@ impl Extractor {
         place: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ExtractStats, ExtractError> {
         let origin = format!("layer `{}`", printable(layer));
-        let (tracker, reached_end) = EofTracker::new(tar);
+        let (tracker, reached_end) = EofTracker::new(HeaderGuard::new(tar));
         let mut archive = tar::Archive::new(tracker);
         // A read error after the stream ended means it was cut short; otherwise it is broken.
         let stream_error = |source: io::Error, place: String| {

@@ -6,7 +6,8 @@
 //! - **Nothing lands outside the target.** Every entry name, and every destination the format's
 //!   codec derives from it, must be a plain relative path: no `/` start, no `..`, no control
 //!   characters, no backslashes or drive letters, not empty. `.` components and trailing `/` are
-//!   cleaned away. Names are read with the `tar` crate (PAX and GNU long names applied).
+//!   cleaned away. Names are read with the `tar` crate (PAX and GNU long names applied); a PAX
+//!   header or GNU long name over [`MAX_METADATA_SIZE`] is refused before it is read into memory.
 //! - **Regular files and folders only.** Links (symbolic and hard), devices, fifos, sparse files
 //!   and unknown types are refused: mkbuild never creates links and kit never archives them.
 //! - **No ambiguity.** A path written twice (also across layers), a file over a folder or a folder
@@ -34,6 +35,7 @@ mod entry_type;
 mod eof_tracker;
 mod error;
 mod extractor;
+mod header_guard;
 mod mode;
 mod staging;
 mod verifying_reader;
@@ -42,4 +44,5 @@ pub use commit::CommitSummary;
 pub use entry_name::{normalize_entry_name, printable};
 pub use error::{ExtractError, NameProblem};
 pub use extractor::{ExtractStats, Extractor};
+pub use header_guard::MAX_METADATA_SIZE;
 pub use verifying_reader::VerifyingReader;
