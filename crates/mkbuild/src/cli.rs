@@ -53,6 +53,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// List the known formats.
     Formats(FormatsArgs),
+    /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
+    #[command(alias = "fsck")]
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,4 +143,10 @@ pub struct FormatsArgs {
     /// Print JSON (one array) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
+    pub reference: Option<String>,
 }

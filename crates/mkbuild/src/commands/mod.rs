@@ -6,6 +6,7 @@ mod inspect;
 mod list;
 mod pack;
 mod unpack;
+mod verify;
 
 use anyhow::Context as _;
 use mkbuild_store::Store;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unpack(args) => unpack::run(&cli.global, args),
         Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
     }
 }
 
