@@ -1,0 +1,109 @@
+//! The one error type of registry work: every variant names the registry, reference or digest at
+//! fault and, where there is one, the fix.
+
+use std::path::PathBuf;
+
+use mkbuild_store::{Digest, StoreError};
+
+/// Everything that can go wrong between the local store and a registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A remote reference cannot be parsed.
+    #[error(
+        "invalid remote reference `{input}`: {reason}; a remote reference looks like \
+         `registry.example.com:5000/team/model:v1` or `registry.example.com/team/model@sha256:...`"
+    )]
+    InvalidReference { input: String, reason: String },
+
+    /// The registry refused the credentials given (or found in the credentials file).
+    #[error(
+        "the registry `{registry}` refused the credentials of user `{username}` (401 Unauthorized); \
+         check the user name and password, then run `mkbuild login {registry}` again"
+    )]
+    WrongCredentials { registry: String, username: String },
+
+    /// The registry wants credentials and none were found.
+    #[error(
+        "the registry `{registry}` requires a login (401 Unauthorized); run `mkbuild login {registry}`"
+    )]
+    LoginRequired { registry: String },
+
+    /// The registry answered a request with an error status.
+    #[error("the registry `{registry}` answered {action} with {status}: {message}")]
+    Status {
+        registry: String,
+        action: String,
+        status: u16,
+        message: String,
+    },
+
+    /// The registry could not be reached or the connection broke (after the retries allowed).
+    #[error("cannot {action} at the registry `{registry}`: {message}")]
+    Transport {
+        registry: String,
+        action: String,
+        message: String,
+    },
+
+    /// The bytes a registry sent do not hash to the digest they were asked for.
+    #[error(
+        "the registry `{registry}` sent a blob for `{expected}` whose content hashes to `{actual}`; \
+         it was not stored (the registry's copy may be corrupted)"
+    )]
+    DigestMismatch {
+        registry: String,
+        expected: Digest,
+        actual: Digest,
+    },
+
+    /// The registry sent more or fewer bytes than the descriptor says.
+    #[error(
+        "the registry `{registry}` sent {actual} bytes for `{digest}`, which the manifest says has {expected}"
+    )]
+    SizeMismatch {
+        registry: String,
+        digest: Digest,
+        expected: u64,
+        actual: u64,
+    },
+
+    /// The registry stored a manifest under another digest than the local one.
+    #[error(
+        "the registry `{registry}` stored the manifest as `{remote}`, not `{local}`; the registry \
+         rewrote it, so digests would differ between the store and the registry"
+    )]
+    ManifestRewritten {
+        registry: String,
+        local: Digest,
+        remote: String,
+    },
+
+    /// What the reference names is not a single-image manifest.
+    #[error(
+        "`{reference}` is a `{media_type}`, not an OCI image manifest; a ModelKit is one manifest"
+    )]
+    NotAManifest {
+        reference: String,
+        media_type: String,
+    },
+
+    /// The credentials file cannot be read or written.
+    #[error("cannot {action} the credentials file `{}`: {reason}", path.display())]
+    CredentialsFile {
+        action: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+
+    /// A local file cannot be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,148 @@
+//! Pull: the manifest (checked against its digest), then the blobs the store lacks, concurrently
+//! and verified; the manifest is stored and tagged last, so the store never names a ModelKit whose
+//! blobs are not all there.
+
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use mkbuild_store::media_type::{OCI_INDEX, OCI_MANIFEST};
+use mkbuild_store::{Descriptor, Digest, Manifest, Reference, Store, MAX_MANIFEST_SIZE};
+
+use crate::push::blobs_of;
+use crate::remote_reference::Target;
+use crate::{RegistryClient, RegistryError, RemoteReference};
+
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// What a pull did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSummary {
+    /// The manifest, stored with the bytes the registry sent.
+    pub manifest: Descriptor,
+    /// The local name it was tagged with (`None` when pulled by digest).
+    pub tagged: Option<Reference>,
+    /// Blobs downloaded.
+    pub downloaded: Vec<Digest>,
+    /// Blobs the store had already.
+    pub present: Vec<Digest>,
+    /// Bytes received for blobs (more than their sizes when a download had to start over).
+    pub bytes_downloaded: u64,
+}
+
+impl RegistryClient {
+    /// Pulls `from` into `store` and tags it there as `host/repository:tag` (unless by digest).
+    pub fn pull(
+        &self,
+        store: &Store,
+        from: &RemoteReference,
+    ) -> Result<PullSummary, RegistryError> {
+        self.runtime.block_on(self.pull_async(store, from))
+    }
+
+    async fn pull_async(
+        &self,
+        store: &Store,
+        from: &RemoteReference,
+    ) -> Result<PullSummary, RegistryError> {
+        let reference = from.to_oci();
+        let (bytes, _) = self
+            .oci
+            .pull_manifest_raw(
+                &reference,
+                &self.auth(),
+                &[
+                    OCI_MANIFEST,
+                    DOCKER_MANIFEST,
+                    OCI_INDEX,
+                    DOCKER_MANIFEST_LIST,
+                ],
+            )
+            .await
+            .map_err(|e| self.oci_error(&from.registry, "the manifest request", e))?;
+        if bytes.len() as u64 > MAX_MANIFEST_SIZE {
+            return Err(RegistryError::Status {
+                registry: from.registry.clone(),
+                action: "the manifest request".to_owned(),
+                status: 200,
+                message: format!(
+                    "the manifest is {} bytes, more than the {MAX_MANIFEST_SIZE} allowed",
+                    bytes.len()
+                ),
+            });
+        }
+        let digest = Digest::of(&bytes);
+        if let Target::Digest(expected) = &from.target {
+            if expected != &digest {
+                return Err(RegistryError::DigestMismatch {
+                    registry: from.registry.clone(),
+                    expected: expected.clone(),
+                    actual: digest,
+                });
+            }
+        }
+        let media_type = media_type_of(&bytes);
+        if matches!(
+            media_type.as_deref(),
+            Some(OCI_INDEX | DOCKER_MANIFEST_LIST)
+        ) {
+            return Err(RegistryError::NotAManifest {
+                reference: from.to_string(),
+                media_type: media_type.unwrap_or_default(),
+            });
+        }
+        let manifest = Manifest::from_json(&bytes)?;
+        // From here on the manifest is addressed by digest, so a tag moved meanwhile cannot mix
+        // blobs of two manifests.
+        let by_digest = from.with_digest(digest.clone());
+        self.oci
+            .store_auth_if_needed(&from.registry, &self.auth())
+            .await;
+
+        let (present, missing): (Vec<Descriptor>, Vec<Descriptor>) = blobs_of(&manifest)
+            .into_iter()
+            .partition(|blob| store.has_blob(&blob.digest));
+        let by_digest = &by_digest;
+        let received: Vec<(Digest, u64)> = futures_util::stream::iter(missing)
+            .map(|blob| async move {
+                let bytes = self.download_blob(store, by_digest, &blob).await?;
+                tracing::info!("downloaded {} ({} bytes)", blob.digest, blob.size);
+                Ok::<_, RegistryError>((blob.digest, bytes))
+            })
+            .buffer_unordered(self.options.concurrency)
+            .try_collect()
+            .await?;
+
+        let (stored, size) = store.put_blob(&bytes)?;
+        let descriptor = Descriptor::new(
+            media_type.unwrap_or_else(|| OCI_MANIFEST.to_owned()),
+            stored,
+            size,
+        );
+        let tagged = from.local_reference();
+        if let Some(local) = &tagged {
+            store.tag(local, &descriptor)?;
+        }
+        let mut downloaded: Vec<Digest> = received.iter().map(|(d, _)| d.clone()).collect();
+        downloaded.sort();
+        let mut present: Vec<Digest> = present.into_iter().map(|b| b.digest).collect();
+        present.sort();
+        Ok(PullSummary {
+            manifest: descriptor,
+            tagged,
+            downloaded,
+            present,
+            bytes_downloaded: received.iter().map(|(_, n)| n).sum(),
+        })
+    }
+}
+
+/// The top-level `mediaType` of a JSON document, if it has one.
+fn media_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MediaTypeOnly {
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<MediaTypeOnly>(bytes)
+        .ok()
+        .and_then(|m| m.media_type)
+}

@@ -1,0 +1,161 @@
+//! Push: the blobs a manifest names (those the registry lacks, concurrently, streamed from the
+//! store's files), then the manifest's bytes exactly as stored, so both sides name it by one digest.
+
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use mkbuild_store::media_type::OCI_MANIFEST;
+use mkbuild_store::{Descriptor, Digest, Manifest, Store, MAX_MANIFEST_SIZE};
+use reqwest::header::HeaderValue;
+
+use crate::remote_reference::Target;
+use crate::{RegistryClient, RegistryError, RemoteReference};
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSummary {
+    /// The manifest pushed, as stored locally (and now remotely: the registry reported this digest).
+    pub manifest: Descriptor,
+    /// Blobs sent.
+    pub uploaded: Vec<Digest>,
+    /// Blobs the registry already had (found by `HEAD`), not sent again.
+    pub skipped: Vec<Digest>,
+    /// The bytes of the blobs sent.
+    pub bytes_uploaded: u64,
+}
+
+impl RegistryClient {
+    /// Pushes the stored manifest `manifest` and its blobs to `to` (a tag, or the manifest's own
+    /// digest).
+    pub fn push(
+        &self,
+        store: &Store,
+        manifest: &Descriptor,
+        to: &RemoteReference,
+    ) -> Result<PushSummary, RegistryError> {
+        self.runtime.block_on(self.push_async(store, manifest, to))
+    }
+
+    async fn push_async(
+        &self,
+        store: &Store,
+        manifest: &Descriptor,
+        to: &RemoteReference,
+    ) -> Result<PushSummary, RegistryError> {
+        if let Target::Digest(digest) = &to.target {
+            if digest != &manifest.digest {
+                return Err(RegistryError::InvalidReference {
+                    input: to.to_string(),
+                    reason: format!(
+                        "it names `{digest}`, but the manifest pushed is `{}`",
+                        manifest.digest
+                    ),
+                });
+            }
+        }
+        let bytes = store.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
+        let parsed = Manifest::from_json(&bytes)?;
+        let media_type = parsed
+            .media_type
+            .clone()
+            .or_else(|| Some(manifest.media_type.clone()).filter(|m| !m.is_empty()))
+            .unwrap_or_else(|| OCI_MANIFEST.to_owned());
+        let blobs = blobs_of(&parsed);
+        // Every blob must be here, whole, before anything is sent.
+        for blob in &blobs {
+            let path = store.blob_path(&blob.digest);
+            let size = store
+                .open_blob(&blob.digest)?
+                .metadata()
+                .map_err(|source| RegistryError::Io {
+                    path: path.clone(),
+                    source,
+                })?
+                .len();
+            if size != blob.size {
+                return Err(RegistryError::SizeMismatch {
+                    registry: "the local store".to_owned(),
+                    digest: blob.digest.clone(),
+                    expected: blob.size,
+                    actual: size,
+                });
+            }
+        }
+
+        self.oci
+            .store_auth_if_needed(&to.registry, &self.auth())
+            .await;
+        let reference = to.to_oci();
+        let reference = &reference;
+        let outcomes: Vec<(Digest, bool, u64)> = futures_util::stream::iter(blobs)
+            .map(|blob| async move {
+                let exists = self
+                    .oci
+                    .blob_exists(reference, blob.digest.as_str())
+                    .await
+                    .map_err(|e| {
+                        self.oci_error(&to.registry, &format!("the check for `{}`", blob.digest), e)
+                    })?;
+                if exists {
+                    tracing::info!("{} is in `{}` already", blob.digest, to.registry);
+                    return Ok((blob.digest, false, 0));
+                }
+                let path = store.blob_path(&blob.digest);
+                self.upload_blob(to, &path, &blob.digest, blob.size).await?;
+                tracing::info!("uploaded {} ({} bytes)", blob.digest, blob.size);
+                Ok::<_, RegistryError>((blob.digest, true, blob.size))
+            })
+            .buffer_unordered(self.options.concurrency)
+            .try_collect()
+            .await?;
+
+        let content_type =
+            HeaderValue::from_str(&media_type).map_err(|_| RegistryError::NotAManifest {
+                reference: manifest.digest.to_string(),
+                media_type: media_type.clone(),
+            })?;
+        self.oci
+            .push_manifest_raw(reference, bytes.clone(), content_type)
+            .await
+            .map_err(|e| self.oci_error(&to.registry, "the manifest upload", e))?;
+        let remote = self
+            .oci
+            .fetch_manifest_digest(reference, &self.auth())
+            .await
+            .map_err(|e| self.oci_error(&to.registry, "the manifest check", e))?;
+        if remote != manifest.digest.as_str() {
+            return Err(RegistryError::ManifestRewritten {
+                registry: to.registry.clone(),
+                local: manifest.digest.clone(),
+                remote,
+            });
+        }
+
+        let mut summary = PushSummary {
+            manifest: Descriptor::new(media_type, manifest.digest.clone(), bytes.len() as u64),
+            uploaded: Vec::new(),
+            skipped: Vec::new(),
+            bytes_uploaded: 0,
+        };
+        for (digest, uploaded, size) in outcomes {
+            if uploaded {
+                summary.uploaded.push(digest);
+                summary.bytes_uploaded += size;
+            } else {
+                summary.skipped.push(digest);
+            }
+        }
+        summary.uploaded.sort();
+        summary.skipped.sort();
+        Ok(summary)
+    }
+}
+
+/// The config and the layers, each digest once.
+pub(crate) fn blobs_of(manifest: &Manifest) -> Vec<Descriptor> {
+    let mut blobs: Vec<Descriptor> = Vec::with_capacity(manifest.layers.len() + 1);
+    for blob in std::iter::once(&manifest.config).chain(&manifest.layers) {
+        if !blobs.iter().any(|b| b.digest == blob.digest) {
+            blobs.push(blob.clone());
+        }
+    }
+    blobs
+}
