@@ -84,6 +84,17 @@ impl Kitfile {
                 debug_assert_ne!(entry.kind, LayerKind::Model);
                 return Err(invalid(&entry.label, "`path` is missing or empty"));
             }
+            // Shown escaped: a raw control character must not reach the terminal. Unpack refuses
+            // such names too, so a ModelKit holding one could never be unpacked.
+            if path.chars().any(char::is_control) {
+                return Err(invalid(
+                    &entry.label,
+                    format!(
+                        "path `{}` contains a control character; rename the file",
+                        path.escape_debug()
+                    ),
+                ));
+            }
             if is_absolute(path) {
                 return Err(invalid(
                     &entry.label,

@@ -146,3 +146,15 @@ fn validate_alone_has_no_file_name() {
     );
     assert!(matches!(e, KitfileError::Invalid { file: None, .. }));
 }
+
+#[test]
+fn paths_with_control_characters_are_refused_and_shown_escaped() {
+    assert_eq!(
+        err(&format!("{MV}model:\n  path: \"w\\x01.bin\"\n")),
+        "Kitfile: model: path `w\\u{1}.bin` contains a control character; rename the file"
+    );
+    assert_eq!(
+        err(&format!("{MV}code:\n  - path: \"a\\tb\"\n")),
+        "Kitfile: code[0]: path `a\\tb` contains a control character; rename the file"
+    );
+}
