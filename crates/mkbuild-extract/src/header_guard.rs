@@ -61,9 +61,7 @@ impl<R: Read> HeaderGuard<R> {
                 self.data_left -= n as u64;
                 bytes = &bytes[n..];
                 if self.data_left == 0 {
-                    if let Some((data, _)) = self.pax.take() {
-                        self.size_override = pax_size(&data);
-                    }
+                    self.finish_pax()?;
                 }
                 continue;
             }
@@ -117,9 +115,21 @@ impl<R: Read> HeaderGuard<R> {
         };
         self.data_left = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         if self.data_left == 0 {
-            if let Some((data, _)) = self.pax.take() {
-                self.size_override = pax_size(&data);
-            }
+            self.finish_pax()?;
+        }
+        Ok(())
+    }
+
+    /// Reads the `size` record of a complete PAX extended header; the `tar` crate would skip a
+    /// malformed record silently and use the plain header's name and size instead.
+    fn finish_pax(&mut self) -> io::Result<()> {
+        if let Some((data, _)) = self.pax.take() {
+            self.size_override = pax_size(&data).map_err(|problem| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("malformed PAX extended header: {problem}"),
+                )
+            })?;
         }
         Ok(())
     }
@@ -159,20 +169,38 @@ fn parse_size(field: &[u8]) -> Option<u64> {
     u64::from_str_radix(digits, 8).ok()
 }
 
-/// The last `size` record of PAX extended header data (`<len> size=<decimal>\n` records).
-fn pax_size(mut data: &[u8]) -> Option<u64> {
+/// The last `size` record of PAX extended header data (`<len> <key>=<value>\n` records, `len`
+/// counting the whole record); an error names what is malformed.
+fn pax_size(mut data: &[u8]) -> Result<Option<u64>, String> {
     let mut size = None;
     while !data.is_empty() {
-        let space = data.iter().position(|&b| b == b' ')?;
-        let len: usize = std::str::from_utf8(&data[..space]).ok()?.parse().ok()?;
-        let record = data.get(space + 1..len)?;
+        let space = data
+            .iter()
+            .position(|&b| b == b' ')
+            .ok_or("a record has no length")?;
+        let len: usize = std::str::from_utf8(&data[..space])
+            .ok()
+            .and_then(|digits| digits.parse().ok())
+            .ok_or("a record length is not a number")?;
+        let record = data.get(space + 1..len).ok_or(format!(
+            "a record claims {len} bytes, beyond the header's end"
+        ))?;
+        let record = record
+            .strip_suffix(b"\n")
+            .ok_or("a record does not end with a newline")?;
+        if !record.contains(&b'=') {
+            return Err("a record has no `=`".to_owned());
+        }
         if let Some(value) = record.strip_prefix(b"size=") {
-            let value = value.strip_suffix(b"\n").unwrap_or(value);
-            size = std::str::from_utf8(value).ok()?.parse().ok();
+            let value = std::str::from_utf8(value)
+                .ok()
+                .and_then(|digits| digits.parse().ok())
+                .ok_or("the `size` record is not a number")?;
+            size = Some(value);
         }
         data = &data[len..];
     }
-    size
+    Ok(size)
 }
 
 #[cfg(test)]
@@ -252,7 +280,17 @@ mod tests {
             Some(256)
         );
         assert_eq!(parse_size(b"zz\0\0\0\0\0\0\0\0\0\0"), None);
-        assert_eq!(pax_size(b"10 size=5\n12 path=abc\n"), Some(5));
-        assert_eq!(pax_size(b"99 size=5\n"), None);
+        assert_eq!(pax_size(b"10 size=5\n12 path=abc\n"), Ok(Some(5)));
+        assert_eq!(pax_size(b"12 path=abc\n"), Ok(None));
+        for (bad, problem) in [
+            (&b"99 size=5\n"[..], "claims 99 bytes"),
+            (b"10 size=x\n", "not a number"),
+            (b"x size=5\n", "length is not a number"),
+            (b"10 size=55", "newline"),
+            (b"8 sizex\n", "no `=`"),
+        ] {
+            let message = pax_size(bad).err().unwrap_or_default();
+            assert!(message.contains(problem), "{message}");
+        }
     }
 }
