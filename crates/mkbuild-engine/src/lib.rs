@@ -1,6 +1,7 @@
 //! The mkbuild engine: plans layers from a Kitfile, runs them through a format's plugins and
 //! stores the ModelKit. It defines no format of its own: formats are spec files plus plugins.
 
+pub mod build_cache;
 mod compression;
 pub mod convert;
 mod error;
@@ -15,6 +16,7 @@ pub mod modelkit;
 pub mod pack;
 pub mod plan;
 mod plugin_failures;
+pub mod progress;
 pub mod registry;
 pub mod spec;
 pub mod unpack;
@@ -26,6 +28,7 @@ pub use error::EngineError;
 pub use filter::{Filter, Filters};
 pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
+pub use progress::{NoProgress, Progress};
 pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry};
 pub use spec::SpecOrigin;
 pub use unpack::{unpack, UnpackRequest, UnpackSummary};

@@ -4,16 +4,21 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use mkbuild_kitfile::Kitfile;
 use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
+use crate::build_cache::{record_key, BuildCache};
 use crate::compression::Compression;
 use crate::kitignore::KitIgnore;
-use crate::layer_writer::LayerWriter;
+use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, PlannedLayer};
+use crate::progress::{CountingReader, Progress};
 use crate::registry::Format;
 use crate::walk::FileKind;
 use crate::EngineError;
@@ -34,6 +39,12 @@ pub struct PackRequest<'a> {
     pub compression: Compression,
     /// Seconds since the epoch for `org.opencontainers.image.created` (from `SOURCE_DATE_EPOCH`).
     pub created: Option<i64>,
+    /// Reuse the layers of the build cache whose files are unchanged, and record new ones.
+    pub cache: bool,
+    /// Layers packed at the same time; 0 means one per core.
+    pub jobs: usize,
+    /// Told about every byte of file data read (or found unchanged in the cache).
+    pub progress: &'a dyn Progress,
 }
 
 /// What pack stored.
@@ -51,16 +62,20 @@ pub fn pack(
     format: &Format,
     request: &PackRequest,
 ) -> Result<PackOutcome, EngineError> {
+    let started = SystemTime::now();
     let ignore = KitIgnore::load(request.context)?;
     let plan = plan(
         request.context,
         request.kitfile,
         (&ignore, format.file_filter.as_deref()),
     )?;
-    let mut layers = Vec::with_capacity(plan.layers.len());
-    for layer in &plan.layers {
-        layers.push(write_layer(store, format, request, layer)?);
-    }
+    let cache = request.cache.then(|| BuildCache::new(store, started));
+    request
+        .progress
+        .start(plan.layers.iter().map(PlannedLayer::data_bytes).sum());
+    let layers = pack_layers(store, format, request, cache.as_ref(), &plan.layers);
+    request.progress.finish();
+    let layers = layers?;
 
     store_modelkit(
         store,
@@ -142,14 +157,78 @@ pub(crate) fn store_modelkit(
     })
 }
 
-/// Writes one planned layer through the format's codec and normalizer.
-fn write_layer(
+/// Packs independent layers on up to `request.jobs` threads (biggest first, so that the longest
+/// does not start last); the result keeps the plan's order. After a failure no new layer starts,
+/// and the error of the first failed layer in plan order is returned.
+fn pack_layers(
     store: &Store,
     format: &Format,
     request: &PackRequest,
-    layer: &PlannedLayer,
-) -> Result<PackedLayer, EngineError> {
-    let mut writer = LayerWriter::new(store, request.compression, &layer.path)?;
+    cache: Option<&BuildCache>,
+    layers: &[PlannedLayer],
+) -> Result<Vec<PackedLayer>, EngineError> {
+    let jobs = match request.jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+    .min(layers.len());
+    if jobs <= 1 {
+        return layers
+            .iter()
+            .map(|layer| write_layer(store, format, request, cache, layer))
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].data_bytes()));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<PackedLayer, EngineError>>>> =
+        Mutex::new(layers.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let result = write_layer(store, format, request, cache, &layers[index]);
+                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(result);
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut packed = Vec::with_capacity(layers.len());
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Some(Ok(layer)) => packed.push(layer),
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(packed),
+    }
+}
+
+/// One tar entry of a layer: its normalized header and, for a file, where its data is.
+struct LayerEntry {
+    header: EntryHeader,
+    source: Option<std::path::PathBuf>,
+}
+
+/// The entries of a planned layer, through the format's codec and normalizer.
+fn layer_entries(format: &Format, context: &Path, layer: &PlannedLayer) -> Vec<LayerEntry> {
+    let mut entries = Vec::with_capacity(layer.members.len());
     for member in &layer.members {
         if member.ancestor && !format.codec.archives_ancestors() {
             continue;
@@ -174,16 +253,58 @@ fn write_layer(
             gname: String::new(),
         };
         format.normalizer.normalize(&mut header);
-        match kind {
-            EntryKind::Dir => writer.add_dir(&header)?,
-            EntryKind::File => {
-                let path = request.context.join(&member.path);
-                let mut file = File::open(&path).map_err(|e| EngineError::io(&path, e))?;
-                writer.add_file(&header, &mut file)?;
+        let source = (kind == EntryKind::File).then(|| context.join(&member.path));
+        entries.push(LayerEntry { header, source });
+    }
+    entries
+}
+
+/// Writes one planned layer, or takes it from the build cache when none of its files changed.
+fn write_layer(
+    store: &Store,
+    format: &Format,
+    request: &PackRequest,
+    cache: Option<&BuildCache>,
+    layer: &PlannedLayer,
+) -> Result<PackedLayer, EngineError> {
+    let entries = layer_entries(format, request.context, layer);
+    let written = match cache {
+        Some(cache) => {
+            let key = record_key(
+                request.context,
+                &format.name,
+                request.compression,
+                layer.entry.kind.media_kind(),
+                &layer.path,
+            )?;
+            let mut fingerprint = cache.fingerprint(request.compression);
+            for entry in &entries {
+                let header = mkbuild_tar::encode_header(&entry.header).map_err(|source| {
+                    EngineError::Tar {
+                        layer: layer.path.clone(),
+                        source,
+                    }
+                })?;
+                fingerprint.add(cache, &header, entry.source.as_deref())?;
+            }
+            match cache.lookup(store, &key, &fingerprint.hex()) {
+                Some(written) => {
+                    tracing::debug!(
+                        "layer `{}`: unchanged, reused from the build cache",
+                        layer.path
+                    );
+                    request.progress.advance(layer.data_bytes());
+                    written
+                }
+                None => {
+                    let written = write_entries(store, request, layer, &entries)?;
+                    cache.record(&key, &fingerprint, &written);
+                    written
+                }
             }
         }
-    }
-    let written = writer.finish()?;
+        None => write_entries(store, request, layer, &entries)?,
+    };
     Ok(PackedLayer {
         entry: layer.entry.clone(),
         media_type: format.media_types.layer_for(
@@ -194,6 +315,30 @@ fn write_layer(
         diff_id: written.diff_id,
         size: written.size,
     })
+}
+
+/// Streams the entries' headers and file data into a new layer blob.
+fn write_entries(
+    store: &Store,
+    request: &PackRequest,
+    layer: &PlannedLayer,
+    entries: &[LayerEntry],
+) -> Result<WrittenLayer, EngineError> {
+    let mut writer = LayerWriter::new(store, request.compression, &layer.path)?;
+    for entry in entries {
+        match &entry.source {
+            None => writer.add_dir(&entry.header)?,
+            Some(path) => {
+                let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+                let mut data = CountingReader {
+                    inner: file,
+                    progress: request.progress,
+                };
+                writer.add_file(&entry.header, &mut data)?;
+            }
+        }
+    }
+    writer.finish()
 }
 
 /// `SOURCE_DATE_EPOCH` seconds as RFC 3339 in UTC, as Go's `time.RFC3339` prints them.

@@ -106,6 +106,29 @@ pub struct PackArgs {
     /// Layer compression; the diffId is always the digest of the uncompressed tar.
     #[arg(long, value_enum, default_value_t = CompressionArg::None)]
     pub compression: CompressionArg,
+    /// Repack every layer: neither use nor update the build cache (`<store>/cache/`).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Do not sync blobs to disk (faster on slow disks; a crash soon after may leave damaged blobs).
+    #[arg(long, env = "MKBUILD_NO_FSYNC")]
+    pub no_fsync: bool,
+    /// Layers packed at the same time (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressArg>,
+}
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// Nothing.
+    None,
+    /// A line every few seconds.
+    Plain,
+    /// A bar with bytes, rate and ETA.
+    Fancy,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -8,6 +8,7 @@ use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Reference;
 
 use crate::cli::{CompressionArg, GlobalArgs, PackArgs};
+use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     // Everything that can be refused is checked before a single blob is written.
@@ -29,12 +30,17 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     let created = source_date_epoch()?;
     let store = super::open_store(global)?;
 
+    let store = store.with_fsync(!args.no_fsync);
+    let progress = Reporter::new(args.progress, global.quiet, "pack");
     let request = PackRequest {
         context: &args.dir,
         kitfile: &kitfile,
         kitfile_bytes: &kitfile_bytes,
         compression: compression(args.compression),
         created,
+        cache: !args.no_cache,
+        jobs: args.jobs.unwrap_or(0),
+        progress: &progress,
     };
     let outcome = pack(&store, &format, &request)?;
     for tag in &tags {

@@ -1,0 +1,157 @@
+//! Progress of long work on stderr: a bar with bytes, rate and ETA on a terminal (`fancy`), a
+//! line every few seconds otherwise (`plain`), or nothing. Never on stdout, which carries digests.
+
+use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mkbuild_engine::Progress;
+
+use crate::cli::ProgressArg;
+
+/// How often `plain` prints a line.
+const PLAIN_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Reports progress of one command in the chosen style.
+pub enum Reporter {
+    None,
+    Plain(Plain),
+    Fancy(ProgressBar),
+}
+
+impl Reporter {
+    /// The reporter for `--progress` (default: `fancy` on a terminal, else `plain`; `-q`: none).
+    pub fn new(choice: Option<ProgressArg>, quiet: bool, verb: &'static str) -> Reporter {
+        let choice = match (choice, quiet) {
+            (Some(choice), _) => choice,
+            (None, true) => ProgressArg::None,
+            (None, false) if std::io::stderr().is_terminal() => ProgressArg::Fancy,
+            (None, false) => ProgressArg::Plain,
+        };
+        match choice {
+            ProgressArg::None => Reporter::None,
+            ProgressArg::Plain => Reporter::Plain(Plain {
+                verb,
+                total: AtomicU64::new(0),
+                done: AtomicU64::new(0),
+                started: Instant::now(),
+                last_line: Mutex::new(Instant::now()),
+            }),
+            ProgressArg::Fancy => {
+                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+                let style = ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                bar.set_style(style);
+                bar.set_prefix(verb);
+                Reporter::Fancy(bar)
+            }
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn start(&self, total: u64) {
+        match self {
+            Reporter::None => {}
+            Reporter::Plain(plain) => plain.total.store(total, Ordering::Relaxed),
+            Reporter::Fancy(bar) => bar.set_length(total),
+        }
+    }
+
+    fn advance(&self, bytes: u64) {
+        match self {
+            Reporter::None => {}
+            Reporter::Plain(plain) => plain.advance(bytes),
+            Reporter::Fancy(bar) => bar.inc(bytes),
+        }
+    }
+
+    fn finish(&self) {
+        match self {
+            Reporter::None => {}
+            Reporter::Plain(_) => {}
+            Reporter::Fancy(bar) => bar.finish_and_clear(),
+        }
+    }
+}
+
+/// Periodic lines, for logs and pipes.
+pub struct Plain {
+    verb: &'static str,
+    total: AtomicU64,
+    done: AtomicU64,
+    started: Instant,
+    last_line: Mutex<Instant>,
+}
+
+impl Plain {
+    fn advance(&self, bytes: u64) {
+        let done = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        // Only one thread prints; the others do not wait for it.
+        let Ok(mut last_line) = self.last_line.try_lock() else {
+            return;
+        };
+        if last_line.elapsed() < PLAIN_INTERVAL {
+            return;
+        }
+        *last_line = Instant::now();
+        eprintln!("{}", self.line(done));
+    }
+
+    fn line(&self, done: u64) -> String {
+        let total = self.total.load(Ordering::Relaxed).max(done);
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rate = if seconds > 0.0 {
+            done as f64 / seconds
+        } else {
+            0.0
+        };
+        let left = if rate > 0.0 {
+            format!(", about {:.0} s left", (total - done) as f64 / rate)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}: {} of {} ({:.0}%), {}/s{left}",
+            self.verb,
+            mebibytes(done),
+            mebibytes(total),
+            if total == 0 {
+                100.0
+            } else {
+                done as f64 * 100.0 / total as f64
+            },
+            mebibytes(rate as u64),
+        )
+    }
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_line_shows_bytes_share_and_rate() {
+        let plain = Plain {
+            verb: "pack",
+            total: AtomicU64::new(4 << 20),
+            done: AtomicU64::new(0),
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+        };
+        let line = plain.line(1 << 20);
+        assert!(
+            line.starts_with("pack: 1.0 MiB of 4.0 MiB (25%), "),
+            "{line}"
+        );
+    }
+}
