@@ -332,7 +332,10 @@ impl ChunkedSession<'_> {
                 status: status.as_u16(),
                 message: body.chars().take(500).collect(),
             },
+            // 404 and 416: the session is gone or out of step (Distribution drops one whose last
+            // chunk arrived in part); asking for its status tells which, and what to do.
             retriable: status.is_server_error()
+                || status == StatusCode::NOT_FOUND
                 || status == StatusCode::RANGE_NOT_SATISFIABLE
                 || status == StatusCode::REQUEST_TIMEOUT
                 || status == StatusCode::TOO_MANY_REQUESTS,

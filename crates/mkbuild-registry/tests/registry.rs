@@ -279,6 +279,42 @@ fn a_chunked_upload_resumes_after_a_dropped_chunk() -> TestResult {
 }
 
 #[test]
+fn a_chunk_cut_in_the_middle_restarts_the_blob() -> TestResult {
+    let Some(registry) = TestRegistry::start_or_skip("a_chunk_cut_in_the_middle", false) else {
+        return Ok(());
+    };
+    // Distribution drops an upload whose last chunk arrived in part (its offset no longer matches
+    // the session's), so the client must notice and send that blob again from the start.
+    let proxy = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            cut_patch: Some((3, 1000)),
+            ..Faults::default()
+        },
+    )?;
+    let dir = tempfile::tempdir()?;
+    let (store, manifest, blobs) = sample_store(&dir.path().join("a"))?;
+    let remote = RemoteReference::parse(&format!("{}/team/model:v1", proxy.host()))?;
+    let client = RegistryClient::new(ClientOptions {
+        plain_http: true,
+        chunk_size: Some(256 * 1024),
+        concurrency: 1,
+        ..ClientOptions::default()
+    })?;
+    client.push(&store, &manifest, &remote)?;
+    let stats = proxy.stats();
+    assert_eq!(stats.cut_patches, 1, "{stats:?}");
+    let total: u64 = blobs.iter().map(|b| b.len() as u64).sum();
+    assert!(stats.patch_body_bytes > total, "{stats:?}");
+
+    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
+    let direct = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
+    client.pull(&other, &direct)?;
+    assert_same_blobs(&other, &manifest.digest, &blobs)?;
+    Ok(())
+}
+
+#[test]
 fn a_broken_download_resumes_by_range() -> TestResult {
     let Some(registry) = TestRegistry::start_or_skip("a_broken_download_resumes", false) else {
         return Ok(());

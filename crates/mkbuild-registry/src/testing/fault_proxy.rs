@@ -16,6 +16,9 @@ pub struct Faults {
     /// Close the connection of the n-th `PATCH` (1-based) before forwarding any of it, as if the
     /// network went down between two chunks.
     pub drop_patch: Option<usize>,
+    /// Forward only `.1` body bytes of the `.0`-th `PATCH` (1-based), then close both connections,
+    /// as if the network went down in the middle of a chunk.
+    pub cut_patch: Option<(usize, usize)>,
     /// Cut the first `.0` blob downloads after `.1` bytes of body.
     pub cut_blob_downloads: Option<(usize, usize)>,
     /// Flip the first byte of the body of every blob download.
@@ -29,6 +32,7 @@ pub struct ProxyStats {
     /// Bytes of `PATCH` bodies forwarded to the registry.
     pub patch_body_bytes: u64,
     pub dropped_patches: usize,
+    pub cut_patches: usize,
     pub blob_downloads: usize,
     /// Blob downloads that asked for a range starting after byte 0.
     pub resumed_blob_downloads: usize,
@@ -137,6 +141,7 @@ fn handle(mut client: TcpStream, state: &State) -> io::Result<()> {
     let is_patch = method == "PATCH";
     let is_blob_get = method == "GET" && path.contains("/blobs/sha256:");
     let mut cut_after = None;
+    let mut cut_patch_after = None;
     {
         let mut stats = state.stats();
         if is_patch {
@@ -146,6 +151,12 @@ fn handle(mut client: TcpStream, state: &State) -> io::Result<()> {
                 drop(stats);
                 let _ = client.shutdown(Shutdown::Both);
                 return Ok(());
+            }
+            if let Some((nth, after)) = state.faults.cut_patch {
+                if nth == stats.patch_requests {
+                    stats.cut_patches += 1;
+                    cut_patch_after = Some(after);
+                }
             }
         }
         if is_blob_get {
@@ -168,6 +179,9 @@ fn handle(mut client: TcpStream, state: &State) -> io::Result<()> {
     let mut backend = TcpStream::connect(state.backend)?;
     backend.set_read_timeout(Some(Duration::from_secs(60)))?;
     backend.write_all(forwarded.as_bytes())?;
+    if let Some(after) = cut_patch_after {
+        return forward_part_of_body(&mut client, &mut backend, rest, after, state);
+    }
     backend.write_all(&rest)?;
     if is_patch {
         state.stats().patch_body_bytes += rest.len() as u64;
@@ -211,6 +225,39 @@ fn handle(mut client: TcpStream, state: &State) -> io::Result<()> {
         })
     };
     upstream
+}
+
+/// Forwards `limit` bytes of a request body (starting with `rest`, read with the head), then
+/// closes both connections.
+fn forward_part_of_body(
+    client: &mut TcpStream,
+    backend: &mut TcpStream,
+    mut rest: Vec<u8>,
+    limit: usize,
+    state: &State,
+) -> io::Result<()> {
+    let mut sent = 0usize;
+    let mut buffer = vec![0u8; 64 * 1024];
+    while sent < limit {
+        let chunk = if rest.is_empty() {
+            let n = client.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            buffer[..n].to_vec()
+        } else {
+            std::mem::take(&mut rest)
+        };
+        let take = chunk.len().min(limit - sent);
+        backend.write_all(&chunk[..take])?;
+        sent += take;
+    }
+    state.stats().patch_body_bytes += sent as u64;
+    // Give the registry a moment to store what it got, as a real broken connection would.
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = backend.shutdown(Shutdown::Both);
+    let _ = client.shutdown(Shutdown::Both);
+    Ok(())
 }
 
 /// Copies the registry's answer to the client, flipping the first body byte or stopping after
