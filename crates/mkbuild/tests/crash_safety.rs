@@ -1,0 +1,238 @@
+//! Killing `mkbuild pack` at random points, and running many at once, never damages the store:
+//! every blob is whole under its digest, `index.json` always parses, every tag's blobs exist, no
+//! tag is lost, and the leftovers of killed runs are removed by the next run.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{ok, sha256_hex};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// A context of a few MB: a model of four 1.5 MB files, a dataset and docs.
+fn context(seed: u8) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("context");
+    let root = dir.path();
+    for sub in ["model", "data", "docs"] {
+        std::fs::create_dir(root.join(sub)).expect("mkdir");
+    }
+    for i in 0..4u8 {
+        // Not all zeros, so compression and hashing do real work.
+        let bytes: Vec<u8> = (0..1_500_000u32)
+            .map(|j| (j.wrapping_mul(2_654_435_761) >> 13) as u8 ^ i ^ seed)
+            .collect();
+        std::fs::write(root.join(format!("model/part-{i}.bin")), bytes).expect("write");
+    }
+    std::fs::write(root.join("data/train.csv"), "a,b\n1,2\n".repeat(20_000)).expect("write");
+    std::fs::write(root.join("docs/README.md"), format!("seed {seed}\n")).expect("write");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: crash\nmodel:\n  path: model\n\
+         datasets:\n  - name: train\n    path: data\ndocs:\n  - path: docs\n",
+    )
+    .expect("Kitfile");
+    dir
+}
+
+fn pack_command(store: &Path, context: &Path, tags: &[String]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mkbuild"));
+    cmd.arg("--store")
+        .arg(store)
+        .arg("-q")
+        .arg("pack")
+        .arg(context);
+    for tag in tags {
+        cmd.arg("-t").arg(tag);
+    }
+    cmd.env_remove("MKBUILD_STORE")
+        .env_remove("MKBUILD_FORMAT")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// The store is a valid OCI layout whatever happened: `oci-layout` and `index.json` parse, every
+/// file under `blobs/sha256/` hashes to its name, and `mkbuild verify` finds every tagged
+/// manifest's blobs.
+fn assert_store_consistent(store: &Path, when: &str) {
+    let layout: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("oci-layout")).expect("oci-layout"))
+            .unwrap_or_else(|e| panic!("{when}: oci-layout: {e}"));
+    assert_eq!(layout["imageLayoutVersion"], "1.0.0", "{when}");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("index.json")).expect("index.json"))
+            .unwrap_or_else(|e| panic!("{when}: index.json does not parse: {e}"));
+    assert!(index["manifests"].is_array(), "{when}: {index}");
+    for entry in std::fs::read_dir(store.join("blobs/sha256")).expect("blobs") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&path).expect("blob");
+        assert_eq!(
+            sha256_hex(&bytes),
+            name,
+            "{when}: a partial or wrong blob is visible under a digest"
+        );
+    }
+    let out = common::mkbuild(store, &["verify"]);
+    assert!(
+        out.status.success(),
+        "{when}: verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ingest_files(store: &Path) -> usize {
+    std::fs::read_dir(store.join("ingest")).map_or(0, Iterator::count)
+}
+
+/// A small xorshift generator: the delays differ from run to run, the seed is printed on failure.
+struct Delays(u64);
+
+impl Delays {
+    fn next_below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound.max(1)
+    }
+}
+
+#[test]
+fn killing_pack_at_random_points_never_damages_the_store() {
+    const RUNS: usize = 30;
+    let context = context(1);
+    let store = tempfile::tempdir().expect("store");
+    // A first pack, complete, so the store has a tag to lose, and a measure of how long one takes.
+    let start = Instant::now();
+    let first = ok(
+        store.path(),
+        &["pack", s(context.path()), "-t", "crash:base"],
+    );
+    let full = start.elapsed();
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut delays = Delays(seed);
+    let budget = Instant::now();
+    let mut killed_mid_way = 0;
+    for run in 0..RUNS {
+        if budget.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        // Each run packs other bytes (new blobs, a new tag) so the kill lands in real work.
+        std::fs::write(
+            context.path().join("docs/README.md"),
+            format!("run {run}\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            context.path().join("model/part-0.bin"),
+            vec![run as u8; 1_500_000],
+        )
+        .expect("write");
+        let delay = Duration::from_micros(delays.next_below(full.as_micros() as u64 * 12 / 10));
+        let mut child = pack_command(store.path(), context.path(), &[format!("crash:run{run}")])
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            killed_mid_way += 1;
+        }
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_store_consistent(store.path(), &format!("run {run} (seed {seed}, {delay:?})"));
+    }
+    assert!(killed_mid_way > 0, "no run was killed before it finished");
+    // The base tag survived every kill.
+    let listed = ok(store.path(), &["list", "--json"]);
+    assert!(listed.contains("\"crash:base\""), "{listed}");
+    // The next run (any command opening the store) removes what the killed runs left in ingest/.
+    ok(store.path(), &["list"]);
+    assert_eq!(
+        ingest_files(store.path()),
+        0,
+        "leftovers after the next run"
+    );
+    // And packing still works, to the same digest as before.
+    std::fs::write(context.path().join("docs/README.md"), "seed 1\n").expect("write");
+    let bytes: Vec<u8> = (0..1_500_000u32)
+        .map(|j| (j.wrapping_mul(2_654_435_761) >> 13) as u8 ^ 1)
+        .collect();
+    std::fs::write(context.path().join("model/part-0.bin"), bytes).expect("write");
+    assert_eq!(
+        ok(
+            store.path(),
+            &["pack", s(context.path()), "-t", "crash:again"]
+        ),
+        first
+    );
+    assert_store_consistent(store.path(), "after the last pack");
+}
+
+#[test]
+fn parallel_packs_into_one_store_lose_no_tag() {
+    const PROCESSES: usize = 6;
+    let contexts: Vec<tempfile::TempDir> = (0..3).map(|i| context(10 + i)).collect();
+    let store = tempfile::tempdir().expect("store");
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|i| {
+            let tags = vec![
+                format!("parallel/p{i}:1"),
+                "parallel/shared:latest".to_owned(),
+                format!("parallel/ctx{}:1", i % 3),
+            ];
+            pack_command(store.path(), contexts[i % 3].path(), &tags)
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut digests = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        digests.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    }
+    // The same context packs to the same digest, whoever wrote its blobs first.
+    for i in 3..PROCESSES {
+        assert_eq!(digests[i], digests[i - 3]);
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(store.path(), &["list", "--json"])).expect("json");
+    let references: BTreeSet<String> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["reference"].as_str().map(str::to_owned))
+        .collect();
+    let mut expected: BTreeSet<String> = (0..PROCESSES)
+        .map(|i| format!("parallel/p{i}:1"))
+        .chain((0..3).map(|i| format!("parallel/ctx{i}:1")))
+        .collect();
+    expected.insert("parallel/shared:latest".to_owned());
+    assert_eq!(references, expected);
+    assert_eq!(
+        listed.as_array().expect("array").len(),
+        expected.len(),
+        "one entry per tag"
+    );
+    assert_store_consistent(store.path(), "after the parallel packs");
+    assert_eq!(ingest_files(store.path()), 0);
+}
