@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Side-by-side timings on the same data, printed as ratios (higher is better for mkbuild):
+#   pack 4 GiB            vs `openssl dgst -sha256` of the file (the hashing floor)
+#   pack 4 GiB            vs `tar --sort=name ... -cf - | tee FILE | sha256sum` (same bytes to disk)
+#   pack 4x1 GiB shards   vs `openssl dgst -sha256` of the 4 shards one after the other (one core)
+#   repack unchanged      vs a cold pack (the build cache)
+#   unpack 4 GiB          vs `cp` of the file
+# Usage: benches/compare.sh [REPEATS]   (default 3; data in target/bench-data, made once)
+# MKBUILD_COMPARE_FSYNC=1 also times the pack with fsync (the default of `mkbuild pack`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats=${1:-3}
+cargo build --release -q -p mkbuild -p mkbuild-benches
+mk=target/release/mkbuild
+one=$(target/release/bench-data one 4)
+shards=$(target/release/bench-data shards 4 1)
+work=target/bench-data/compare
+rm -rf "$work" && mkdir -p "$work"
+
+# Seconds (wall) of a command; output discarded.
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+settle() { sync; sleep 2; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+tar_tee() { tar --sort=name --owner=0 --group=0 --mtime=@0 -cf - -C "$one" model.safetensors | tee "$work/out.tar" | sha256sum; }
+pack() { rm -rf "$work/store"; "$mk" --store "$work/store" pack "$@" --progress none; }
+
+echo "load: $(uptime | sed 's/.*load average: //')"
+printf '%-4s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' run openssl pack tar+tee shardsha shards cold noop cp unpack fsyncpk
+for run in $(seq "$repeats"); do
+  settle; ssl=$(t openssl dgst -sha256 "$one/model.safetensors")
+  settle; pk=$(t pack "$one" --no-cache --no-fsync)
+  settle; tr=$(t tar_tee); rm -f "$work/out.tar"
+  settle; ssl4=$(t openssl dgst -sha256 "$shards"/shard-*.safetensors)
+  settle; pk4=$(t pack "$shards" --no-cache --no-fsync)
+  settle; rm -rf "$work/store"; cold=$(t "$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
+  noop=$(t "$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
+  settle; rm -f "$work/copy"; cpt=$(t cp "$one/model.safetensors" "$work/copy"); rm -f "$work/copy"
+  digest=$("$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
+  settle; rm -rf "$work/out"; un=$(t "$mk" --store "$work/store" unpack "$digest" -d "$work/out"); rm -rf "$work/out"
+  fs=-
+  if [ "${MKBUILD_COMPARE_FSYNC:-0}" = 1 ]; then settle; fs=$(t pack "$one" --no-cache); fi
+  printf '%-4s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %9.2f %9s\n' "$run" "$ssl" "$pk" "$tr" "$ssl4" "$pk4" "$cold" "$noop" "$cpt" "$un" "$fs"
+  echo "     ratios: pack/openssl $(ratio "$ssl" "$pk")x  pack/tar+tee $(ratio "$tr" "$pk")x  shards/one-core-sha $(ratio "$ssl4" "$pk4")x  noop/cold $(echo "scale=4; 100 * $noop / $cold" | bc -l)%  unpack/cp $(ratio "$cpt" "$un")x"
+done
+settle; rm -rf "$work/store"
+echo "peak RSS of a cold 4 GiB pack: $( { /usr/bin/time -v "$mk" --store "$work/store" pack "$one" --no-cache --no-fsync --progress none >/dev/null; } 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p') KiB"
+rm -rf "$work"
