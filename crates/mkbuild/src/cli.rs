@@ -56,6 +56,69 @@ pub enum Command {
     /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
     #[command(alias = "fsck")]
     Verify(VerifyArgs),
+    /// Push a ModelKit to an OCI registry; prints the manifest digest.
+    Push(PushArgs),
+    /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
+    Pull(PullArgs),
+    /// Check and store credentials for a registry (in docker's `config.json`).
+    Login(LoginArgs),
+    /// Remove the stored credentials for a registry.
+    Logout(LogoutArgs),
+}
+
+/// How to reach a registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP instead of TLS (a registry on this machine or a trusted network).
+    #[arg(long, env = "MKBUILD_PLAIN_HTTP")]
+    pub plain_http: bool,
+    /// Upload blobs in chunks of this many bytes, resumable after an interruption (default: one
+    /// streaming PUT per blob).
+    #[arg(long, value_name = "BYTES")]
+    pub chunk_size: Option<u64>,
+    /// Blobs transferred at once.
+    #[arg(long, default_value_t = mkbuild_registry::DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The ModelKit in the store: NAME[:TAG] or a manifest digest.
+    pub reference: String,
+    /// Where to push: REGISTRY/NAME[:TAG] (default: REFERENCE, when it names a registry).
+    pub destination: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
+    pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The registry, `host[:port]`.
+    pub registry: String,
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// The password (visible to other users; prefer `--password-stdin`).
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub registry_args: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry, `host[:port]`.
+    pub registry: String,
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +135,9 @@ pub struct UnpackArgs {
     /// Replace files that already exist in DIR.
     #[arg(long)]
     pub overwrite: bool,
+    /// For a REGISTRY/NAME:TAG the store lacks: how to pull it.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +184,11 @@ pub struct PackArgs {
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
+    /// Also push the ModelKit to REGISTRY/NAME[:TAG], from the blobs just stored.
+    #[arg(long, value_name = "REF")]
+    pub push: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// How progress is shown.

@@ -5,6 +5,7 @@ mod formats;
 mod inspect;
 mod list;
 mod pack;
+mod registry;
 mod unpack;
 mod verify;
 
@@ -22,6 +23,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Push(args) => registry::push(&cli.global, args),
+        Command::Pull(args) => registry::pull(&cli.global, args),
+        Command::Login(args) => registry::login(args),
+        Command::Logout(args) => registry::logout(args),
     }
 }
 

@@ -28,6 +28,11 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     let registry = crate::formats::registry(&global.spec_dirs)?;
     let format = registry.format(&args.format)?;
     let created = source_date_epoch()?;
+    let push_to = args
+        .push
+        .as_deref()
+        .map(mkbuild_registry::RemoteReference::parse)
+        .transpose()?;
     let store = super::open_store(global)?;
 
     let store = store.with_fsync(!args.no_fsync);
@@ -46,6 +51,9 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
         tracing::info!("tagged {tag}");
+    }
+    if let Some(remote) = &push_to {
+        super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry)?;
     }
     println!("{}", outcome.manifest.digest);
     Ok(())

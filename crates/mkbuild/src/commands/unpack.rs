@@ -12,11 +12,12 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         .context("bad `--filter`")?;
     let registry = crate::formats::registry(&global.spec_dirs)?;
     let store = super::open_store(global)?;
+    let reference = super::registry::local_or_pulled(&store, &args.reference, &args.registry)?;
     let summary = unpack(
         &store,
         &registry,
         &UnpackRequest {
-            reference: &args.reference,
+            reference: &reference,
             target: &args.dir,
             filters: &Filters(filters),
             overwrite: args.overwrite,

@@ -1,0 +1,180 @@
+//! `push`, `pull`, `login`, `logout`, and the registry steps of `pack --push` and `unpack REMOTE`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::{bail, Context as _};
+use mkbuild_registry::{
+    ClientOptions, Credentials, CredentialsFile, PullSummary, RegistryClient, RemoteReference,
+};
+use mkbuild_store::{Descriptor, Store, StoreError};
+
+use crate::cli::{GlobalArgs, LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
+
+pub fn push(global: &GlobalArgs, args: PushArgs) -> anyhow::Result<()> {
+    let destination = args.destination.as_deref().unwrap_or(&args.reference);
+    let remote = RemoteReference::parse(destination).with_context(|| {
+        if args.destination.is_none() {
+            format!(
+                "`{}` names no registry; give a destination: `mkbuild push {} REGISTRY/NAME:TAG`",
+                args.reference, args.reference
+            )
+        } else {
+            "bad destination".to_owned()
+        }
+    })?;
+    let store = super::open_store(global)?;
+    let manifest = store.resolve(&args.reference)?;
+    push_manifest(&store, &manifest, &remote, &args.registry)?;
+    println!("{}", manifest.digest);
+    Ok(())
+}
+
+/// Pushes a stored manifest; shared by `push` and `pack --push`.
+pub fn push_manifest(
+    store: &Store,
+    manifest: &Descriptor,
+    remote: &RemoteReference,
+    args: &RegistryArgs,
+) -> anyhow::Result<()> {
+    let client = client_for(&remote.registry, args)?;
+    let summary = client.push(store, manifest, remote)?;
+    tracing::info!(
+        "pushed {remote} ({}): {} blobs sent ({} bytes), {} already there",
+        summary.manifest.digest,
+        summary.uploaded.len(),
+        summary.bytes_uploaded,
+        summary.skipped.len()
+    );
+    Ok(())
+}
+
+pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
+    let remote = RemoteReference::parse(&args.reference)?;
+    let store = super::open_store(global)?;
+    let summary = pull_into(&store, &remote, &args.registry)?;
+    println!("{}", summary.manifest.digest);
+    Ok(())
+}
+
+fn pull_into(
+    store: &Store,
+    remote: &RemoteReference,
+    args: &RegistryArgs,
+) -> anyhow::Result<PullSummary> {
+    let client = client_for(&remote.registry, args)?;
+    let summary = client.pull(store, remote)?;
+    tracing::info!(
+        "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",
+        summary.manifest.digest,
+        summary.downloaded.len(),
+        summary.bytes_downloaded,
+        summary.present.len()
+    );
+    Ok(summary)
+}
+
+/// What `unpack REF` reads: REF itself when the store has it, else (for a reference that names a
+/// registry) the digest of what was just pulled from there.
+pub fn local_or_pulled(
+    store: &Store,
+    reference: &str,
+    args: &RegistryArgs,
+) -> anyhow::Result<String> {
+    match store.resolve(reference) {
+        Err(StoreError::NotFound { .. }) | Err(StoreError::InvalidReference { .. })
+            if RemoteReference::looks_remote(reference) =>
+        {
+            let remote = RemoteReference::parse(reference)?;
+            let summary = pull_into(store, &remote, args)?;
+            Ok(summary.manifest.digest.to_string())
+        }
+        _ => Ok(reference.to_owned()),
+    }
+}
+
+pub fn login(args: LoginArgs) -> anyhow::Result<()> {
+    let Some(username) = args.username else {
+        bail!("give the user name with `-u USER`");
+    };
+    let password = match (args.password, args.password_stdin) {
+        (Some(password), _) => {
+            tracing::warn!("a password on the command line can be seen by other users; prefer `--password-stdin`");
+            password
+        }
+        (None, true) => read_password_line()?,
+        (None, false) => {
+            if std::io::stdin().is_terminal() {
+                bail!("pass the password on standard input with `--password-stdin` (e.g. `echo \"$PASSWORD\" | mkbuild login {} -u {username} --password-stdin`)", args.registry);
+            }
+            read_password_line()?
+        }
+    };
+    let credentials = Credentials { username, password };
+    let client = RegistryClient::new(options(&args.registry_args, None))?;
+    client.check_login(&args.registry, &credentials)?;
+    let file = credentials_file()?;
+    file.set(&args.registry, &credentials)?;
+    eprintln!(
+        "logged in to {} as {} (credentials in `{}`)",
+        args.registry,
+        credentials.username,
+        file.path().display()
+    );
+    Ok(())
+}
+
+pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
+    let file = credentials_file()?;
+    if file.remove(&args.registry)? {
+        eprintln!(
+            "removed the credentials of {} from `{}`",
+            args.registry,
+            file.path().display()
+        );
+    } else {
+        eprintln!(
+            "no credentials for {} in `{}`",
+            args.registry,
+            file.path().display()
+        );
+    }
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!("the password read from standard input is empty");
+    }
+    Ok(password)
+}
+
+fn credentials_file() -> anyhow::Result<CredentialsFile> {
+    CredentialsFile::default_location().context(
+        "cannot find the home folder for `~/.docker/config.json`; set `DOCKER_CONFIG` to a folder",
+    )
+}
+
+/// A client for `registry` with the credentials `login` stored for it, if any.
+fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+    let credentials = match CredentialsFile::default_location() {
+        Some(file) => file.get(registry)?,
+        None => None,
+    };
+    Ok(RegistryClient::new(options(args, credentials))?)
+}
+
+fn options(args: &RegistryArgs, credentials: Option<Credentials>) -> ClientOptions {
+    ClientOptions {
+        plain_http: args.plain_http,
+        credentials,
+        chunk_size: args.chunk_size,
+        concurrency: args.concurrency,
+        ..ClientOptions::default()
+    }
+}

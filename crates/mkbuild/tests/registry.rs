@@ -1,0 +1,231 @@
+//! The registry commands end to end against a real registry with basic auth (Debian's
+//! `docker-registry`, started on 127.0.0.1; skipped with a message when it is not installed):
+//! login, `pack --push`, a second client (skopeo) reading the result, `unpack` straight from the
+//! registry into a fresh store, `pull`, `push`, logout.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use mkbuild_registry::testing::{TestRegistry, TEST_PASSWORD, TEST_USER};
+
+/// Runs mkbuild with `args`, the store `store`, the credentials folder `docker_config` and `stdin`.
+fn run(store: &Path, docker_config: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("DOCKER_CONFIG", docker_config)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("MKBUILD_STORE")
+        .env_remove("MKBUILD_PLAIN_HTTP")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run mkbuild: {e}"));
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("cannot wait for mkbuild: {e}"))
+}
+
+fn ok(store: &Path, docker_config: &Path, args: &[&str], stdin: &str) -> String {
+    let out = run(store, docker_config, args, stdin);
+    assert!(
+        out.status.success(),
+        "mkbuild {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(store: &Path, docker_config: &Path, args: &[&str], stdin: &str) -> String {
+    let out = run(store, docker_config, args, stdin);
+    assert_eq!(out.status.code(), Some(1), "mkbuild {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample")
+}
+
+/// The files under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn login_pack_push_unpack_pull_logout() {
+    let Some(registry) = TestRegistry::start_or_skip("login_pack_push_unpack_pull_logout", true)
+    else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let store_a = tmp.path().join("a");
+    let store_b = tmp.path().join("b");
+    let store_c = tmp.path().join("c");
+    let remote = format!("{host}/team/sample:0.1.0");
+
+    // A wrong password is refused and stores nothing.
+    let login = [
+        "login",
+        host.as_str(),
+        "-u",
+        TEST_USER,
+        "--password-stdin",
+        "--plain-http",
+    ];
+    let message = fails(&store_a, &config, &login, "wrong\n");
+    assert!(
+        message.contains(&format!(
+            "error: the registry `{host}` refused the credentials of user `mkbuild` (401 Unauthorized)"
+        )),
+        "{message}"
+    );
+    assert!(!config.join("config.json").exists());
+    // Without a login, the registry says so.
+    let sample = sample();
+    let sample_dir = sample.to_string_lossy();
+    let pack = [
+        "pack",
+        sample_dir.as_ref(),
+        "-t",
+        "sample:0.1.0",
+        "--push",
+        remote.as_str(),
+        "--plain-http",
+    ];
+    let message = fails(&store_a, &config, &pack, "");
+    assert!(message.contains("requires a login"), "{message}");
+
+    ok(&store_a, &config, &login, &format!("{TEST_PASSWORD}\n"));
+    let stored = std::fs::read_to_string(config.join("config.json")).unwrap_or_default();
+    assert!(stored.contains(&format!("\"{host}\"")), "{stored}");
+
+    // Pack straight into the registry.
+    let digest = ok(&store_a, &config, &pack, "").trim().to_owned();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    let manifest = ok(&store_a, &config, &["inspect", "sample:0.1.0"], "");
+
+    // A second client reads the same manifest bytes.
+    match Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false", "--creds"])
+        .arg(format!("{TEST_USER}:{TEST_PASSWORD}"))
+        .arg(format!("docker://{remote}"))
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim_end(),
+                manifest.trim_end()
+            );
+        }
+        Err(_) => eprintln!("SKIPPED the skopeo check: `skopeo` is not installed"),
+    }
+
+    // Unpack straight from the registry into an empty store: the files come back.
+    let out_dir = tmp.path().join("out");
+    let out_dir_text = out_dir.to_string_lossy();
+    ok(
+        &store_b,
+        &config,
+        &[
+            "unpack",
+            remote.as_str(),
+            "-d",
+            out_dir_text.as_ref(),
+            "--plain-http",
+        ],
+        "",
+    );
+    let unpacked = files(&out_dir);
+    assert!(
+        unpacked.contains(&PathBuf::from("model/model.safetensors")),
+        "{unpacked:?}"
+    );
+    for file in &unpacked {
+        assert_eq!(
+            std::fs::read(out_dir.join(file)).ok(),
+            std::fs::read(sample.join(file)).ok(),
+            "{}",
+            file.display()
+        );
+    }
+    assert_eq!(
+        ok(&store_b, &config, &["inspect", remote.as_str()], ""),
+        manifest,
+        "the pulled manifest is stored byte for byte"
+    );
+
+    // Pull prints the same digest; push from the pulled store to another tag keeps it.
+    assert_eq!(
+        ok(
+            &store_c,
+            &config,
+            &["pull", remote.as_str(), "--plain-http"],
+            ""
+        )
+        .trim(),
+        digest
+    );
+    let copy = format!("{host}/team/copy:1");
+    assert_eq!(
+        ok(
+            &store_c,
+            &config,
+            &[
+                "push",
+                remote.as_str(),
+                copy.as_str(),
+                "--plain-http",
+                "--chunk-size",
+                "4096"
+            ],
+            ""
+        )
+        .trim(),
+        digest
+    );
+
+    // A local name needs a destination.
+    let message = fails(&store_a, &config, &["push", "sample:0.1.0"], "");
+    assert!(
+        message.contains("names no registry; give a destination"),
+        "{message}"
+    );
+
+    ok(&store_a, &config, &["logout", host.as_str()], "");
+    let message = fails(
+        &tmp.path().join("d"),
+        &config,
+        &["pull", copy.as_str(), "--plain-http"],
+        "",
+    );
+    assert!(message.contains("requires a login"), "{message}");
+}
