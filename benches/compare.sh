@@ -22,26 +22,28 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e -
 settle() { sync; sleep 2; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 tar_tee() { tar --sort=name --owner=0 --group=0 --mtime=@0 -cf - -C "$one" model.safetensors | tee "$work/out.tar" | sha256sum; }
-pack() { rm -rf "$work/store"; "$mk" --store "$work/store" pack "$@" --progress none; }
+pack() { "$mk" --store "$work/store" pack "$@" --progress none; }
+# Deleting a 4 GiB blob is slow on some disks (discard): always done before the clock starts.
+fresh() { rm -rf "$work/store" "$work/out" "$work/copy" "$work/out.tar"; settle; }
 
 echo "load: $(uptime | sed 's/.*load average: //')"
 printf '%-4s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' run openssl pack tar+tee shardsha shards cold noop cp unpack fsyncpk
 for run in $(seq "$repeats"); do
-  settle; ssl=$(t openssl dgst -sha256 "$one/model.safetensors")
-  settle; pk=$(t pack "$one" --no-cache --no-fsync)
-  settle; tr=$(t tar_tee); rm -f "$work/out.tar"
-  settle; ssl4=$(t openssl dgst -sha256 "$shards"/shard-*.safetensors)
-  settle; pk4=$(t pack "$shards" --no-cache --no-fsync)
-  settle; rm -rf "$work/store"; cold=$(t "$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
-  noop=$(t "$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
-  settle; rm -f "$work/copy"; cpt=$(t cp "$one/model.safetensors" "$work/copy"); rm -f "$work/copy"
-  digest=$("$mk" --store "$work/store" pack "$one" --no-fsync --progress none)
-  settle; rm -rf "$work/out"; un=$(t "$mk" --store "$work/store" unpack "$digest" -d "$work/out"); rm -rf "$work/out"
+  fresh; ssl=$(t openssl dgst -sha256 "$one/model.safetensors")
+  fresh; pk=$(t pack "$one" --no-cache --no-fsync)
+  fresh; tr=$(t tar_tee)
+  fresh; ssl4=$(t openssl dgst -sha256 "$shards"/shard-*.safetensors)
+  fresh; pk4=$(t pack "$shards" --no-cache --no-fsync)
+  fresh; cold=$(t pack "$one" --no-fsync)
+  noop=$(t pack "$one" --no-fsync)
+  digest=$(pack "$one" --no-fsync)
+  rm -rf "$work/copy" "$work/out"; settle; cpt=$(t cp "$one/model.safetensors" "$work/copy")
+  rm -rf "$work/copy" "$work/out"; settle; un=$(t "$mk" --store "$work/store" unpack "$digest" -d "$work/out")
   fs=-
-  if [ "${MKBUILD_COMPARE_FSYNC:-0}" = 1 ]; then settle; fs=$(t pack "$one" --no-cache); fi
-  printf '%-4s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %9.2f %9s\n' "$run" "$ssl" "$pk" "$tr" "$ssl4" "$pk4" "$cold" "$noop" "$cpt" "$un" "$fs"
+  if [ "${MKBUILD_COMPARE_FSYNC:-0}" = 1 ]; then fresh; fs=$(t pack "$one" --no-cache); fi
+  printf '%-4s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %9.2f %9.9s\n' "$run" "$ssl" "$pk" "$tr" "$ssl4" "$pk4" "$cold" "$noop" "$cpt" "$un" "$fs"
   echo "     ratios: pack/openssl $(ratio "$ssl" "$pk")x  pack/tar+tee $(ratio "$tr" "$pk")x  shards/one-core-sha $(ratio "$ssl4" "$pk4")x  noop/cold $(echo "scale=4; 100 * $noop / $cold" | bc -l)%  unpack/cp $(ratio "$cpt" "$un")x"
 done
-settle; rm -rf "$work/store"
+fresh
 echo "peak RSS of a cold 4 GiB pack: $( { /usr/bin/time -v "$mk" --store "$work/store" pack "$one" --no-cache --no-fsync --progress none >/dev/null; } 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p') KiB"
 rm -rf "$work"
