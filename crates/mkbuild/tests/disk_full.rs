@@ -45,7 +45,9 @@ fn a_full_disk_fails_pack_cleanly_and_leaves_the_store_unchanged() {
 
     let context = tempfile::tempdir().expect("context");
     std::fs::create_dir(context.path().join("model")).expect("mkdir");
-    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(7919) >> 5) as u8).collect();
+    let bytes: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(7919) >> 5) as u8)
+        .collect();
     std::fs::write(context.path().join("model/w.bin"), bytes).expect("write");
     std::fs::write(
         context.path().join("Kitfile"),
