@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{blob_path, fails, manifest, mkbuild, ok, sha256_hex};
+use common::{blob_path, fails, layer_entry_names, manifest, mkbuild, ok, sha256_hex};
 
 /// A small context with a model folder, code and a Kitfile.
 fn sample_context() -> tempfile::TempDir {
@@ -309,23 +309,7 @@ fn symlinks_and_special_files_never_ship() {
         store.path(),
         &["pack", s(ctx.path()), "-t", "l:1", "--format", "v1"],
     );
-    let m = manifest(store.path(), "l:1");
-    let blob = std::fs::File::open(blob_path(
-        store.path(),
-        m["layers"][0]["digest"].as_str().expect("d"),
-    ))
-    .expect("blob");
-    let names: Vec<String> = tar::Archive::new(blob)
-        .entries()
-        .expect("entries")
-        .map(|e| {
-            e.expect("entry")
-                .path()
-                .expect("path")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let names = layer_entry_names(store.path(), "l:1", 0);
     assert_eq!(names, ["model", "model/w.bin"]);
 
     // A layer path that is a symlink is refused, naming the entry.
@@ -388,23 +372,7 @@ fn kitignore_exceptions_reach_into_ignored_folders() {
     .expect("write");
     let store = tempfile::tempdir().expect("store");
     ok(store.path(), &["pack", s(p), "-t", "k:1"]);
-    let m = manifest(store.path(), "k:1");
-    let blob = std::fs::File::open(blob_path(
-        store.path(),
-        m["layers"][0]["digest"].as_str().expect("d"),
-    ))
-    .expect("blob");
-    let names: Vec<String> = tar::Archive::new(blob)
-        .entries()
-        .expect("entries")
-        .map(|e| {
-            e.expect("entry")
-                .path()
-                .expect("path")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let names = layer_entry_names(store.path(), "k:1", 0);
     // The ignored folder's own entry is left out (as kit does), the exception inside it ships.
     assert_eq!(names, ["model", "model/cache/keep.bin", "model/w.bin"]);
 }

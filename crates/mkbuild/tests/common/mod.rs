@@ -78,3 +78,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// The entry names of layer `index` of the ModelKit `reference`, in tar order.
+pub fn layer_entry_names(store: &Path, reference: &str, index: usize) -> Vec<String> {
+    let m = manifest(store, reference);
+    let digest = m["layers"][index]["digest"].as_str().expect("layer digest");
+    let blob = std::fs::File::open(blob_path(store, digest)).expect("layer blob");
+    tar::Archive::new(blob)
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
