@@ -1,28 +1,33 @@
 use std::io::{self, Write};
 
-use sha2::{Digest as _, Sha256};
+use mkbuild_hash::PipelinedSha256;
 
 /// Passes bytes through to `inner`, hashing them on the way when asked to (the diffId of a
-/// compressed layer is the digest of the tar before compression).
+/// compressed layer is the digest of the tar before compression; it is hashed on a thread of its
+/// own, beside the compressor).
 pub struct HashingWriter<W> {
     inner: W,
-    hasher: Option<Sha256>,
+    hasher: Option<PipelinedSha256>,
 }
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W, hash: bool) -> Self {
         HashingWriter {
             inner,
-            hasher: hash.then(Sha256::new),
+            hasher: hash.then(PipelinedSha256::new),
         }
     }
 
     /// The inner writer and, when hashing, `sha256:<hex>` of what went through.
-    pub fn finish(self) -> (W, Option<String>) {
-        let digest = self
-            .hasher
-            .map(|h| format!("sha256:{}", hex::encode(h.finalize())));
-        (self.inner, digest)
+    pub fn finish(self) -> io::Result<(W, Option<String>)> {
+        let digest = match self.hasher {
+            Some(hasher) => Some(format!(
+                "sha256:{}",
+                hex::encode(hasher.finalize().map_err(io::Error::other)?)
+            )),
+            None => None,
+        };
+        Ok((self.inner, digest))
     }
 }
 

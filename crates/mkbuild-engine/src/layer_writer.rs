@@ -75,7 +75,7 @@ impl LayerWriter {
             layer: label,
             source,
         })?;
-        let (compressed, tar_digest) = hashing.finish();
+        let (compressed, tar_digest) = hashing.finish().map_err(|e| EngineError::io(&root, e))?;
         let blob = compressed.finish().map_err(|e| EngineError::io(&root, e))?;
         let (digest, size) = blob.commit()?;
         Ok(WrittenLayer {

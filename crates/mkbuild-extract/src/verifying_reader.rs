@@ -2,7 +2,7 @@
 
 use std::io::{self, Read};
 
-use sha2::{Digest as _, Sha256};
+use mkbuild_hash::PipelinedSha256;
 
 use crate::ExtractError;
 
@@ -31,7 +31,9 @@ const SHA256_PREFIX: &str = "sha256:";
 #[derive(Debug)]
 pub struct VerifyingReader<R: Read> {
     inner: R,
-    hasher: Sha256,
+    /// Hashes on a thread of its own once a blob is past one chunk, so a large layer's SHA-256
+    /// overlaps the decompression and file writes downstream.
+    hasher: Hashing,
     expected_hex: String,
     label: String,
     bytes: u64,
@@ -52,7 +54,7 @@ impl<R: Read> VerifyingReader<R> {
             })?;
         Ok(VerifyingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Hashing::Running(PipelinedSha256::new()),
             expected_hex: expected_hex.to_string(),
             label: label.to_string(),
             bytes: 0,
@@ -82,7 +84,10 @@ impl<R: Read> VerifyingReader<R> {
         if let Some(expected) = self.expected_size.filter(|size| *size != self.bytes) {
             return Err(self.size_mismatch(expected));
         }
-        let actual_hex = hex::encode(self.hasher.clone().finalize());
+        let actual_hex = self.hasher.finish().map_err(|died| ExtractError::Read {
+            label: self.label.clone(),
+            source: io::Error::other(died),
+        })?;
         if actual_hex != self.expected_hex {
             return Err(ExtractError::DigestMismatch {
                 label: self.label.clone(),
@@ -157,7 +162,16 @@ impl<R: Read> VerifyingReader<R> {
 impl<R: Read> Read for VerifyingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        match &mut self.hasher {
+            Hashing::Running(hasher) => hasher.update(&buf[..n]),
+            Hashing::Done(_) if n == 0 => {}
+            Hashing::Done(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{} goes on after its end was verified", self.label),
+                ))
+            }
+        }
         self.bytes += n as u64;
         if let Some(expected) = self.expected_size.filter(|size| self.bytes > *size) {
             // Fail early: a blob longer than its descriptor is damaged, no need to read on.
@@ -167,5 +181,24 @@ impl<R: Read> Read for VerifyingReader<R> {
             ));
         }
         Ok(n)
+    }
+}
+
+/// The hash of a [`VerifyingReader`]: running, or finished (at the first `verify`) with its hex.
+#[derive(Debug)]
+enum Hashing {
+    Running(PipelinedSha256),
+    Done(String),
+}
+
+impl Hashing {
+    /// The lowercase hex digest of every byte read; finishes the hash the first time.
+    fn finish(&mut self) -> Result<String, mkbuild_hash::HashThreadDied> {
+        let hex = match self {
+            Hashing::Done(hex) => return Ok(hex.clone()),
+            Hashing::Running(hasher) => hex::encode(std::mem::take(hasher).finalize()?),
+        };
+        *self = Hashing::Done(hex.clone());
+        Ok(hex)
     }
 }

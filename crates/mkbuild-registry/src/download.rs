@@ -1,21 +1,19 @@
-//! Downloading one blob into the store: hashed and counted while it is written to a temporary
-//! file, resumed by `Range` after a broken connection, committed under its digest only when the
-//! hash matches.
+//! Downloading one blob into the store: hashed (by the store's writer, once) and counted while it
+//! is written to a temporary file, resumed by `Range` after a broken connection, committed under its
+//! digest only when the hash matches.
 
 use std::io::Write as _;
 
 use futures_util::StreamExt as _;
-use mkbuild_store::{Descriptor, Digest, Store};
+use mkbuild_store::{Descriptor, Store};
 use oci_client::client::BlobResponse;
 use oci_client::manifest::OciDescriptor;
-use sha2::{Digest as _, Sha256};
 
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
 /// The blob being received and what is known of it.
 struct Partial {
     writer: mkbuild_store::BlobWriter,
-    hasher: Sha256,
     received: u64,
 }
 
@@ -23,7 +21,6 @@ impl Partial {
     fn new(store: &Store) -> Result<Partial, RegistryError> {
         Ok(Partial {
             writer: store.blob_writer()?,
-            hasher: Sha256::new(),
             received: 0,
         })
     }
@@ -105,7 +102,6 @@ impl RegistryClient {
                         actual: received,
                     });
                 }
-                partial.hasher.update(&bytes);
                 let temp_path = partial.writer.temp_path().to_owned();
                 tokio::task::block_in_place(|| partial.writer.write_all(&bytes)).map_err(
                     |source| RegistryError::Io {
@@ -146,16 +142,16 @@ impl RegistryClient {
                 actual: partial.received,
             });
         }
-        let actual = Digest::from_hasher(partial.hasher);
-        if actual != blob.digest {
-            // Dropping the writer removes the temporary file: nothing of it reaches the store.
+        let finished = tokio::task::block_in_place(|| partial.writer.finish())?;
+        if finished.digest() != &blob.digest {
+            // Dropping the finished blob removes the temporary file: nothing of it reaches the store.
             return Err(RegistryError::DigestMismatch {
                 registry: remote.registry.clone(),
                 expected: blob.digest.clone(),
-                actual,
+                actual: finished.digest().clone(),
             });
         }
-        tokio::task::block_in_place(|| partial.writer.commit())?;
+        tokio::task::block_in_place(|| finished.commit())?;
         Ok(transferred)
     }
 }

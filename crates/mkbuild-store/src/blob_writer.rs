@@ -2,25 +2,19 @@
 //! it under its digest only once it is complete.
 //!
 //! Bytes are gathered into chunks of [`CHUNK_SIZE`]; each full chunk is written to the file and
-//! then hashed on a thread of its own, so that SHA-256 (the slowest step of a pack) overlaps the
-//! reading and writing of the next chunk. Blobs smaller than a chunk are hashed inline.
-
-mod hash_thread;
+//! then hashed on a thread of its own ([`PipelinedSha256`]), so that SHA-256 (the slowest step of
+//! a pack) overlaps the reading and writing of the next chunk. Blobs smaller than a chunk are
+//! hashed inline.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest as _, Sha256};
+use mkbuild_hash::{PipelinedSha256, CHUNK_SIZE};
 use tempfile::NamedTempFile;
 
 use crate::writers::WriterLock;
 use crate::{Digest, StoreError};
-use hash_thread::HashThread;
-
-/// Large enough that writes and hand-overs are few, small enough that a few in flight per writer
-/// keep memory low.
-const CHUNK_SIZE: usize = 512 * 1024;
 
 /// A blob being written. [`BlobWriter::commit`] moves it to `blobs/sha256/<hex>`; dropping the
 /// writer without committing removes the temporary file.
@@ -28,19 +22,12 @@ pub struct BlobWriter {
     file: NamedTempFile,
     /// Bytes not yet written to `file`; always less than a chunk between calls.
     chunk: Vec<u8>,
-    hasher: Hasher,
+    hasher: PipelinedSha256,
     written: u64,
     blobs_dir: PathBuf,
     fsync: bool,
     /// Keeps the store's writer lock while the temporary file exists, even if the store is dropped.
     _writers: Arc<WriterLock>,
-}
-
-enum Hasher {
-    Inline(Sha256),
-    Thread(HashThread),
-    /// Only between steps, or after the thread died (an error at commit).
-    Lost,
 }
 
 impl std::fmt::Debug for BlobWriter {
@@ -63,7 +50,7 @@ impl BlobWriter {
             _writers: writers,
             file,
             chunk: Vec::with_capacity(CHUNK_SIZE),
-            hasher: Hasher::Inline(Sha256::new()),
+            hasher: PipelinedSha256::new(),
             written: 0,
             blobs_dir,
             fsync,
@@ -83,31 +70,69 @@ impl BlobWriter {
     /// Finishes the blob: flushes it (and syncs it to disk unless the store was opened without
     /// fsync), then renames it to its digest. If a blob with that digest exists already, the old file
     /// is kept untouched and the new one removed.
-    pub fn commit(mut self) -> Result<(Digest, u64), StoreError> {
+    pub fn commit(self) -> Result<(Digest, u64), StoreError> {
+        self.finish()?.commit()
+    }
+
+    /// Writes and syncs the last bytes and returns the finished blob with its digest, still under
+    /// its temporary name: the caller checks the digest (a download against the one it expected)
+    /// and then commits it, or drops it to discard the bytes.
+    pub fn finish(mut self) -> Result<FinishedBlob, StoreError> {
         let temp_path = self.temp_path().to_owned();
         self.write_chunk()
             .map_err(StoreError::io("write the blob", &temp_path))?;
-        let hasher = match std::mem::replace(&mut self.hasher, Hasher::Lost) {
-            Hasher::Inline(hasher) => Some(hasher),
-            Hasher::Thread(thread) => thread.finish(),
-            Hasher::Lost => None,
-        };
-        let hasher = hasher.ok_or_else(|| {
-            StoreError::io("hash the blob", &temp_path)(io::Error::other("the hashing thread died"))
-        })?;
-        let temp = self.file;
+        let sha256 = self
+            .hasher
+            .finalize()
+            .map_err(|died| StoreError::io("hash the blob", &temp_path)(io::Error::other(died)))?;
         if self.fsync {
-            temp.as_file()
+            self.file
+                .as_file()
                 .sync_all()
                 .map_err(StoreError::io("sync the blob to disk", &temp_path))?;
         }
-        let digest = Digest::from_hasher(hasher);
-        let target = self.blobs_dir.join(digest.hex());
+        Ok(FinishedBlob {
+            digest: Digest::from_sha256(sha256),
+            size: self.written,
+            file: self.file,
+            blobs_dir: self.blobs_dir,
+            fsync: self.fsync,
+            _writers: self._writers,
+        })
+    }
+}
+
+/// A blob whose bytes are all written and hashed, not yet visible under its digest. Dropping it
+/// removes the temporary file.
+#[derive(Debug)]
+pub struct FinishedBlob {
+    digest: Digest,
+    size: u64,
+    file: NamedTempFile,
+    blobs_dir: PathBuf,
+    fsync: bool,
+    _writers: Arc<WriterLock>,
+}
+
+impl FinishedBlob {
+    /// The digest of the bytes written.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    /// The number of bytes written.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Renames the blob to its digest (no-clobber: an existing blob of that digest is kept).
+    pub fn commit(self) -> Result<(Digest, u64), StoreError> {
+        let target = self.blobs_dir.join(self.digest.hex());
         if target.exists() {
-            return Ok((digest, self.written));
+            return Ok((self.digest, self.size));
         }
         // No-clobber: a concurrent writer of the same bytes may have won the race; its file is as good.
-        match temp.persist_noclobber(&target) {
+        match self.file.persist_noclobber(&target) {
             Ok(_) => {}
             Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => {
@@ -119,7 +144,7 @@ impl BlobWriter {
         if self.fsync {
             sync_dir(&self.blobs_dir)?;
         }
-        Ok((digest, self.written))
+        Ok((self.digest, self.size))
     }
 }
 
@@ -130,38 +155,8 @@ impl BlobWriter {
             return Ok(());
         }
         self.file.write_all(&self.chunk)?;
-        if let Hasher::Inline(hasher) = &mut self.hasher {
-            if self.chunk.len() < CHUNK_SIZE {
-                // The tail of a blob (or a small one): not worth a thread.
-                hasher.update(&self.chunk);
-                self.chunk.clear();
-                return Ok(());
-            }
-            let hasher = std::mem::replace(hasher, Sha256::new());
-            self.hasher = match HashThread::start(hasher.clone()) {
-                Some(thread) => Hasher::Thread(thread),
-                None => Hasher::Inline(hasher),
-            };
-        }
-        match &mut self.hasher {
-            Hasher::Inline(hasher) => {
-                hasher.update(&self.chunk);
-                self.chunk.clear();
-            }
-            Hasher::Thread(thread) => {
-                let next = thread
-                    .reuse()
-                    .unwrap_or_else(|| Vec::with_capacity(CHUNK_SIZE));
-                let full = std::mem::replace(&mut self.chunk, next);
-                if !thread.hash(full) {
-                    self.hasher = Hasher::Lost;
-                }
-            }
-            Hasher::Lost => {}
-        }
-        if matches!(self.hasher, Hasher::Lost) {
-            return Err(io::Error::other("the hashing thread died"));
-        }
+        let written = std::mem::take(&mut self.chunk);
+        self.chunk = self.hasher.hash_chunk(written);
         Ok(())
     }
 }
@@ -199,6 +194,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest as _, Sha256};
 
     /// Bytes that cross chunk boundaries in odd pieces, with flushes in between, hash to the
     /// digest of the whole (the hashing thread keeps the order).

@@ -28,6 +28,11 @@ impl Digest {
         Digest(format!("{PREFIX}{}", hex::encode(hasher.finalize())))
     }
 
+    /// The digest whose SHA-256 output is `sha256`.
+    pub fn from_sha256(sha256: [u8; 32]) -> Digest {
+        Digest(format!("{PREFIX}{}", hex::encode(sha256)))
+    }
+
     /// The 64 hex digits, without the algorithm.
     pub fn hex(&self) -> &str {
         &self.0[PREFIX.len()..]

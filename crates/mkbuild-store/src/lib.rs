@@ -30,7 +30,7 @@ mod tags;
 mod verify;
 mod writers;
 
-pub use blob_writer::BlobWriter;
+pub use blob_writer::{BlobWriter, FinishedBlob};
 pub use descriptor::Descriptor;
 pub use digest::Digest;
 pub use error::StoreError;
