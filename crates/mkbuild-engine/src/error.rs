@@ -9,6 +9,16 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// A file or folder of the context that cannot be opened or listed.
+    #[error(
+        "cannot read `{}`: {source}; make it readable or list it in `.kitignore`",
+        path.display()
+    )]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`{}`: file name is not UTF-8; rename it or list it in `.kitignore`", .0.display())]
     NonUtf8Name(PathBuf),
     #[error("`{}`:{line}: {message}", path.display())]

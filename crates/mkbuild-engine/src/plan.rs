@@ -211,6 +211,13 @@ fn plan_members(
         if exclusions.filtered_out(path, meta.kind)? {
             return Ok(skip);
         }
+        if meta.kind == FileKind::File {
+            // Found now, an unreadable file stops the pack before any layer is written to the
+            // store, instead of leaving the layers packed before it there.
+            let file = context.join(path);
+            std::fs::File::open(&file)
+                .map_err(|source| EngineError::Unreadable { path: file, source })?;
+        }
         members.push(Member {
             path: path.to_owned(),
             meta: meta.clone(),

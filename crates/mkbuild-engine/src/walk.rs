@@ -79,8 +79,12 @@ fn walk_dir(
         root.join(rel)
     };
     let mut names = Vec::new();
-    for entry in fs::read_dir(&dir).map_err(|e| EngineError::io(&dir, e))? {
-        let entry = entry.map_err(|e| EngineError::io(&dir, e))?;
+    let unreadable = |source| EngineError::Unreadable {
+        path: dir.clone(),
+        source,
+    };
+    for entry in fs::read_dir(&dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
         names.push(entry.file_name());
     }
     names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));

@@ -1,6 +1,7 @@
-//! Killing `mkbuild pack` at random points, and running many at once, never damages the store:
-//! every blob is whole under its digest, `index.json` always parses, every tag's blobs exist, no
-//! tag is lost, and the leftovers of killed runs are removed by the next run.
+//! Killing `mkbuild pack` or `mkbuild pull` at random points, and running many at once, never
+//! damages the store: every blob is whole under its digest, `index.json` always parses, every tag's
+//! blobs exist, no tag is lost, and the leftovers of killed runs are removed by the next run. The
+//! pull tests use a real registry (Debian's `docker-registry`, as in `registry.rs`).
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{ok, sha256_hex};
+use mkbuild_registry::testing::TestRegistry;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
@@ -234,5 +236,190 @@ fn parallel_packs_into_one_store_lose_no_tag() {
         "one entry per tag"
     );
     assert_store_consistent(store.path(), "after the parallel packs");
+    assert_eq!(ingest_files(store.path()), 0);
+}
+
+/// `mkbuild pull REMOTE --plain-http` into `store`, with no credentials (the registry has no auth).
+fn pull_command(store: &Path, docker_config: &Path, remote: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mkbuild"));
+    cmd.arg("--store")
+        .arg(store)
+        .args(["-q", "pull", remote, "--plain-http"])
+        .env("DOCKER_CONFIG", docker_config)
+        .env_remove("MKBUILD_STORE")
+        .env_remove("MKBUILD_PLAIN_HTTP")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs a command to its end and returns its stdout, trimmed; fails the test on a non-zero exit.
+fn finish(mut cmd: Command, what: &str) -> String {
+    let out = cmd.output().expect("run mkbuild");
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Packs `count` ModelKits with bytes of their own and pushes them to `registry` as
+/// `crash/pull:<i>`; returns each one's remote reference and manifest digest.
+fn push_variants(
+    registry: &TestRegistry,
+    docker_config: &Path,
+    count: u8,
+) -> Vec<(String, String)> {
+    let source = tempfile::tempdir().expect("source store");
+    (0..count)
+        .map(|i| {
+            let context = context(100 + i);
+            let local = format!("crash/pull:{i}");
+            let remote = format!("{}/crash/pull:{i}", registry.host());
+            ok(source.path(), &["pack", s(context.path()), "-t", &local]);
+            let mut push = Command::new(env!("CARGO_BIN_EXE_mkbuild"));
+            push.arg("--store")
+                .arg(source.path())
+                .args(["-q", "push", &local, &remote, "--plain-http"])
+                .env("DOCKER_CONFIG", docker_config)
+                .env_remove("MKBUILD_STORE")
+                .stdin(Stdio::null());
+            let digest = finish(push, &format!("push {remote}"));
+            assert!(digest.starts_with("sha256:"), "{digest}");
+            (remote, digest)
+        })
+        .collect()
+}
+
+#[test]
+fn killing_pull_at_random_points_never_damages_the_store() {
+    const VARIANTS: u8 = 16;
+    let Some(registry) = TestRegistry::start_or_skip(
+        "killing_pull_at_random_points_never_damages_the_store",
+        false,
+    ) else {
+        return;
+    };
+    let docker_config = tempfile::tempdir().expect("docker config");
+    let variants = push_variants(&registry, docker_config.path(), VARIANTS);
+    let store = tempfile::tempdir().expect("store");
+    // A first pull, complete: a tag to lose, and a measure of how long one takes.
+    let start = Instant::now();
+    let (base, base_digest) = &variants[0];
+    assert_eq!(
+        &finish(
+            pull_command(store.path(), docker_config.path(), base),
+            "pull"
+        ),
+        base_digest
+    );
+    let full = start.elapsed();
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut delays = Delays(seed);
+    let mut killed_mid_way = 0;
+    // Each run pulls a ModelKit whose blobs the store lacks, so the kill lands in real work.
+    for (remote, _) in &variants[1..] {
+        let delay = Duration::from_micros(delays.next_below(full.as_micros() as u64 * 12 / 10));
+        let mut child = pull_command(store.path(), docker_config.path(), remote)
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            killed_mid_way += 1;
+        }
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_store_consistent(store.path(), &format!("{remote} (seed {seed}, {delay:?})"));
+    }
+    assert!(killed_mid_way > 0, "no pull was killed before it finished");
+    let listed = ok(store.path(), &["list", "--json"]);
+    assert!(listed.contains(&format!("\"{base}\"")), "{listed}");
+    // The next run removes the leftovers of the killed ones.
+    ok(store.path(), &["list"]);
+    assert_eq!(
+        ingest_files(store.path()),
+        0,
+        "leftovers after the next run"
+    );
+    // Every pull, run again to its end, completes with the pushed digest.
+    for (remote, digest) in &variants {
+        assert_eq!(
+            &finish(
+                pull_command(store.path(), docker_config.path(), remote),
+                "pull"
+            ),
+            digest
+        );
+    }
+    assert_store_consistent(store.path(), "after the complete pulls");
+    let out = common::mkbuild(store.path(), &["verify"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+}
+
+#[test]
+fn parallel_pulls_and_packs_into_one_store_lose_no_tag() {
+    let Some(registry) =
+        TestRegistry::start_or_skip("parallel_pulls_and_packs_into_one_store_lose_no_tag", false)
+    else {
+        return;
+    };
+    let docker_config = tempfile::tempdir().expect("docker config");
+    let variants = push_variants(&registry, docker_config.path(), 3);
+    let contexts: Vec<tempfile::TempDir> = (0..2).map(|i| context(20 + i)).collect();
+    let store = tempfile::tempdir().expect("store");
+    // Two pulls of each remote ModelKit and two packs of each context, all at once.
+    let mut children = Vec::new();
+    for round in 0..2 {
+        for (remote, digest) in &variants {
+            let child = pull_command(store.path(), docker_config.path(), remote)
+                .spawn()
+                .expect("spawn");
+            children.push((child, Some(digest.clone())));
+        }
+        for (i, context) in contexts.iter().enumerate() {
+            let tags = [
+                format!("mixed/ctx{i}:{round}"),
+                "mixed/shared:latest".to_owned(),
+            ];
+            let child = pack_command(store.path(), context.path(), &tags)
+                .spawn()
+                .expect("spawn");
+            children.push((child, None));
+        }
+    }
+    for (child, expected) in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if let Some(digest) = expected {
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), digest);
+        }
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(store.path(), &["list", "--json"])).expect("json");
+    let references: BTreeSet<String> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["reference"].as_str().map(str::to_owned))
+        .collect();
+    let mut expected: BTreeSet<String> = variants.iter().map(|(r, _)| r.clone()).collect();
+    for i in 0..2 {
+        for round in 0..2 {
+            expected.insert(format!("mixed/ctx{i}:{round}"));
+        }
+    }
+    expected.insert("mixed/shared:latest".to_owned());
+    assert_eq!(references, expected);
+    assert_store_consistent(store.path(), "after the parallel pulls and packs");
     assert_eq!(ingest_files(store.path()), 0);
 }
