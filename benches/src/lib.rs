@@ -229,6 +229,7 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
             target,
             filters: &Filters(Vec::new()),
             overwrite: false,
+            progress: &mkbuild_engine::NoProgress,
         },
     )
     .expect("unpack");

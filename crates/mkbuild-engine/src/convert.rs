@@ -11,9 +11,11 @@ use mkbuild_store::Store;
 use crate::compression::Compression;
 use crate::layer_reader::with_matched_layer_tar;
 use crate::layer_writer::LayerWriter;
+use crate::matching::MatchedLayer;
 use crate::modelkit::StoredModelKit;
 use crate::pack::{store_modelkit, PackOutcome};
 use crate::plan::within;
+use crate::progress::Progress;
 use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
 
@@ -26,6 +28,8 @@ pub struct ConvertRequest<'a> {
     /// Compression of the new layers; `None` keeps each layer's own.
     pub compression: Option<Compression>,
     pub created: Option<i64>,
+    /// Told the bytes of the layers to read, then each byte read.
+    pub progress: &'a dyn Progress,
 }
 
 pub fn convert(
@@ -41,13 +45,36 @@ pub fn convert(
     let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
     kitfile.clear_layer_infos();
 
-    let mut packed = Vec::with_capacity(readable.layers.len());
-    for layer in &readable.layers {
+    request
+        .progress
+        .start(readable.layers.iter().map(|l| l.descriptor.size).sum());
+    let packed = convert_layers(store, &readable.layers, &source, target, request);
+    request.progress.finish();
+    store_modelkit(
+        store,
+        target,
+        &kitfile,
+        &kitfile_bytes,
+        packed?,
+        request.created,
+    )
+}
+
+/// Rewrites every layer into the target format; returns them in order.
+fn convert_layers(
+    store: &Store,
+    layers: &[MatchedLayer],
+    source: &Format,
+    target: &Format,
+    request: &ConvertRequest,
+) -> Result<Vec<PackedLayer>, EngineError> {
+    let mut packed = Vec::with_capacity(layers.len());
+    for layer in layers {
         let compression = request.compression.unwrap_or(layer.compression);
         let mut writer = LayerWriter::new(store, compression, &layer.path)?;
-        with_matched_layer_tar(store, layer, |tar, label| {
+        with_matched_layer_tar(store, layer, request.progress, |tar, label| {
             let mut rewriter = Rewriter {
-                source: &source,
+                source,
                 target,
                 layer: &layer.path,
                 label,
@@ -68,14 +95,7 @@ pub fn convert(
             size: written.size,
         });
     }
-    store_modelkit(
-        store,
-        target,
-        &kitfile,
-        &kitfile_bytes,
-        packed,
-        request.created,
-    )
+    Ok(packed)
 }
 
 /// Moves the entries of one layer from the source format's names to the target's.

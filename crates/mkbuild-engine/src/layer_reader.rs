@@ -10,21 +10,27 @@ use mkbuild_store::{Descriptor, Store};
 
 use crate::compression::Compression;
 use crate::matching::MatchedLayer;
+use crate::progress::{CountingReader, Progress};
 use crate::EngineError;
 
 /// Calls `read_tar` with the layer's uncompressed tar stream, then checks the digests of
-/// everything that was (and was not yet) read.
+/// everything that was (and was not yet) read. `progress` advances by the blob's bytes as they are
+/// read.
 pub fn with_layer_tar<T>(
     store: &Store,
     descriptor: &Descriptor,
     compression: Compression,
     diff_id: Option<&str>,
     label: &str,
+    progress: &dyn Progress,
     read_tar: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let file = store.open_blob(&descriptor.digest)?;
     let mut blob = VerifyingReader::new(
-        BufReader::with_capacity(1 << 20, file),
+        CountingReader {
+            inner: BufReader::with_capacity(1 << 20, file),
+            progress,
+        },
         descriptor.digest.as_str(),
         label,
     )?;
@@ -53,6 +59,7 @@ pub fn with_layer_tar<T>(
 pub fn with_matched_layer_tar<T>(
     store: &Store,
     layer: &MatchedLayer,
+    progress: &dyn Progress,
     read_tar: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let label = layer.label();
@@ -62,6 +69,7 @@ pub fn with_matched_layer_tar<T>(
         layer.compression,
         layer.diff_id(),
         &label,
+        progress,
         |tar| read_tar(tar, &label),
     )
 }

@@ -13,6 +13,7 @@ use mkbuild_store::Store;
 use crate::filter::Filters;
 use crate::layer_reader::with_matched_layer_tar;
 use crate::modelkit::{FormatOf, StoredModelKit};
+use crate::progress::Progress;
 use crate::registry::FormatRegistry;
 use crate::EngineError;
 
@@ -23,6 +24,8 @@ pub struct UnpackRequest<'a> {
     pub filters: &'a Filters,
     /// Replace files that already exist in the target.
     pub overwrite: bool,
+    /// Told the bytes of the layers to read, then each byte read.
+    pub progress: &'a dyn Progress,
 }
 
 /// What unpack wrote.
@@ -43,19 +46,24 @@ pub fn unpack(
     let codec = &readable.format.codec;
 
     let mut extractor = Extractor::new(request.target)?;
-    let mut unpacked = 0;
-    for layer in readable
+    let selected: Vec<_> = readable
         .layers
         .iter()
         .filter(|l| request.filters.selects_entry(&l.entry))
-    {
+        .collect();
+    request
+        .progress
+        .start(selected.iter().map(|l| l.descriptor.size).sum());
+    let extracted = selected.iter().try_for_each(|layer| {
         let place = |name: &str| codec.restore_path(&layer.path, name);
-        with_matched_layer_tar(store, layer, |tar, label| {
+        with_matched_layer_tar(store, layer, request.progress, |tar, label| {
             extractor.extract_tar(tar, label, &place)?;
             Ok(())
-        })?;
-        unpacked += 1;
-    }
+        })
+    });
+    request.progress.finish();
+    extracted?;
+    let unpacked = selected.len();
     if request.filters.selects_kitfile() {
         let bytes = modelkit.kitfile_bytes(store, registry)?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;

@@ -135,6 +135,9 @@ pub struct UnpackArgs {
     /// Replace files that already exist in DIR.
     #[arg(long)]
     pub overwrite: bool,
+    /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressArg>,
     /// For a REGISTRY/NAME:TAG the store lacks: how to pull it.
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -153,6 +156,9 @@ pub struct ConvertArgs {
     /// Compression of the new layers (default: as each source layer).
     #[arg(long, value_enum)]
     pub compression: Option<CompressionArg>,
+    /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressArg>,
 }
 
 #[derive(Debug, Args)]

@@ -11,8 +11,16 @@ use mkbuild_engine::Progress;
 
 use crate::cli::ProgressArg;
 
-/// How often `plain` prints a line.
+/// How often `plain` prints a line, unless `MKBUILD_PROGRESS_INTERVAL_MS` says otherwise (tests
+/// and scripts that want every step).
 const PLAIN_INTERVAL: Duration = Duration::from_secs(5);
+
+fn plain_interval() -> Duration {
+    std::env::var("MKBUILD_PROGRESS_INTERVAL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(PLAIN_INTERVAL, Duration::from_millis)
+}
 
 /// Reports progress of one command in the chosen style.
 pub enum Reporter {
@@ -38,6 +46,7 @@ impl Reporter {
                 done: AtomicU64::new(0),
                 started: Instant::now(),
                 last_line: Mutex::new(Instant::now()),
+                interval: plain_interval(),
             }),
             ProgressArg::Fancy => {
                 let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -87,6 +96,7 @@ pub struct Plain {
     done: AtomicU64,
     started: Instant,
     last_line: Mutex<Instant>,
+    interval: Duration,
 }
 
 impl Plain {
@@ -96,7 +106,7 @@ impl Plain {
         let Ok(mut last_line) = self.last_line.try_lock() else {
             return;
         };
-        if last_line.elapsed() < PLAIN_INTERVAL {
+        if last_line.elapsed() < self.interval {
             return;
         }
         *last_line = Instant::now();
@@ -147,6 +157,7 @@ mod tests {
             done: AtomicU64::new(0),
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
+            interval: PLAIN_INTERVAL,
         };
         let line = plain.line(1 << 20);
         assert!(

@@ -3,6 +3,7 @@ use mkbuild_store::Reference;
 
 use super::pack::{compression, source_date_epoch};
 use crate::cli::{ConvertArgs, GlobalArgs};
+use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
     let tags = args
@@ -13,6 +14,7 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
     let registry = crate::formats::registry(&global.spec_dirs)?;
     let target = registry.format(&args.to)?;
     let store = super::open_store(global)?;
+    let progress = Reporter::new(args.progress, global.quiet, "convert");
     let outcome = convert(
         &store,
         &registry,
@@ -21,6 +23,7 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
             reference: &args.reference,
             compression: args.compression.map(compression),
             created: source_date_epoch()?,
+            progress: &progress,
         },
     )?;
     for tag in &tags {

@@ -2,6 +2,7 @@ use anyhow::Context as _;
 use mkbuild_engine::{unpack, Filter, Filters, UnpackRequest};
 
 use crate::cli::{GlobalArgs, UnpackArgs};
+use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
     let filters = args
@@ -13,6 +14,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
     let registry = crate::formats::registry(&global.spec_dirs)?;
     let store = super::open_store(global)?;
     let reference = super::registry::local_or_pulled(&store, &args.reference, &args.registry)?;
+    let progress = Reporter::new(args.progress, global.quiet, "unpack");
     let summary = unpack(
         &store,
         &registry,
@@ -21,6 +23,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
             target: &args.dir,
             filters: &Filters(filters),
             overwrite: args.overwrite,
+            progress: &progress,
         },
     )?;
     tracing::info!(
