@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side timings on the same data, printed as ratios (higher is better for mkbuild):
 #   pack 4 GiB            vs `openssl dgst -sha256` of the file (the hashing floor)
+#   pack 4 GiB            vs `cp` of the file (the floor of writing 4 GiB here)
 #   pack 4 GiB            vs `tar --sort=name ... -cf - | tee FILE | sha256sum` (same bytes to disk)
 #   pack 4x1 GiB shards   vs `openssl dgst -sha256` of the 4 shards one after the other (one core)
 #   repack unchanged      vs a cold pack (the build cache)
@@ -44,7 +45,7 @@ for run in $(seq "$repeats"); do
   layer=$(ls -S "$work/store/blobs/sha256" | head -1)
   warm_store() { rm -rf "$work/copy" "$work/out"; settle; cat "$one/model.safetensors" "$work/store/blobs/sha256/$layer" >/dev/null; }
   warm_store; cpt=$(t cp "$one/model.safetensors" "$work/copy")
-  warm_store; un=$(t "$mk" --store "$work/store" unpack "$digest" -d "$work/out")
+  warm_store; un=$(t "$mk" --store "$work/store" unpack "$digest" -d "$work/out" --progress none)
   fs=-
   if [ "${MKBUILD_COMPARE_FSYNC:-0}" = 1 ]; then fresh; fs=$(t pack "$one" --no-cache); fi
   printf '%-4s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %9.2f %9.9s\n' "$run" "$ssl" "$pk" "$tr" "$ssl4" "$pk4" "$cold" "$noop" "$cpt" "$un" "$fs"
