@@ -2,7 +2,10 @@
 //! reqwest client for what oci-client does not expose (resumable chunked uploads, login checks),
 //! driven by a private tokio runtime so that callers stay synchronous.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use mkbuild_progress::{NoProgress, Progress};
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
@@ -49,6 +52,8 @@ pub struct RegistryClient {
     pub(crate) oci: oci_client::Client,
     pub(crate) http: reqwest::Client,
     pub(crate) options: ClientOptions,
+    /// Told the bytes of a push or pull, then each byte sent or received (or found present).
+    pub(crate) progress: Arc<dyn Progress>,
 }
 
 impl RegistryClient {
@@ -93,7 +98,14 @@ impl RegistryClient {
                 concurrency,
                 ..options
             },
+            progress: Arc::new(NoProgress),
         })
+    }
+
+    /// Reports the bytes of each push and pull to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> RegistryClient {
+        self.progress = progress;
+        self
     }
 
     pub fn options(&self) -> &ClientOptions {

@@ -110,6 +110,7 @@ impl RegistryClient {
                     },
                 )?;
                 partial.received = received;
+                self.progress.advance(bytes.len() as u64);
                 transferred += bytes.len() as u64;
             }
             // oci-client's own check of a whole response also ends the stream with an error; with

@@ -3,27 +3,31 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use mkbuild_progress::Progress;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 /// The size of one read; large enough for throughput, small enough to keep memory bounded.
 const READ_CHUNK: usize = 1024 * 1024;
 
-/// `len` bytes of the file at `path` from `offset`; fails if the file is shorter.
+/// `len` bytes of the file at `path` from `offset`; fails if the file is shorter. Each chunk read
+/// is reported to `progress` as it is handed to the connection.
 pub(crate) async fn file_range_stream(
     path: &Path,
     offset: u64,
     len: u64,
+    progress: Arc<dyn Progress>,
 ) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
     let mut file = tokio::fs::File::open(path).await?;
     if offset > 0 {
         file.seek(io::SeekFrom::Start(offset)).await?;
     }
     Ok(futures_util::stream::try_unfold(
-        (file, len),
-        |(mut file, remaining)| async move {
+        (file, len, progress),
+        |(mut file, remaining, progress)| async move {
             if remaining == 0 {
                 return Ok(None);
             }
@@ -39,7 +43,11 @@ pub(crate) async fn file_range_stream(
                 ));
             }
             buffer.truncate(read);
-            Ok(Some((Bytes::from(buffer), (file, remaining - read as u64))))
+            progress.advance(read as u64);
+            Ok(Some((
+                Bytes::from(buffer),
+                (file, remaining - read as u64, progress),
+            )))
         },
     ))
 }

@@ -35,7 +35,9 @@ impl RegistryClient {
         store: &Store,
         from: &RemoteReference,
     ) -> Result<PullSummary, RegistryError> {
-        self.runtime.block_on(self.pull_async(store, from))
+        let pulled = self.runtime.block_on(self.pull_async(store, from));
+        self.progress.finish();
+        pulled
     }
 
     async fn pull_async(
@@ -100,6 +102,9 @@ impl RegistryClient {
         let (present, missing): (Vec<Descriptor>, Vec<Descriptor>) = blobs_of(&manifest)
             .into_iter()
             .partition(|blob| store.has_blob(&blob.digest));
+        self.progress
+            .start(present.iter().chain(&missing).map(|b| b.size).sum());
+        self.progress.advance(present.iter().map(|b| b.size).sum());
         let by_digest = &by_digest;
         let received: Vec<(Digest, u64)> = futures_util::stream::iter(missing)
             .map(|blob| async move {

@@ -31,7 +31,9 @@ impl RegistryClient {
         manifest: &Descriptor,
         to: &RemoteReference,
     ) -> Result<PushSummary, RegistryError> {
-        self.runtime.block_on(self.push_async(store, manifest, to))
+        let pushed = self.runtime.block_on(self.push_async(store, manifest, to));
+        self.progress.finish();
+        pushed
     }
 
     async fn push_async(
@@ -83,6 +85,7 @@ impl RegistryClient {
         self.oci
             .store_auth_if_needed(&to.registry, &self.auth())
             .await;
+        self.progress.start(blobs.iter().map(|b| b.size).sum());
         let reference = to.to_oci();
         let reference = &reference;
         let outcomes: Vec<(Digest, bool, u64)> = futures_util::stream::iter(blobs)
@@ -95,6 +98,7 @@ impl RegistryClient {
                         self.oci_error(&to.registry, &format!("the check for `{}`", blob.digest), e)
                     })?;
                 if exists {
+                    self.progress.advance(blob.size);
                     tracing::info!("{} is in `{}` already", blob.digest, to.registry);
                     return Ok((blob.digest, false, 0));
                 }

@@ -67,7 +67,7 @@ impl RegistryClient {
         let action = format!("the upload of `{digest}`");
         let mut retries_left = self.options.retries;
         loop {
-            let stream = file_range_stream(path, 0, size)
+            let stream = file_range_stream(path, 0, size, self.progress.clone())
                 .await
                 .map_err(|source| RegistryError::Io {
                     path: path.to_owned(),
@@ -243,7 +243,7 @@ impl ChunkedSession<'_> {
         start: u64,
         end: u64,
     ) -> Result<Url, Failure> {
-        let stream = file_range_stream(path, start, end - start)
+        let stream = file_range_stream(path, start, end - start, self.client.progress.clone())
             .await
             .map_err(|source| RegistryError::Io {
                 path: path.to_owned(),

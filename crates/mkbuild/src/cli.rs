@@ -87,6 +87,9 @@ pub struct PushArgs {
     pub reference: String,
     /// Where to push: REGISTRY/NAME[:TAG] (default: REFERENCE, when it names a registry).
     pub destination: Option<String>,
+    /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressArg>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -95,6 +98,9 @@ pub struct PushArgs {
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
+    /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressArg>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

@@ -1,11 +1,13 @@
-//! `--progress plain` of pack, unpack and convert: lines on stderr (never stdout) that count the
-//! bytes up to the whole. `MKBUILD_PROGRESS_INTERVAL_MS=0` prints every step instead of one line
+//! `--progress plain` of pack, unpack, convert, push and pull: lines on stderr (never stdout) that
+//! count the bytes up to the whole. `MKBUILD_PROGRESS_INTERVAL_MS=0` prints every step instead of one line
 //! every 5 s, so that a test of a few MB sees them.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use mkbuild_registry::testing::TestRegistry;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
@@ -17,6 +19,7 @@ fn run(store: &Path, args: &[&str]) -> Output {
         .arg(store)
         .args(args)
         .env("MKBUILD_PROGRESS_INTERVAL_MS", "0")
+        .env("DOCKER_CONFIG", store.join("no-docker-config"))
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("MKBUILD_STORE")
         .env_remove("MKBUILD_FORMAT")
@@ -140,4 +143,66 @@ fn pack_unpack_and_convert_report_progress_up_to_the_whole() {
         ],
     );
     assert_eq!(progress_lines(&out, "unpack").0, Vec::<String>::new());
+}
+
+#[test]
+fn push_and_pull_report_progress_up_to_the_whole() {
+    let Some(registry) =
+        TestRegistry::start_or_skip("push_and_pull_report_progress_up_to_the_whole", false)
+    else {
+        return;
+    };
+    let context = tempfile::tempdir().expect("context");
+    std::fs::create_dir_all(context.path().join("model")).expect("mkdir");
+    let weights: Vec<u8> = (0..5_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(context.path().join("model/w.bin"), &weights).expect("write");
+    std::fs::write(
+        context.path().join("Kitfile"),
+        "manifestVersion: 1.0.0\nmodel:\n  path: model\n",
+    )
+    .expect("Kitfile");
+    let store = tempfile::tempdir().expect("store");
+    run(
+        store.path(),
+        &["pack", s(context.path()), "-t", "p:1", "--progress", "none"],
+    );
+    let manifest = common::manifest(store.path(), "p:1");
+    let blobs: u64 = manifest["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .chain([&manifest["config"]])
+        .map(|b| b["size"].as_u64().expect("size"))
+        .sum();
+    let remote = format!("{}/progress/p:1", registry.host());
+
+    let out = run(
+        store.path(),
+        &[
+            "push",
+            "p:1",
+            &remote,
+            "--plain-http",
+            "--progress",
+            "plain",
+        ],
+    );
+    let (lines, total) = progress_lines(&out, "push");
+    assert_eq!(total, mib(blobs), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("(100%)")),
+        "reaches the whole: {lines:?}"
+    );
+
+    let other = tempfile::tempdir().expect("other store");
+    let out = run(
+        other.path(),
+        &["pull", &remote, "--plain-http", "--progress", "plain"],
+    );
+    let (lines, total) = progress_lines(&out, "pull");
+    assert_eq!(total, mib(blobs), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("(100%)")),
+        "reaches the whole: {lines:?}"
+    );
 }

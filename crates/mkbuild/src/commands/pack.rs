@@ -53,7 +53,8 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         tracing::info!("tagged {tag}");
     }
     if let Some(remote) = &push_to {
-        super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry)?;
+        let shown = super::registry::Shown::new(args.progress, global);
+        super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry, shown)?;
     }
     println!("{}", outcome.manifest.digest);
     Ok(())

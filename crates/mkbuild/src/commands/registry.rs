@@ -1,6 +1,7 @@
 //! `push`, `pull`, `login`, `logout`, and the registry steps of `pack --push` and `unpack REMOTE`.
 
 use std::io::{BufRead as _, IsTerminal as _};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use mkbuild_registry::{
@@ -8,7 +9,30 @@ use mkbuild_registry::{
 };
 use mkbuild_store::{Descriptor, Store, StoreError};
 
-use crate::cli::{GlobalArgs, LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
+use crate::cli::{
+    GlobalArgs, LoginArgs, LogoutArgs, ProgressArg, PullArgs, PushArgs, RegistryArgs,
+};
+use crate::progress::Reporter;
+
+/// How a transfer shows its progress: `--progress` of the command, and `-q`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    pub choice: Option<ProgressArg>,
+    pub quiet: bool,
+}
+
+impl Shown {
+    pub fn new(choice: Option<ProgressArg>, global: &GlobalArgs) -> Shown {
+        Shown {
+            choice,
+            quiet: global.quiet,
+        }
+    }
+
+    fn reporter(self, verb: &'static str) -> Arc<Reporter> {
+        Arc::new(Reporter::new(self.choice, self.quiet, verb))
+    }
+}
 
 pub fn push(global: &GlobalArgs, args: PushArgs) -> anyhow::Result<()> {
     let destination = args.destination.as_deref().unwrap_or(&args.reference);
@@ -24,7 +48,8 @@ pub fn push(global: &GlobalArgs, args: PushArgs) -> anyhow::Result<()> {
     })?;
     let store = super::open_store(global)?;
     let manifest = store.resolve(&args.reference)?;
-    push_manifest(&store, &manifest, &remote, &args.registry)?;
+    let shown = Shown::new(args.progress, global);
+    push_manifest(&store, &manifest, &remote, &args.registry, shown)?;
     println!("{}", manifest.digest);
     Ok(())
 }
@@ -35,8 +60,9 @@ pub fn push_manifest(
     manifest: &Descriptor,
     remote: &RemoteReference,
     args: &RegistryArgs,
+    shown: Shown,
 ) -> anyhow::Result<()> {
-    let client = client_for(&remote.registry, args)?;
+    let client = client_for(&remote.registry, args)?.with_progress(shown.reporter("push"));
     let summary = client.push(store, manifest, remote)?;
     tracing::info!(
         "pushed {remote} ({}): {} blobs sent ({} bytes), {} already there",
@@ -51,7 +77,8 @@ pub fn push_manifest(
 pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
     let remote = RemoteReference::parse(&args.reference)?;
     let store = super::open_store(global)?;
-    let summary = pull_into(&store, &remote, &args.registry)?;
+    let shown = Shown::new(args.progress, global);
+    let summary = pull_into(&store, &remote, &args.registry, shown)?;
     println!("{}", summary.manifest.digest);
     Ok(())
 }
@@ -60,8 +87,9 @@ fn pull_into(
     store: &Store,
     remote: &RemoteReference,
     args: &RegistryArgs,
+    shown: Shown,
 ) -> anyhow::Result<PullSummary> {
-    let client = client_for(&remote.registry, args)?;
+    let client = client_for(&remote.registry, args)?.with_progress(shown.reporter("pull"));
     let summary = client.pull(store, remote)?;
     tracing::info!(
         "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",
@@ -79,13 +107,14 @@ pub fn local_or_pulled(
     store: &Store,
     reference: &str,
     args: &RegistryArgs,
+    shown: Shown,
 ) -> anyhow::Result<String> {
     match store.resolve(reference) {
         Err(StoreError::NotFound { .. }) | Err(StoreError::InvalidReference { .. })
             if RemoteReference::looks_remote(reference) =>
         {
             let remote = RemoteReference::parse(reference)?;
-            let summary = pull_into(store, &remote, args)?;
+            let summary = pull_into(store, &remote, args, shown)?;
             Ok(summary.manifest.digest.to_string())
         }
         _ => Ok(reference.to_owned()),

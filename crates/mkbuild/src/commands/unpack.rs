@@ -13,7 +13,9 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         .context("bad `--filter`")?;
     let registry = crate::formats::registry(&global.spec_dirs)?;
     let store = super::open_store(global)?;
-    let reference = super::registry::local_or_pulled(&store, &args.reference, &args.registry)?;
+    let shown = super::registry::Shown::new(args.progress, global);
+    let reference =
+        super::registry::local_or_pulled(&store, &args.reference, &args.registry, shown)?;
     let progress = Reporter::new(args.progress, global.quiet, "unpack");
     let summary = unpack(
         &store,
