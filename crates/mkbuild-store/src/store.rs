@@ -53,15 +53,26 @@ impl Store {
             writers: Arc::default(),
         };
         let layout_file = store.root.join(LAYOUT_FILE);
-        match fs::read(&layout_file) {
-            Ok(bytes) => check_layout_file(&layout_file, &bytes)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => store.check_empty()?,
+        let new = match fs::read(&layout_file) {
+            Ok(bytes) => {
+                check_layout_file(&layout_file, &bytes)?;
+                false
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                store.check_empty()?;
+                true
+            }
             Err(e) => return Err(StoreError::io("read", &layout_file)(e)),
-        }
+        };
         // Best effort: leftovers waste space but harm nothing, so failing to remove them (a
         // read-only store, say) must not stop the store from opening.
         let _ = store.clean_ingest();
         store.create_missing()?;
+        if new {
+            // Ours, or written meanwhile by a concurrent open of the same new store: checked alike.
+            let bytes = fs::read(&layout_file).map_err(StoreError::io("read", &layout_file))?;
+            check_layout_file(&layout_file, &bytes)?;
+        }
         Ok(store)
     }
 
@@ -282,22 +293,31 @@ impl Store {
 
     /// A folder without `oci-layout` may only hold what a concurrent [`Store::open`] of the same
     /// folder creates before it writes `oci-layout`.
+    /// If `oci-layout` has appeared since it was found missing, a concurrent open completed the
+    /// layout (and others may be using it already): [`Store::open`] checks that file instead.
     fn check_empty(&self) -> Result<(), StoreError> {
         let entries = fs::read_dir(&self.root).map_err(StoreError::io("list", &self.root))?;
-        for entry in entries {
-            let entry = entry.map_err(StoreError::io("list", &self.root))?;
-            let ours = [
-                INDEX_FILE,
-                BLOBS_DIR,
-                INGEST_DIR,
-                LOCK_FILE,
-                INGEST_LOCK_FILE,
-            ];
-            if !ours.iter().any(|name| entry.file_name() == *name) {
-                return Err(StoreError::NotALayout {
-                    path: self.root.clone(),
-                });
-            }
+        let names = entries
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::io("list", &self.root))?;
+        if names.iter().any(|name| name == LAYOUT_FILE) {
+            return Ok(());
+        }
+        let ours = [
+            INDEX_FILE,
+            BLOBS_DIR,
+            INGEST_DIR,
+            LOCK_FILE,
+            INGEST_LOCK_FILE,
+        ];
+        if names
+            .iter()
+            .any(|name| !ours.iter().any(|ours| name == ours))
+        {
+            return Err(StoreError::NotALayout {
+                path: self.root.clone(),
+            });
         }
         Ok(())
     }
@@ -354,4 +374,36 @@ fn check_layout_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The moment of the race CI once hit: this open found no `oci-layout`, then a concurrent open
+    /// wrote the whole layout and a pack added its cache folder. The folder is a layout, not a
+    /// stranger's; without `oci-layout`, the same cache folder is a stranger's.
+    #[test]
+    fn a_layout_completed_meanwhile_is_not_called_foreign() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let store = Store {
+            root: dir.path().to_owned(),
+            fsync: false,
+            writers: Arc::default(),
+        };
+        fs::create_dir(dir.path().join(BLOBS_DIR))?;
+        fs::write(dir.path().join(INDEX_FILE), ImageIndex::empty().to_json())?;
+        fs::create_dir(dir.path().join("cache"))?;
+        assert!(matches!(
+            store.check_empty(),
+            Err(StoreError::NotALayout { .. })
+        ));
+        fs::write(
+            dir.path().join(LAYOUT_FILE),
+            r#"{"imageLayoutVersion":"1.0.0"}"#,
+        )?;
+        store.check_empty()?;
+        Ok(())
+    }
 }

@@ -100,16 +100,45 @@ fn ingest_files(store: &Path) -> usize {
     std::fs::read_dir(store.join("ingest")).map_or(0, Iterator::count)
 }
 
-/// A small xorshift generator: the delays differ from run to run, the seed is printed on failure.
-struct Delays(u64);
+/// Random delays from a small xorshift generator, seeded from the clock: they differ from run to
+/// run, and the seed is printed on failure.
+struct Delays {
+    seed: u64,
+    state: u64,
+    /// How long the whole operation takes; delays fall in 0 to 1.2 times it.
+    full: Duration,
+}
 
 impl Delays {
-    fn next_below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound.max(1)
+    fn new(full: Duration) -> Delays {
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        Delays {
+            seed,
+            state: seed,
+            full,
+        }
     }
+
+    fn next(&mut self) -> Duration {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        let bound = (self.full.as_micros() as u64 * 12 / 10).max(1);
+        Duration::from_micros(self.state % bound)
+    }
+}
+
+/// Starts `command`, SIGKILLs it after `delay`, and says whether it was still running then.
+fn kill_after(mut command: Command, delay: Duration) -> bool {
+    let mut child = command.spawn().expect("spawn");
+    std::thread::sleep(delay);
+    let running = child.try_wait().expect("wait").is_none();
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    running
 }
 
 #[test]
@@ -123,12 +152,7 @@ fn killing_pack_at_random_points_never_damages_the_store() {
         store.path(),
         &["pack", s(context.path()), "-t", "crash:base"],
     );
-    let full = start.elapsed();
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
-    let mut delays = Delays(seed);
+    let mut delays = Delays::new(start.elapsed());
     let budget = Instant::now();
     let mut killed_mid_way = 0;
     for run in 0..RUNS {
@@ -146,16 +170,10 @@ fn killing_pack_at_random_points_never_damages_the_store() {
             vec![run as u8; 1_500_000],
         )
         .expect("write");
-        let delay = Duration::from_micros(delays.next_below(full.as_micros() as u64 * 12 / 10));
-        let mut child = pack_command(store.path(), context.path(), &[format!("crash:run{run}")])
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(delay);
-        if child.try_wait().expect("wait").is_none() {
-            killed_mid_way += 1;
-        }
-        child.kill().expect("kill");
-        child.wait().expect("wait");
+        let delay = delays.next();
+        let pack = pack_command(store.path(), context.path(), &[format!("crash:run{run}")]);
+        killed_mid_way += usize::from(kill_after(pack, delay));
+        let seed = delays.seed;
         assert_store_consistent(store.path(), &format!("run {run} (seed {seed}, {delay:?})"));
     }
     assert!(killed_mid_way > 0, "no run was killed before it finished");
@@ -315,25 +333,14 @@ fn killing_pull_at_random_points_never_damages_the_store() {
         ),
         base_digest
     );
-    let full = start.elapsed();
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
-    let mut delays = Delays(seed);
+    let mut delays = Delays::new(start.elapsed());
     let mut killed_mid_way = 0;
     // Each run pulls a ModelKit whose blobs the store lacks, so the kill lands in real work.
     for (remote, _) in &variants[1..] {
-        let delay = Duration::from_micros(delays.next_below(full.as_micros() as u64 * 12 / 10));
-        let mut child = pull_command(store.path(), docker_config.path(), remote)
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(delay);
-        if child.try_wait().expect("wait").is_none() {
-            killed_mid_way += 1;
-        }
-        child.kill().expect("kill");
-        child.wait().expect("wait");
+        let delay = delays.next();
+        let pull = pull_command(store.path(), docker_config.path(), remote);
+        killed_mid_way += usize::from(kill_after(pull, delay));
+        let seed = delays.seed;
         assert_store_consistent(store.path(), &format!("{remote} (seed {seed}, {delay:?})"));
     }
     assert!(killed_mid_way > 0, "no pull was killed before it finished");
