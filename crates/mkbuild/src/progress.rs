@@ -102,8 +102,15 @@ pub struct Plain {
 impl Plain {
     fn advance(&self, bytes: u64) {
         let done = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        // Only one thread prints; the others do not wait for it.
-        let Ok(mut last_line) = self.last_line.try_lock() else {
+        let complete = done >= self.total.load(Ordering::Relaxed);
+        // Only one thread prints; the others do not wait for it, except the one that completes
+        // the work, so that the last line due is never lost.
+        let last_line = if complete {
+            self.last_line.lock().ok()
+        } else {
+            self.last_line.try_lock().ok()
+        };
+        let Some(mut last_line) = last_line else {
             return;
         };
         if last_line.elapsed() < self.interval {
