@@ -38,6 +38,8 @@ pub fn convert(
     target: &Format,
     request: &ConvertRequest,
 ) -> Result<PackOutcome, EngineError> {
+    // The source's blobs are read and reused: `gc` waits until this convert is done.
+    store.hold_writer_lock()?;
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
     let source = readable.format;

@@ -63,6 +63,8 @@ pub fn pack(
     request: &PackRequest,
 ) -> Result<PackOutcome, EngineError> {
     let started = SystemTime::now();
+    // Before the build cache is asked which blobs are stored: `gc` then waits for this pack.
+    store.hold_writer_lock()?;
     let ignore = KitIgnore::load(request.context)?;
     let plan = plan(
         request.context,

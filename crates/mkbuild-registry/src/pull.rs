@@ -99,6 +99,8 @@ impl RegistryClient {
             .store_auth_if_needed(&from.registry, &self.auth())
             .await;
 
+        // Before asking which blobs are present: `gc` then waits until this pull has tagged.
+        store.hold_writer_lock()?;
         let (present, missing): (Vec<Descriptor>, Vec<Descriptor>) = blobs_of(&manifest)
             .into_iter()
             .partition(|blob| store.has_blob(&blob.digest));

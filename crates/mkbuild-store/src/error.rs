@@ -58,6 +58,13 @@ pub enum StoreError {
     )]
     BlobNotFound { digest: Digest, path: PathBuf },
 
+    /// Another process holds the store for writing (garbage collection needs it alone).
+    #[error(
+        "another mkbuild process is writing to the store `{}`; run this again when it has finished",
+        path.display()
+    )]
+    Busy { path: PathBuf },
+
     /// The bytes of a stored blob do not hash to its name.
     #[error(
         "blob `{}` does not match its digest `{expected}` (its content hashes to `{actual}`); \

@@ -26,7 +26,7 @@ const BLOBS_DIR: &str = "blobs";
 const INGEST_DIR: &str = "ingest";
 const LOCK_FILE: &str = "index.json.lock";
 /// Shared-locked by every store that writes temporary files (see [`Store::clean_ingest`]).
-const INGEST_LOCK_FILE: &str = "ingest.lock";
+pub(crate) const INGEST_LOCK_FILE: &str = "ingest.lock";
 
 /// A local store of ModelKits: an OCI image layout (`oci-layout`, `index.json`,
 /// `blobs/sha256/<hex>`). Nothing else touches those files.
@@ -101,6 +101,13 @@ impl Store {
     /// A store value that has written itself holds the shared lock, so this does nothing there.
     pub fn clean_ingest(&self) -> Result<IngestCleanup, StoreError> {
         clean_dead_writers(&self.root.join(INGEST_LOCK_FILE), &self.ingest_dir())
+    }
+
+    /// Declares this store value a writer from now until it is dropped (the shared lock on
+    /// `ingest.lock`), so that garbage collection waits. Call it before looking for blobs to
+    /// reuse: a blob found present then stays until the manifest that uses it is tagged.
+    pub fn hold_writer_lock(&self) -> Result<(), StoreError> {
+        self.writers.ensure_held(&self.root.join(INGEST_LOCK_FILE))
     }
 
     /// A writer for a new blob, in a temporary file inside the store.
@@ -225,7 +232,7 @@ impl Store {
         IndexLock::acquire(&self.root.join(LOCK_FILE))
     }
 
-    fn blobs_dir(&self) -> PathBuf {
+    pub(crate) fn blobs_dir(&self) -> PathBuf {
         self.root.join(BLOBS_DIR).join("sha256")
     }
 

@@ -56,6 +56,11 @@ pub enum Command {
     /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
     #[command(alias = "fsck")]
     Verify(VerifyArgs),
+    /// Remove tags from the store (the blobs stay until `gc`).
+    #[command(alias = "rm")]
+    Remove(RemoveArgs),
+    /// Delete the blobs no tagged ModelKit uses; prints each digest removed.
+    Gc(GcArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -249,6 +254,20 @@ pub struct FormatsArgs {
     /// Print JSON (one array) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The tags to remove: NAME:TAG.
+    #[arg(required = true, value_name = "NAME:TAG")]
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Print what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod convert;
 mod formats;
+mod gc;
 mod inspect;
 mod list;
 mod pack;
@@ -23,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Remove(args) => gc::remove(&cli.global, args),
+        Command::Gc(args) => gc::run(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),
