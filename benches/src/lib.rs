@@ -167,14 +167,19 @@ fn fill(rng: &mut SplitMix64, bytes: &mut [u8]) {
 }
 
 /// The built-in formats, from the repository's `spec/` folder.
-pub fn format(name: &str) -> Format {
+fn builtin_formats() -> FormatRegistry {
     let mut plugins = PluginRegistry::default();
     mkbuild_builtin::register(&mut plugins);
     let mut registry = FormatRegistry::new(plugins);
     registry
         .add_spec_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec"))
         .expect("the repository's specs load");
-    registry.format(name).expect("a built-in format")
+    registry
+}
+
+/// A built-in format by name.
+pub fn format(name: &str) -> Format {
+    builtin_formats().format(name).expect("a built-in format")
 }
 
 /// A fresh store under the bench data folder (blobs not synced: the figures measure the pipeline,
@@ -215,15 +220,9 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
     if target.exists() {
         fs::remove_dir_all(target).expect("remove the old unpack folder");
     }
-    let mut plugins = PluginRegistry::default();
-    mkbuild_builtin::register(&mut plugins);
-    let mut registry = FormatRegistry::new(plugins);
-    registry
-        .add_spec_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec"))
-        .expect("the repository's specs load");
     unpack(
         store,
-        &registry,
+        &builtin_formats(),
         &UnpackRequest {
             reference: digest,
             target,

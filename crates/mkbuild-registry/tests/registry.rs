@@ -71,6 +71,32 @@ fn client(
     })
 }
 
+/// A client that sends one blob at a time (so the proxy's faults hit a known blob), in chunks of
+/// `chunk_size` bytes when given.
+fn serial_client(chunk_size: Option<u64>) -> Result<RegistryClient, RegistryError> {
+    RegistryClient::new(ClientOptions {
+        plain_http: true,
+        chunk_size,
+        concurrency: 1,
+        ..ClientOptions::default()
+    })
+}
+
+/// Pulls `manifest` from `registry` straight (no proxy) into the new store `root` and checks that
+/// every blob arrived with the bytes of `blobs`.
+fn pull_back(
+    client: &RegistryClient,
+    registry: &TestRegistry,
+    root: &Path,
+    manifest: &Descriptor,
+    blobs: &[Vec<u8>],
+) -> TestResult {
+    let other = Store::open(root)?.with_fsync(false);
+    let direct = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
+    client.pull(&other, &direct)?;
+    assert_same_blobs(&other, &manifest.digest, blobs)
+}
+
 fn test_credentials(password: &str) -> Option<Credentials> {
     Some(Credentials {
         username: TEST_USER.to_owned(),
@@ -236,10 +262,7 @@ fn basic_auth_accepts_the_right_password_only() -> TestResult {
         },
     )?;
     right.push(&store, &manifest, &remote)?;
-    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
-    right.pull(&other, &remote)?;
-    assert_same_blobs(&other, &manifest.digest, &blobs)?;
-    Ok(())
+    pull_back(&right, &registry, &dir.path().join("b"), &manifest, &blobs)
 }
 
 #[test]
@@ -257,12 +280,7 @@ fn a_chunked_upload_resumes_after_a_dropped_chunk() -> TestResult {
     let dir = tempfile::tempdir()?;
     let (store, manifest, blobs) = sample_store(&dir.path().join("a"))?;
     let remote = RemoteReference::parse(&format!("{}/team/model:v1", proxy.host()))?;
-    let client = RegistryClient::new(ClientOptions {
-        plain_http: true,
-        chunk_size: Some(256 * 1024),
-        concurrency: 1,
-        ..ClientOptions::default()
-    })?;
+    let client = serial_client(Some(256 * 1024))?;
     let pushed = client.push(&store, &manifest, &remote)?;
     assert_eq!(pushed.uploaded.len(), 4);
     let stats = proxy.stats();
@@ -271,11 +289,7 @@ fn a_chunked_upload_resumes_after_a_dropped_chunk() -> TestResult {
     let total: u64 = blobs.iter().map(|b| b.len() as u64).sum();
     assert_eq!(stats.patch_body_bytes, total, "{stats:?}");
 
-    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
-    let direct = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
-    client.pull(&other, &direct)?;
-    assert_same_blobs(&other, &manifest.digest, &blobs)?;
-    Ok(())
+    pull_back(&client, &registry, &dir.path().join("b"), &manifest, &blobs)
 }
 
 #[test]
@@ -295,23 +309,14 @@ fn a_chunk_cut_in_the_middle_restarts_the_blob() -> TestResult {
     let dir = tempfile::tempdir()?;
     let (store, manifest, blobs) = sample_store(&dir.path().join("a"))?;
     let remote = RemoteReference::parse(&format!("{}/team/model:v1", proxy.host()))?;
-    let client = RegistryClient::new(ClientOptions {
-        plain_http: true,
-        chunk_size: Some(256 * 1024),
-        concurrency: 1,
-        ..ClientOptions::default()
-    })?;
+    let client = serial_client(Some(256 * 1024))?;
     client.push(&store, &manifest, &remote)?;
     let stats = proxy.stats();
     assert_eq!(stats.cut_patches, 1, "{stats:?}");
     let total: u64 = blobs.iter().map(|b| b.len() as u64).sum();
     assert!(stats.patch_body_bytes > total, "{stats:?}");
 
-    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
-    let direct = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
-    client.pull(&other, &direct)?;
-    assert_same_blobs(&other, &manifest.digest, &blobs)?;
-    Ok(())
+    pull_back(&client, &registry, &dir.path().join("b"), &manifest, &blobs)
 }
 
 #[test]
@@ -322,11 +327,7 @@ fn a_broken_download_resumes_by_range() -> TestResult {
     let dir = tempfile::tempdir()?;
     let (store, manifest, blobs) = sample_store(&dir.path().join("a"))?;
     let direct = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
-    let client = RegistryClient::new(ClientOptions {
-        plain_http: true,
-        concurrency: 1,
-        ..ClientOptions::default()
-    })?;
+    let client = serial_client(None)?;
     client.push(&store, &manifest, &direct)?;
 
     // The first two blob downloads break after 100 000 bytes.

@@ -6,9 +6,10 @@
 //! exits, so a blob about to be referenced by a pack or pull in progress is never removed.
 
 use std::collections::HashSet;
-use std::fs::{self, TryLockError};
+use std::fs;
 use std::io;
 
+use crate::writers::{lock_if_no_writer, open_lock_file};
 use crate::{Digest, Store, StoreError};
 
 /// What [`Store::collect_garbage`] removed (or, in a dry run, would remove).
@@ -30,20 +31,12 @@ impl Store {
     /// listed manifest cannot be read (its blobs would look unreachable).
     pub fn collect_garbage(&self, dry_run: bool) -> Result<GcReport, StoreError> {
         let lock_path = self.root().join(crate::store::INGEST_LOCK_FILE);
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(StoreError::io("open the lock file", &lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(StoreError::Busy {
-                    path: self.root().to_owned(),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(StoreError::io("lock", &lock_path)(e)),
+        let lock =
+            open_lock_file(&lock_path).map_err(StoreError::io("open the lock file", &lock_path))?;
+        if !lock_if_no_writer(&lock, &lock_path)? {
+            return Err(StoreError::Busy {
+                path: self.root().to_owned(),
+            });
         }
 
         let mut reachable = HashSet::new();

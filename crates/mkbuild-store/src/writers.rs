@@ -59,10 +59,8 @@ pub(crate) fn clean_dead_writers(
     let Ok(file) = open_lock_file(lock_path) else {
         return Ok(IngestCleanup::default());
     };
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => return Ok(IngestCleanup::default()),
-        Err(TryLockError::Error(e)) => return Err(StoreError::io("lock", lock_path)(e)),
+    if !lock_if_no_writer(&file, lock_path)? {
+        return Ok(IngestCleanup::default());
     }
     let mut removed = Vec::new();
     let entries = fs::read_dir(ingest_dir).map_err(StoreError::io("list", ingest_dir))?;
@@ -86,7 +84,16 @@ pub(crate) fn clean_dead_writers(
     })
 }
 
-fn open_lock_file(path: &Path) -> io::Result<File> {
+/// Takes the lock of `file` (opened at `path`) exclusively if no writer holds it; false if one does.
+pub(crate) fn lock_if_no_writer(file: &File, path: &Path) -> Result<bool, StoreError> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(TryLockError::WouldBlock) => Ok(false),
+        Err(TryLockError::Error(e)) => Err(StoreError::io("lock", path)(e)),
+    }
+}
+
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{blob_path, manifest, ok, sha256_hex};
+use common::{blob_path, ok, pack_evil_modelkit, sha256_hex};
 
 /// Virtual memory allowed to each mkbuild run (`ulimit -v`, KiB): a bomb must fail within it.
 const MEMORY_CAP_KIB: u64 = 1 << 20;
@@ -83,22 +83,25 @@ struct EvilStore {
     manifest: serde_json::Value,
 }
 
+/// The `digest` of a descriptor in a manifest.
+fn digest_at(descriptor: &serde_json::Value) -> String {
+    descriptor["digest"].as_str().expect("digest").to_owned()
+}
+
 impl EvilStore {
     fn new() -> EvilStore {
         let store = tempfile::tempdir().expect("store");
-        let context = tempfile::tempdir().expect("context");
-        std::fs::write(context.path().join("w.bin"), "w").expect("write");
-        std::fs::write(
-            context.path().join("Kitfile"),
-            "manifestVersion: 1.0.0\npackage:\n  name: evil\nmodel:\n  path: w.bin\n",
-        )
-        .expect("Kitfile");
-        ok(
-            store.path(),
-            &["pack", s(context.path()), "--format", "v1", "-t", "evil:1"],
-        );
-        let manifest = manifest(store.path(), "evil:1");
+        let manifest = pack_evil_modelkit(store.path());
         EvilStore { store, manifest }
+    }
+
+    /// The digest of the (only) layer.
+    fn layer_digest(&self) -> String {
+        digest_at(&self.manifest["layers"][0])
+    }
+
+    fn config_digest(&self) -> String {
+        digest_at(&self.manifest["config"])
     }
 
     fn path(&self) -> &Path {
@@ -230,14 +233,8 @@ fn a_huge_pax_header_is_refused_before_it_is_read() {
 #[test]
 fn damaged_missing_and_lying_blobs_are_refused() {
     let evil = EvilStore::new();
-    let layer = evil.manifest["layers"][0]["digest"]
-        .as_str()
-        .expect("digest")
-        .to_owned();
-    let config = evil.manifest["config"]["digest"]
-        .as_str()
-        .expect("digest")
-        .to_owned();
+    let layer = evil.layer_digest();
+    let config = evil.config_digest();
 
     // A blob whose bytes do not match its digest.
     let mut damaged = evil.manifest.clone();
@@ -380,14 +377,8 @@ fn verify_reports_missing_and_corrupt_blobs_of_a_hostile_store() {
     let evil = EvilStore::new();
     ok(evil.path(), &["verify"]);
     ok(evil.path(), &["verify", "evil:1"]);
-    let layer = evil.manifest["layers"][0]["digest"]
-        .as_str()
-        .expect("digest")
-        .to_owned();
-    let config = evil.manifest["config"]["digest"]
-        .as_str()
-        .expect("digest")
-        .to_owned();
+    let layer = evil.layer_digest();
+    let config = evil.config_digest();
     std::fs::write(blob_path(evil.path(), &layer), b"tampered").expect("tamper");
     std::fs::remove_file(blob_path(evil.path(), &config)).expect("remove");
     let out = common::mkbuild(evil.path(), &["verify", "evil:1"]);

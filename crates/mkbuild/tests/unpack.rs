@@ -424,18 +424,7 @@ fn hostile_layer_entries_never_escape_the_target() {
     // A ModelKit whose only layer holds `../escaped` and `/abs`: built by hand into a store.
     for name in ["../escaped", "/tmp/abs-escape", "model/../../escaped"] {
         let store = tempfile::tempdir().expect("store");
-        let context = tempfile::tempdir().expect("context");
-        std::fs::write(context.path().join("w.bin"), "w").expect("write");
-        std::fs::write(
-            context.path().join("Kitfile"),
-            "manifestVersion: 1.0.0\npackage:\n  name: evil\nmodel:\n  path: w.bin\n",
-        )
-        .expect("Kitfile");
-        ok(
-            store.path(),
-            &["pack", s(context.path()), "--format", "v1", "-t", "evil:1"],
-        );
-        let m = manifest(store.path(), "evil:1");
+        let m = common::pack_evil_modelkit(store.path());
         // Replace the layer blob's bytes with a hostile tar under the same digest name: unpack
         // must stop at the digest check, and a store whose digest matches must stop at the name.
         let mut tar = mkbuild_tar::TarWriter::new(Vec::new());

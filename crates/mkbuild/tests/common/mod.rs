@@ -68,6 +68,21 @@ pub fn manifest(store: &Path, reference: &str) -> serde_json::Value {
     serde_json::from_str(&ok(store, &["inspect", reference])).expect("manifest is JSON")
 }
 
+/// Packs a one-file `v1` ModelKit (`w.bin` holding `w`) into `store` as `evil:1`, for tests that
+/// then damage it by hand; returns its manifest.
+pub fn pack_evil_modelkit(store: &Path) -> serde_json::Value {
+    let context = tempfile::tempdir().expect("context");
+    std::fs::write(context.path().join("w.bin"), "w").expect("write");
+    std::fs::write(
+        context.path().join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: evil\nmodel:\n  path: w.bin\n",
+    )
+    .expect("Kitfile");
+    let dir = context.path().to_str().expect("utf-8 temp path");
+    ok(store, &["pack", dir, "--format", "v1", "-t", "evil:1"]);
+    manifest(store, "evil:1")
+}
+
 /// The path of a blob in the store.
 pub fn blob_path(store: &Path, digest: &str) -> PathBuf {
     let hex = digest.strip_prefix("sha256:").expect("sha256 digest");
