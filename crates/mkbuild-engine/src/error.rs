@@ -19,6 +19,21 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// A file whose name no unpack could write back (a control character, a backslash...).
+    #[error(
+        "`{path}`: the name {problem}, which unpack refuses; rename it or list it in `.kitignore`"
+    )]
+    UnpackableName { path: String, problem: &'static str },
+    /// A file or folder of the context replaced (by a link, or another file) while packing.
+    #[error("`{}` changed while it was being packed (replaced by a link or another file); pack again when nothing writes to the folder", path.display())]
+    Changed { path: PathBuf },
+    /// A Kitfile or `.kitignore` that is not a small regular file.
+    #[error("the {what} `{}` {problem}", path.display())]
+    NotReadable {
+        path: PathBuf,
+        what: String,
+        problem: String,
+    },
     #[error("`{}`: file name is not UTF-8; rename it or list it in `.kitignore`", .0.display())]
     NonUtf8Name(PathBuf),
     #[error("`{}`:{line}: {message}", path.display())]

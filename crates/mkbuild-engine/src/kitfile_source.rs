@@ -11,7 +11,8 @@ pub const DEFAULT_KITFILE_NAMES: [&str; 3] = ["Kitfile", "kitfile", ".kitfile"];
 pub fn find_kitfile(context: &Path) -> Result<PathBuf, EngineError> {
     for name in DEFAULT_KITFILE_NAMES {
         let path = context.join(name);
-        if path.is_file() {
+        // Links are not followed: whatever is there is read (or refused) as what it is.
+        if path.symlink_metadata().is_ok() {
             return Ok(path);
         }
     }

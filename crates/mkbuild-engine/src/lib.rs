@@ -18,6 +18,7 @@ pub mod plan;
 mod plugin_failures;
 pub mod progress;
 pub mod registry;
+pub mod small_file;
 pub mod spec;
 pub mod unpack;
 pub mod walk;

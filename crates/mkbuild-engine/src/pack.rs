@@ -2,7 +2,6 @@
 //! manifest. The engine only calls the format's traits; it knows no concrete format.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -20,7 +19,7 @@ use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
 use crate::registry::Format;
-use crate::walk::FileKind;
+use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
 
 /// The manifest annotation that records the format a ModelKit was built with.
@@ -225,7 +224,15 @@ fn pack_layers(
 /// One tar entry of a layer: its normalized header and, for a file, where its data is.
 struct LayerEntry {
     header: EntryHeader,
-    source: Option<std::path::PathBuf>,
+    source: Option<Source>,
+}
+
+/// Where a file entry's data is: the path for messages and the build cache, the path relative to
+/// the context and the identity the walk saw, for [`open_beneath`].
+struct Source {
+    path: std::path::PathBuf,
+    relative: String,
+    identity: (u64, u64),
 }
 
 /// The entries of a planned layer, through the format's codec and normalizer.
@@ -255,7 +262,11 @@ fn layer_entries(format: &Format, context: &Path, layer: &PlannedLayer) -> Vec<L
             gname: String::new(),
         };
         format.normalizer.normalize(&mut header);
-        let source = (kind == EntryKind::File).then(|| context.join(&member.path));
+        let source = (kind == EntryKind::File).then(|| Source {
+            path: context.join(&member.path),
+            relative: member.path.clone(),
+            identity: member.meta.identity,
+        });
         entries.push(LayerEntry { header, source });
     }
     entries
@@ -287,7 +298,11 @@ fn write_layer(
                         source,
                     }
                 })?;
-                fingerprint.add(cache, &header, entry.source.as_deref())?;
+                fingerprint.add(
+                    cache,
+                    &header,
+                    entry.source.as_ref().map(|s| s.path.as_path()),
+                )?;
             }
             match cache.lookup(store, &key, &fingerprint.hex()) {
                 Some(written) => {
@@ -330,8 +345,8 @@ fn write_entries(
     for entry in entries {
         match &entry.source {
             None => writer.add_dir(&entry.header)?,
-            Some(path) => {
-                let file = File::open(path).map_err(|e| EngineError::io(path, e))?;
+            Some(source) => {
+                let file = open_beneath(request.context, &source.relative, source.identity)?;
                 let mut data = CountingReader {
                     inner: file,
                     progress: request.progress,

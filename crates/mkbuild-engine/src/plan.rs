@@ -12,7 +12,7 @@ use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
 use mkbuild_sdk::{EntryKind, FileFilter};
 
 use crate::kitignore::KitIgnore;
-use crate::walk::{walk, FileKind, FileMeta, Walk};
+use crate::walk::{open_beneath, walk, FileKind, FileMeta, Walk};
 use crate::EngineError;
 
 /// Names at the context root that never ship.
@@ -182,6 +182,7 @@ fn plan_members(
 ) -> Result<Vec<Member>, EngineError> {
     let ignore = exclusions.ignore;
     let mut members = Vec::new();
+    let mut left_out = Vec::new();
     walk(context, &mut |path, meta| {
         let is_dir = meta.kind == FileKind::Dir;
         let skip = if is_dir {
@@ -189,10 +190,6 @@ fn plan_members(
         } else {
             Walk::Continue
         };
-        if meta.kind == FileKind::Other {
-            tracing::debug!("skipping `{path}`: not a regular file or folder");
-            return Ok(Walk::Continue);
-        }
         let ancestor = !within(path, layer);
         if ancestor && !within(layer, path) {
             return Ok(skip);
@@ -211,12 +208,25 @@ fn plan_members(
         if exclusions.filtered_out(path, meta.kind)? {
             return Ok(skip);
         }
+        if meta.kind == FileKind::Other {
+            // kit archives no links or special files; say so rather than leave them out silently.
+            left_out.push((path.to_owned(), meta.symlink));
+            return Ok(Walk::Continue);
+        }
         if meta.kind == FileKind::File {
             // Found now, an unreadable file stops the pack before any layer is written to the
             // store, instead of leaving the layers packed before it there.
-            let file = context.join(path);
-            std::fs::File::open(&file)
-                .map_err(|source| EngineError::Unreadable { path: file, source })?;
+            open_beneath(context, path, meta.identity)?;
+        }
+        if !ancestor {
+            // A name unpack would refuse is refused here, so that nothing is packed that cannot
+            // come back out.
+            if let Err(problem) = mkbuild_extract::normalize_entry_name(path) {
+                return Err(EngineError::UnpackableName {
+                    path: mkbuild_extract::printable(&context.join(path).to_string_lossy()),
+                    problem: problem.describe(),
+                });
+            }
         }
         members.push(Member {
             path: path.to_owned(),
@@ -225,6 +235,23 @@ fn plan_members(
         });
         Ok(Walk::Continue)
     })?;
+    if !left_out.is_empty() {
+        let links = left_out.iter().filter(|(_, link)| *link).count();
+        tracing::warn!(
+            "layer `{layer}`: {} left out ({links} symbolic links, {} other special files): layers hold only regular files and folders{}",
+            left_out.len(),
+            left_out.len() - links,
+            if tracing::enabled!(tracing::Level::INFO) { "" } else { "; -v lists them" }
+        );
+        for (path, link) in &left_out {
+            let what = if *link {
+                "a symbolic link"
+            } else {
+                "a special file"
+            };
+            tracing::info!("left out `{path}`: {what}");
+        }
+    }
     Ok(members)
 }
 

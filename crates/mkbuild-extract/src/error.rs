@@ -26,7 +26,8 @@ pub enum NameProblem {
 }
 
 impl NameProblem {
-    fn describe(self) -> &'static str {
+    /// What is wrong, as the end of a sentence whose subject is the name ("is empty").
+    pub fn describe(self) -> &'static str {
         match self {
             NameProblem::Empty => "is empty",
             NameProblem::Absolute => "is an absolute path",

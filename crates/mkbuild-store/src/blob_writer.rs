@@ -68,8 +68,7 @@ impl BlobWriter {
     }
 
     /// Finishes the blob: flushes it (and syncs it to disk unless the store was opened without
-    /// fsync), then renames it to its digest. If a blob with that digest exists already, the old file
-    /// is kept untouched and the new one removed.
+    /// fsync), then renames it to its digest, replacing a blob of that digest already there.
     pub fn commit(self) -> Result<(Digest, u64), StoreError> {
         self.finish()?.commit()
     }
@@ -125,22 +124,15 @@ impl FinishedBlob {
         self.size
     }
 
-    /// Renames the blob to its digest (no-clobber: an existing blob of that digest is kept).
+    /// Renames the blob to its digest. A file already there is replaced: these bytes were just
+    /// hashed, while the old file may have been damaged since it was written (keeping it would
+    /// keep the damage forever). A concurrent writer of the same digest writes the same bytes, so
+    /// whichever rename lands last is as good; readers of the old file keep reading it whole.
     pub fn commit(self) -> Result<(Digest, u64), StoreError> {
         let target = self.blobs_dir.join(self.digest.hex());
-        if target.exists() {
-            return Ok((self.digest, self.size));
-        }
-        // No-clobber: a concurrent writer of the same bytes may have won the race; its file is as good.
-        match self.file.persist_noclobber(&target) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(StoreError::io("move the blob into place at", &target)(
-                    e.error,
-                ))
-            }
-        }
+        self.file
+            .persist(&target)
+            .map_err(|e| StoreError::io("move the blob into place at", &target)(e.error))?;
         if self.fsync {
             sync_dir(&self.blobs_dir)?;
         }

@@ -40,5 +40,5 @@ pub use manifest::{Manifest, SCHEMA_VERSION};
 pub use reference::{Reference, DEFAULT_TAG};
 pub use store::{Store, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
 pub use tags::MIN_DIGEST_PREFIX;
-pub use verify::{BlobRole, Problem, VerifyReport};
+pub use verify::{BlobRole, Problem, Repair, VerifyReport};
 pub use writers::IngestCleanup;

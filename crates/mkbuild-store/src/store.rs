@@ -9,7 +9,7 @@ use crate::blob_writer::{sync_dir, BlobWriter};
 use crate::index::ImageIndex;
 use crate::lock::IndexLock;
 use crate::media_type::OCI_MANIFEST;
-use crate::writers::{clean_dead_writers, IngestCleanup, WriterLock};
+use crate::writers::{clean_dead_writers, is_real_folder_or_missing, IngestCleanup, WriterLock};
 use crate::{Descriptor, Digest, Manifest, StoreError};
 
 /// The `imageLayoutVersion` this store reads and writes.
@@ -27,6 +27,10 @@ const INGEST_DIR: &str = "ingest";
 const LOCK_FILE: &str = "index.json.lock";
 /// Shared-locked by every store that writes temporary files (see [`Store::clean_ingest`]).
 pub(crate) const INGEST_LOCK_FILE: &str = "ingest.lock";
+/// The name prefixes of temporary files in `ingest/`: a blob being written, a metadata file.
+/// Cleaning removes only files named so.
+const BLOB_TEMP_PREFIX: &str = "blob-";
+const META_TEMP_PREFIX: &str = "meta-";
 
 /// A local store of ModelKits: an OCI image layout (`oci-layout`, `index.json`,
 /// `blobs/sha256/<hex>`). Nothing else touches those files.
@@ -100,7 +104,11 @@ impl Store {
     /// process is writing, and otherwise does nothing (`cleaned` is false). [`Store::open`] calls it.
     /// A store value that has written itself holds the shared lock, so this does nothing there.
     pub fn clean_ingest(&self) -> Result<IngestCleanup, StoreError> {
-        clean_dead_writers(&self.root.join(INGEST_LOCK_FILE), &self.ingest_dir())
+        clean_dead_writers(
+            &self.root.join(INGEST_LOCK_FILE),
+            &self.ingest_dir(),
+            &[BLOB_TEMP_PREFIX, META_TEMP_PREFIX],
+        )
     }
 
     /// Declares this store value a writer from now until it is dropped (the shared lock on
@@ -112,7 +120,7 @@ impl Store {
 
     /// A writer for a new blob, in a temporary file inside the store.
     pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
-        let file = self.temp_file("blob-")?;
+        let file = self.temp_file(BLOB_TEMP_PREFIX)?;
         Ok(BlobWriter::new(
             file,
             self.blobs_dir(),
@@ -124,8 +132,11 @@ impl Store {
     /// Stores `bytes` as a blob (unless it is there already) and returns its digest and size.
     pub fn put_blob(&self, bytes: &[u8]) -> Result<(Digest, u64), StoreError> {
         let digest = Digest::of(bytes);
-        if self.has_blob(&digest) {
-            return Ok((digest, bytes.len() as u64));
+        // Small blobs are compared whole: a damaged copy is replaced, not kept.
+        if let Ok(stored) = self.read_blob(&digest, bytes.len() as u64) {
+            if stored == bytes {
+                return Ok((digest, bytes.len() as u64));
+            }
         }
         let mut writer = self.blob_writer()?;
         let temp_path = writer.temp_path().to_owned();
@@ -246,6 +257,12 @@ impl Store {
         self.writers
             .ensure_held(&self.root.join(INGEST_LOCK_FILE))?;
         let dir = self.ingest_dir();
+        // A symbolic link here would send blobs being written somewhere else.
+        if !is_real_folder_or_missing(&dir).map_err(StoreError::io("inspect", &dir))? {
+            return Err(StoreError::io("create a temporary file in", &dir)(io::Error::other(
+                "it is not a folder (a symbolic link?); remove it and mkbuild creates a real one",
+            )));
+        }
         let mut builder = tempfile::Builder::new();
         builder.prefix(prefix);
         #[cfg(unix)]
@@ -284,7 +301,7 @@ impl Store {
     }
 
     fn write_temp(&self, bytes: &[u8]) -> Result<tempfile::NamedTempFile, StoreError> {
-        let mut temp = self.temp_file("meta-")?;
+        let mut temp = self.temp_file(META_TEMP_PREFIX)?;
         let temp_path = temp.path().to_owned();
         temp.write_all(bytes)
             .and_then(|()| {

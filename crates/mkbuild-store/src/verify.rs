@@ -1,11 +1,14 @@
 //! Checking a store (or one ModelKit in it) against its digests: every blob a manifest references
-//! must exist, have the size its descriptor says and hash to its name. Nothing is changed or
-//! repaired; the report lists every problem found.
+//! must exist, have the size its descriptor says and hash to its name. Verifying changes nothing;
+//! the report lists every problem found, and [`Store::repair`] removes the damaged blobs so that
+//! the next pack or pull writes them anew.
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs::{self, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::store::MAX_MANIFEST_SIZE;
@@ -357,8 +360,72 @@ impl<'a> Verifier<'a> {
 }
 
 fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
-    let mut file = File::open(path)?;
+    // A blob is a file of the store's own; a link would make it someone else's bytes.
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                io::Error::other("it is a symbolic link, not a blob file")
+            } else {
+                e
+            }
+        })?;
     let mut hasher = sha2::Sha256::default();
     let size = io::copy(&mut file, &mut hasher)?;
     Ok((Digest::from_hasher(hasher), size))
+}
+
+/// What [`Store::repair`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Repair {
+    /// Blob files removed: corrupt, or symbolic links.
+    pub removed: Vec<PathBuf>,
+    /// The ModelKits (references or digests) that lack a blob now: pack or pull them again.
+    pub damaged: BTreeSet<String>,
+}
+
+impl Store {
+    /// Removes the blobs `report` found corrupt (each hashed once more first, so a blob that a
+    /// concurrent pack or pull has rewritten meanwhile stays) and blob paths that are symbolic
+    /// links, and names the ModelKits that need them.
+    pub fn repair(&self, report: &VerifyReport) -> Result<Repair, StoreError> {
+        let mut repair = Repair::default();
+        for problem in &report.problems {
+            let (role, remove) = match problem {
+                Problem::Corrupt {
+                    digest, role, path, ..
+                } => {
+                    let still_corrupt =
+                        !matches!(hash_file(path), Ok((actual, _)) if &actual == digest);
+                    (Some(role), still_corrupt.then_some(path))
+                }
+                Problem::Unreadable { role, path, .. } => {
+                    let link = fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+                    (Some(role), link.then_some(path))
+                }
+                Problem::Missing { role, .. }
+                | Problem::WrongSize { role, .. }
+                | Problem::InvalidManifest { role, .. } => (Some(role), None),
+                Problem::InvalidIndex { .. } | Problem::StrayFile { .. } => (None, None),
+            };
+            if let Some(path) = remove {
+                if !repair.removed.contains(path) {
+                    match fs::remove_file(path) {
+                        Ok(()) => repair.removed.push(path.clone()),
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(StoreError::io("remove the damaged blob", path)(e)),
+                    }
+                }
+            }
+            if let Some(
+                BlobRole::Manifest { of } | BlobRole::Config { of } | BlobRole::Layer { of, .. },
+            ) = role
+            {
+                repair.damaged.insert(of.clone());
+            }
+        }
+        Ok(repair)
+    }
 }

@@ -4,13 +4,19 @@
 //! first temporary file until it is dropped (every clone shares it). Opening a store tries to take
 //! the lock *exclusively* without waiting; it succeeds only when no live process (or other store
 //! value) holds a shared lock, so nobody can be writing into `ingest/`, and then everything in
-//! `ingest/` is a leftover of a writer that died (killed, crashed, power lost) and is removed. A
+//! `ingest/` named as mkbuild names its temporary files is a leftover of a writer that died
+//! (killed, crashed, power lost) and is removed; nothing else there is touched. A
 //! lock dies with its process, so no age or process id is guessed at, and a live writer's file is
 //! never touched. While any writer runs, cleaning waits for the next idle open.
 
+use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{openat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 use std::sync::{Arc, Mutex};
 
 use crate::StoreError;
@@ -47,34 +53,62 @@ pub struct IngestCleanup {
     pub cleaned: bool,
 }
 
-/// Removes everything in `ingest_dir` if no writer holds the lock at `lock_path`. A store that
-/// cannot be written (no lock file can be created) is left alone.
+/// Removes the temporary files mkbuild's writers leave in `ingest_dir` (names with one of
+/// `prefixes`) if no writer holds the lock at `lock_path`. A store that cannot be written (no lock
+/// file can be created) is left alone.
+///
+/// The folder is opened once without following links and everything is done relative to that
+/// handle: an `ingest` that is (or is swapped for) a symbolic link is never followed, and only
+/// regular files mkbuild names are removed, never a folder or a file of someone else's.
 pub(crate) fn clean_dead_writers(
     lock_path: &Path,
     ingest_dir: &Path,
+    prefixes: &[&str],
 ) -> Result<IngestCleanup, StoreError> {
-    if !ingest_dir.is_dir() {
-        return Ok(IngestCleanup::default());
-    }
+    let dir = match openat(
+        CWD,
+        ingest_dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(dir) => dir,
+        Err(Errno::NOENT) => return Ok(IngestCleanup::default()),
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            tracing::warn!(
+                "`{}` is not a folder (a symbolic link?): left alone; remove it, mkbuild keeps its temporary files in a real folder",
+                ingest_dir.display()
+            );
+            return Ok(IngestCleanup::default());
+        }
+        Err(e) => return Err(StoreError::io("open", ingest_dir)(e.into())),
+    };
     let Ok(file) = open_lock_file(lock_path) else {
         return Ok(IngestCleanup::default());
     };
     if !lock_if_no_writer(&file, lock_path)? {
         return Ok(IngestCleanup::default());
     }
+    let list_error = |e: Errno| StoreError::io("list", ingest_dir)(e.into());
     let mut removed = Vec::new();
-    let entries = fs::read_dir(ingest_dir).map_err(StoreError::io("list", ingest_dir))?;
-    for entry in entries {
-        let path = entry.map_err(StoreError::io("list", ingest_dir))?.path();
-        let result = match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
-            Ok(_) => fs::remove_file(&path),
-            Err(e) => Err(e),
+    for entry in Dir::read_from(&dir).map_err(list_error)? {
+        let entry = entry.map_err(list_error)?;
+        let name = entry.file_name().to_bytes();
+        if !prefixes.iter().any(|p| name.starts_with(p.as_bytes())) {
+            continue;
+        }
+        let path = ingest_dir.join(OsStr::from_bytes(name));
+        let regular = match statat(&dir, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile,
+            Err(Errno::NOENT) => false,
+            Err(e) => return Err(StoreError::io("inspect the leftover", &path)(e.into())),
         };
-        match result {
+        if !regular {
+            continue;
+        }
+        match unlinkat(&dir, entry.file_name(), AtFlags::empty()) {
             Ok(()) => removed.push(path),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(StoreError::io("remove the leftover", &path)(e)),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(StoreError::io("remove the leftover", &path)(e.into())),
         }
     }
     // The exclusive lock is released when `file` closes, here.
@@ -82,6 +116,15 @@ pub(crate) fn clean_dead_writers(
         removed,
         cleaned: true,
     })
+}
+
+/// Whether `ingest_dir` is a real folder (not a symbolic link); writers refuse anything else.
+pub(crate) fn is_real_folder_or_missing(ingest_dir: &Path) -> io::Result<bool> {
+    match fs::symlink_metadata(ingest_dir) {
+        Ok(meta) => Ok(meta.is_dir()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 /// Takes the lock of `file` (opened at `path`) exclusively if no writer holds it; false if one does.

@@ -82,19 +82,26 @@ fn empty_blob() -> TestResult {
 }
 
 #[test]
-fn never_rewrites_an_existing_blob() -> TestResult {
+fn an_intact_small_blob_is_kept_and_a_written_one_replaces_a_damaged_copy() -> TestResult {
     let (_dir, store) = store()?;
     let (digest, _) = store.put_blob(b"hello")?;
     let path = store.blob_path(&digest);
     let before = fs::metadata(&path)?;
     std::thread::sleep(std::time::Duration::from_millis(20));
     store.put_blob(b"hello")?;
+    let after = fs::metadata(&path)?;
+    assert_eq!(after.ino(), before.ino(), "an intact blob is not rewritten");
+    assert_eq!(after.modified()?, before.modified()?);
+
+    // Damaged since it was written: the next writer of the same digest replaces it.
+    fs::write(&path, b"jello")?;
+    store.put_blob(b"hello")?;
+    assert_eq!(fs::read(&path)?, b"hello");
+    fs::write(&path, b"jello")?;
     let mut writer = store.blob_writer()?;
     writer.write_all(b"hello")?;
     assert_eq!(writer.commit()?, (digest.clone(), 5));
-    let after = fs::metadata(&path)?;
-    assert_eq!(after.ino(), before.ino());
-    assert_eq!(after.modified()?, before.modified()?);
+    assert_eq!(fs::read(&path)?, b"hello");
     assert!(ingest_entries(&store)?.is_empty());
     Ok(())
 }

@@ -82,19 +82,43 @@ fn a_killed_writers_leftovers_are_removed_by_the_next_open() -> TestResult {
 }
 
 #[test]
-fn leftovers_and_stray_folders_go_when_no_writer_lives() -> TestResult {
+fn only_mkbuild_leftovers_go_when_no_writer_lives() -> TestResult {
     let _serial = serial();
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("store");
     Store::open(&root)?;
     std::fs::create_dir_all(root.join("ingest/blob-folder/inner"))?;
     std::fs::write(root.join("ingest/blob-abc"), b"half a blob")?;
+    std::fs::write(root.join("ingest/meta-abc"), b"half an index")?;
     std::fs::write(root.join("ingest/blob-folder/inner/x"), b"x")?;
+    std::fs::write(root.join("ingest/notes.txt"), b"someone else's")?;
     let cleanup = Store::open(&root)?.clean_ingest()?;
-    // `open` itself already removed them; the explicit call finds nothing left.
+    // `open` itself already removed the leftovers; the explicit call finds nothing left.
     assert!(cleanup.cleaned);
     assert!(cleanup.removed.is_empty());
-    assert!(ingest_files(&root)?.is_empty());
+    // A folder, even named like a leftover, and a file mkbuild never names, stay.
+    assert_eq!(ingest_files(&root)?, ["blob-folder", "notes.txt"]);
+    Ok(())
+}
+
+#[test]
+fn a_symlinked_ingest_is_never_followed() -> TestResult {
+    let _serial = serial();
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("store");
+    Store::open(&root)?;
+    let victim = dir.path().join("victim");
+    std::fs::create_dir_all(&victim)?;
+    std::fs::write(victim.join("blob-precious"), b"x")?;
+    let _ = std::fs::remove_dir_all(root.join("ingest"));
+    std::os::unix::fs::symlink(&victim, root.join("ingest"))?;
+    let store = Store::open(&root)?;
+    assert!(!store.clean_ingest()?.cleaned);
+    assert!(victim.join("blob-precious").exists());
+    assert!(
+        store.put_blob(b"new").is_err(),
+        "a blob written through the link"
+    );
     Ok(())
 }
 

@@ -274,4 +274,8 @@ pub struct GcArgs {
 pub struct VerifyArgs {
     /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
     pub reference: Option<String>,
+    /// Remove the corrupt blobs found (and blob paths that are symbolic links), so that packing or
+    /// pulling the ModelKits named again writes them anew.
+    #[arg(long)]
+    pub repair: bool,
 }

@@ -3,8 +3,10 @@
 mod cli;
 mod commands;
 mod formats;
+mod output;
 mod progress;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,14 +16,17 @@ fn main() -> ExitCode {
     init_logging(cli.global.verbose, cli.global.quiet);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            // Not `eprintln!`: it panics when stderr is a closed pipe.
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
             let mut said = err.to_string();
             for cause in err.chain().skip(1) {
                 // Library errors often quote their source already; say each thing once.
                 let cause = cause.to_string();
                 if !said.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
+                    let _ = writeln!(stderr, "  caused by: {cause}");
                 }
                 said = cause;
             }

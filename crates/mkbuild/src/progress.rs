@@ -2,6 +2,7 @@
 //! line every few seconds otherwise (`plain`), or nothing. Never on stdout, which carries digests.
 
 use std::io::IsTerminal as _;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -117,7 +118,8 @@ impl Plain {
             return;
         }
         *last_line = Instant::now();
-        eprintln!("{}", self.line(done));
+        // Not `eprintln!`, which panics when stderr is a closed pipe.
+        let _ = writeln!(std::io::stderr(), "{}", self.line(done));
     }
 
     fn line(&self, done: u64) -> String {

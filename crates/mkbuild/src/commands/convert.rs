@@ -3,6 +3,7 @@ use mkbuild_store::Reference;
 
 use super::pack::{compression, source_date_epoch};
 use crate::cli::{ConvertArgs, GlobalArgs};
+use crate::output::outln;
 use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
@@ -29,6 +30,6 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
     }
-    println!("{}", outcome.manifest.digest);
+    outln!("{}", outcome.manifest.digest)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
 use crate::cli::{FormatsArgs, GlobalArgs};
+use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: FormatsArgs) -> anyhow::Result<()> {
     let registry = crate::formats::registry(&global.spec_dirs)?;
@@ -14,12 +15,12 @@ pub fn run(global: &GlobalArgs, args: FormatsArgs) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let width = formats.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for f in formats {
-        println!("{:width$}  {}  [{}]", f.name, f.description, f.origin);
+        outln!("{:width$}  {}  [{}]", f.name, f.description, f.origin)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use anyhow::bail;
 use mkbuild_store::Reference;
 
 use crate::cli::{GcArgs, GlobalArgs, RemoveArgs};
+use crate::output::outln;
 
 pub fn remove(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<()> {
     let references = args
@@ -33,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: GcArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
     let report = store.collect_garbage(args.dry_run)?;
     for digest in &report.removed {
-        println!("{digest}");
+        outln!("{digest}")?;
     }
     let verb = if args.dry_run {
         "would remove"

@@ -1,8 +1,10 @@
 use std::io::Write as _;
 
 use mkbuild_engine::StoredModelKit;
+use mkbuild_extract::printable;
 
 use crate::cli::{GlobalArgs, InspectArgs};
+use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
@@ -34,19 +36,27 @@ fn write_out(bytes: &[u8], json: bool) -> anyhow::Result<()> {
 
 /// A short description: which ModelKit, which format, what each layer holds.
 fn summary(modelkit: &StoredModelKit) -> anyhow::Result<()> {
-    let format = modelkit.format()?;
-    println!("digest:  {}", modelkit.descriptor.digest);
-    println!("format:  {format}");
-    println!("size:    {} bytes", modelkit.total_size());
-    println!(
+    // What a store holds is not trusted to be free of terminal escapes.
+    let format = printable(&modelkit.format()?.to_string());
+    outln!(
+        "digest:  {}",
+        printable(&modelkit.descriptor.digest.to_string())
+    )?;
+    outln!("format:  {format}")?;
+    outln!("size:    {} bytes", modelkit.total_size())?;
+    let config = &modelkit.manifest.config;
+    outln!(
         "config:  {} {}",
-        modelkit.manifest.config.media_type, modelkit.manifest.config.digest
-    );
+        printable(&config.media_type.to_string()),
+        printable(&config.digest.to_string())
+    )?;
     for layer in &modelkit.manifest.layers {
-        println!(
+        outln!(
             "layer:   {} {} {} bytes",
-            layer.media_type, layer.digest, layer.size
-        );
+            printable(&layer.media_type.to_string()),
+            printable(&layer.digest.to_string()),
+            layer.size
+        )?;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 use mkbuild_engine::StoredModelKit;
+use mkbuild_extract::printable;
 
 use crate::cli::{GlobalArgs, ListArgs};
+use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
@@ -28,30 +30,32 @@ pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(());
     }
     let w = rows
         .iter()
-        .map(|r| r.reference.len())
+        .map(|r| printable(&r.reference).len())
         .max()
         .unwrap_or(0)
         .max(9);
     let f = rows
         .iter()
-        .map(|r| r.format.len())
+        .map(|r| printable(&r.format).len())
         .max()
         .unwrap_or(0)
         .max(6);
-    println!("{:w$}  {:19}  {:f$}  SIZE", "REFERENCE", "DIGEST", "FORMAT");
+    outln!("{:w$}  {:19}  {:f$}  SIZE", "REFERENCE", "DIGEST", "FORMAT")?;
     for r in rows {
         let short = r.digest.get(..19).unwrap_or(&r.digest);
-        println!(
-            "{:w$}  {short:19}  {:f$}  {}",
-            r.reference,
-            r.format,
+        // What a store holds is not trusted to be free of terminal escapes.
+        outln!(
+            "{:w$}  {:19}  {:f$}  {}",
+            printable(&r.reference),
+            printable(short),
+            printable(&r.format),
             human_size(r.size)
-        );
+        )?;
     }
     Ok(())
 }

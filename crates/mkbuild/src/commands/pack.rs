@@ -1,13 +1,16 @@
-use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use mkbuild_engine::kitfile_source::find_kitfile;
-use mkbuild_engine::{pack, Compression, PackRequest};
+use mkbuild_engine::small_file::{
+    read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES,
+};
+use mkbuild_engine::{pack, Compression, EngineError, PackRequest};
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Reference;
 
 use crate::cli::{CompressionArg, GlobalArgs, PackArgs};
+use crate::output::outln;
 use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
@@ -56,25 +59,35 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         let shown = super::registry::Shown::new(args.progress, global);
         super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry, shown)?;
     }
-    println!("{}", outcome.manifest.digest);
+    outln!("{}", outcome.manifest.digest)?;
     Ok(())
 }
 
 /// The Kitfile's bytes and the name to use for it in messages.
 fn read_kitfile(context: &Path, file: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
-    let path = match file {
+    let (path, links) = match file {
         Some(p) if p == Path::new("-") => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read the Kitfile from standard input")?;
+            let bytes = read_bounded(std::io::stdin().lock(), MAX_KITFILE_BYTES).map_err(|e| match e {
+                BoundedReadError::TooLarge => anyhow::anyhow!(
+                    "the Kitfile on standard input is larger than {MAX_KITFILE_BYTES} bytes; a Kitfile is a small text file"
+                ),
+                BoundedReadError::Io(e) => {
+                    anyhow::Error::new(e).context("cannot read the Kitfile from standard input")
+                }
+            })?;
             return Ok((bytes, "<stdin>".to_owned()));
         }
-        Some(p) => p.to_path_buf(),
-        None => find_kitfile(context)?,
+        Some(p) => (p.to_path_buf(), Links::Follow),
+        None => (find_kitfile(context)?, Links::Refuse),
     };
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("cannot read the Kitfile `{}`", path.display()))?;
+    let bytes = match read_small_file(&path, "Kitfile", MAX_KITFILE_BYTES, links) {
+        Ok(bytes) => bytes,
+        Err(EngineError::Io { source, .. }) => {
+            return Err(anyhow::Error::new(source)
+                .context(format!("cannot read the Kitfile `{}`", path.display())))
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok((bytes, path.display().to_string()))
 }
 

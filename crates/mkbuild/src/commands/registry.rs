@@ -12,6 +12,7 @@ use mkbuild_store::{Descriptor, Store, StoreError};
 use crate::cli::{
     GlobalArgs, LoginArgs, LogoutArgs, ProgressArg, PullArgs, PushArgs, RegistryArgs,
 };
+use crate::output::outln;
 use crate::progress::Reporter;
 
 /// How a transfer shows its progress: `--progress` of the command, and `-q`.
@@ -50,7 +51,7 @@ pub fn push(global: &GlobalArgs, args: PushArgs) -> anyhow::Result<()> {
     let manifest = store.resolve(&args.reference)?;
     let shown = Shown::new(args.progress, global);
     push_manifest(&store, &manifest, &remote, &args.registry, shown)?;
-    println!("{}", manifest.digest);
+    outln!("{}", manifest.digest)?;
     Ok(())
 }
 
@@ -79,7 +80,7 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
     let shown = Shown::new(args.progress, global);
     let summary = pull_into(&store, &remote, &args.registry, shown)?;
-    println!("{}", summary.manifest.digest);
+    outln!("{}", summary.manifest.digest)?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use mkbuild_store::VerifyReport;
 
 use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
@@ -21,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
         ),
     };
     for problem in &report.problems {
-        println!("{problem}");
+        outln!("{problem}")?;
     }
     let counts = counts(&report);
     if report.is_ok() {
@@ -29,9 +30,25 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let n = report.problems.len();
-    anyhow::bail!(
-        "{what} has {n} problem{} ({counts}); pack or pull the damaged ModelKits again",
+    let problems = format!(
+        "{what} has {n} problem{} ({counts})",
         if n == 1 { "" } else { "s" }
+    );
+    if !args.repair {
+        anyhow::bail!("{problems}; `mkbuild verify --repair` removes the damaged blobs, then pack or pull the ModelKits it names again");
+    }
+    let repair = store.repair(&report)?;
+    for path in &repair.removed {
+        tracing::warn!("removed the damaged blob `{}`", path.display());
+    }
+    let damaged: Vec<String> = repair.damaged.iter().map(|m| format!("`{m}`")).collect();
+    if damaged.is_empty() {
+        anyhow::bail!("{problems}; {} damaged blobs removed", repair.removed.len());
+    }
+    anyhow::bail!(
+        "{problems}; {} damaged blobs removed; pack or pull again: {}",
+        repair.removed.len(),
+        damaged.join(", ")
     )
 }
 
