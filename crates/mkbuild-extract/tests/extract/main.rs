@@ -5,6 +5,7 @@ mod common;
 mod conflicts;
 mod modes;
 mod names;
+mod race;
 mod round_trip;
 mod truncation;
 mod types;
