@@ -6,9 +6,11 @@
 //! (headers, their sizes, PAX `size` overrides) and fails before such a header's data is read when
 //! it claims more than [`MAX_METADATA_SIZE`]. GNU sparse entries, whose extension blocks the `tar`
 //! crate also collects in memory, are refused at their header when they have any (the extractor
-//! refuses every sparse entry anyway).
+//! refuses every old GNU sparse entry anyway).
 
 use std::io::{self, Read};
+
+use crate::entry_name::printable_bytes;
 
 /// The largest PAX extended header or GNU long name accepted: far above any real path or
 /// attribute list, far below what could exhaust memory.
@@ -106,10 +108,16 @@ impl<R: Read> HeaderGuard<R> {
             // Without extension blocks the `tar` crate reads nothing more, and the extractor
             // refuses the entry by name.
             b'S' if header[GNU_IS_EXTENDED] != 0 => {
+                let name = &header[..100];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    "a GNU sparse file entry with extension blocks; mkbuild unpacks only regular files and folders",
-                ))
+                    format!(
+                        "entry `{}` is a GNU sparse file with extension blocks; mkbuild unpacks \
+                         only regular files and folders (and PAX sparse files)",
+                        printable_bytes(name)
+                    ),
+                ));
             }
             _ => self.size_override.take().unwrap_or(size),
         };
@@ -268,7 +276,8 @@ mod tests {
         assert!(read_all(&sparse).is_ok(), "left to the extractor");
         sparse[GNU_IS_EXTENDED] = 1;
         let message = read_all(&sparse).err().map(|e| e.to_string());
-        assert!(message.is_some_and(|m| m.contains("sparse file entry with extension blocks")));
+        assert!(message
+            .is_some_and(|m| m.contains("entry `s` is a GNU sparse file with extension blocks")));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod modes;
 mod names;
 mod race;
 mod round_trip;
+mod sparse;
 mod truncation;
 mod types;
 mod verifying_reader;
