@@ -72,7 +72,7 @@ pub enum ExtractError {
     /// The blob is longer or shorter than its descriptor says.
     #[error(
         "blob `{label}` is damaged: its descriptor says {expected} bytes, but {actual}{more} were read; \
-         remove it from the store and pack or pull the ModelKit again",
+         `mkbuild verify` lists every damaged blob of the store; pack or pull the ModelKit again",
         more = if *.actual > *.expected { " or more" } else { "" }
     )]
     SizeMismatch {

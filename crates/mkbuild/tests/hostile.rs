@@ -313,6 +313,43 @@ fn damaged_missing_and_lying_blobs_are_refused() {
     );
 }
 
+#[test]
+fn a_layer_whose_descriptor_size_lies_is_refused_by_unpack_and_convert() {
+    let evil = EvilStore::new();
+    let layer = evil.layer_digest();
+    let size = evil.manifest["layers"][0]["size"].as_u64().expect("size");
+    for (lie, read) in [
+        (size + 1, format!("{size} were read")),
+        (size - 1, format!("{size} or more were read")),
+    ] {
+        let mut m = evil.manifest.clone();
+        m["layers"][0]["size"] = lie.into();
+        let reference = evil.put_manifest(&m);
+        let expected = format!("its descriptor says {lie} bytes, but {read}");
+        let unpacked = expect_error(
+            evil.path(),
+            &["unpack", &reference, "-d", s(&evil.path().join("out"))],
+            "unpack of a lying size",
+            &expected,
+        );
+        let converted = expect_error(
+            evil.path(),
+            &["convert", &reference, "--to", "v2", "-t", "lie:converted"],
+            "convert of a lying size",
+            &expected,
+        );
+        for stderr in [unpacked, converted] {
+            assert!(
+                stderr.contains(&format!("blob `{layer}`")) && stderr.contains("`mkbuild verify`"),
+                "{stderr}"
+            );
+        }
+        assert!(!evil.path().join("out").exists());
+        let list = ok(evil.path(), &["list"]);
+        assert!(!list.contains("converted"), "{list}");
+    }
+}
+
 /// Each hostile Kitfile of `tests/hostile/kitfiles/` and the error `pack -f` must end with.
 const KITFILE_CASES: [(&str, &str); 5] = [
     ("alias-bomb.yaml", "repetition limit exceeded"),
