@@ -14,7 +14,9 @@ use crate::entry_type::{classify, EntryKind};
 use crate::eof_tracker::EofTracker;
 use crate::header_guard::HeaderGuard;
 use crate::mode::{file_mode, folder_mode, set_file_mode, KeptMode, STAGING_FOLDER_MODE};
-use crate::sparse::{check_map, read_map, sparse_header, MapError, SparseHeader};
+use crate::sparse::{
+    check_holes, check_map, read_map, sparse_header, write_skipping_zeros, MapError, SparseHeader,
+};
 use crate::staging::{EntryRef, Staging};
 use crate::{normalize_entry_name, printable, CommitSummary, ExtractError, NameProblem};
 
@@ -275,6 +277,14 @@ impl Extractor {
                     warn_dropped_bits(kept, &at);
                     let size = entry.size();
                     let written = match sparse {
+                        None if kind == EntryKind::GnuSparse => {
+                            let stored = entry.header().entry_size().map_err(|e| {
+                                stream_error(e, format!("in the header of entry `{shown}`"))
+                            })?;
+                            check_holes(size, stored)
+                                .map_err(|problem| bad_sparse(&at, problem))?;
+                            self.write_gnu_sparse_file(&destination, &mut entry, kept.mode, &at)
+                        }
                         Some(sparse) => self.write_sparse_file(
                             &destination,
                             &mut entry,
@@ -407,6 +417,27 @@ impl Extractor {
         Ok((read, sparse.real_size))
     }
 
+    /// Restores an old GNU sparse file, which the `tar` crate reads with its holes filled with
+    /// zeros: blocks of zeros are skipped, not written. Returns the bytes read and the file's size.
+    fn write_gnu_sparse_file(
+        &mut self,
+        rel: &str,
+        data: &mut dyn Read,
+        mode: u32,
+        at: &EntryRef,
+    ) -> Result<(u64, u64), WriteFailure> {
+        let mut file = self
+            .staging
+            .create_file(rel, at)
+            .map_err(WriteFailure::Other)?;
+        let path = self.staging.root().join(rel);
+        let written = self.copy_as(data, &mut file, u64::MAX, &path, true)?;
+        file.set_len(written)
+            .map_err(|source| write_error(&path, source))?;
+        self.finish_file(rel, &file, written, mode, &path)?;
+        Ok((written, written))
+    }
+
     /// Streams up to `limit` bytes of `data` into `file`; fewer only if `data` ends first.
     fn copy(
         &mut self,
@@ -414,6 +445,18 @@ impl Extractor {
         file: &mut File,
         limit: u64,
         path: &Path,
+    ) -> Result<u64, WriteFailure> {
+        self.copy_as(data, file, limit, path, false)
+    }
+
+    /// [`Self::copy`], blocks of zeros left as holes when `skip_zeros`.
+    fn copy_as(
+        &mut self,
+        data: &mut dyn Read,
+        file: &mut File,
+        limit: u64,
+        path: &Path,
+        skip_zeros: bool,
     ) -> Result<u64, WriteFailure> {
         if self.buffer.is_empty() {
             self.buffer = vec![0; COPY_BUFFER_SIZE];
@@ -429,8 +472,13 @@ impl Extractor {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(WriteFailure::Read(e)),
             };
-            file.write_all(&self.buffer[..n])
-                .map_err(|source| write_error(path, source))?;
+            let chunk = &self.buffer[..n];
+            if skip_zeros {
+                write_skipping_zeros(file, chunk)
+            } else {
+                file.write_all(chunk)
+            }
+            .map_err(|source| write_error(path, source))?;
             written += n as u64;
         }
         Ok(written)

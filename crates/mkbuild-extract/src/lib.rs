@@ -8,10 +8,10 @@
 //!   characters, no backslashes or drive letters, not empty. `.` components and trailing `/` are
 //!   cleaned away. Names are read with the `tar` crate (PAX and GNU long names applied); a PAX
 //!   header or GNU long name over [`MAX_METADATA_SIZE`] is refused before it is read into memory.
-//! - **Regular files and folders only.** Links (symbolic and hard), devices, fifos, old GNU sparse
-//!   entries (`S`) and unknown types are refused: mkbuild never creates links and kit never
-//!   archives them. GNU sparse files of PAX archives (formats 0.0, 0.1, 1.0) are restored, holes
-//!   as holes, once their map is checked (holes up to [`MAX_SPARSE_HOLES`]).
+//! - **Regular files and folders only.** Links (symbolic and hard), devices, fifos and unknown
+//!   types are refused: mkbuild never creates links and kit never archives them. GNU sparse files
+//!   (old GNU `S` entries, PAX formats 0.0, 0.1, 1.0) are restored, holes as holes, once their map
+//!   is checked (holes up to [`MAX_SPARSE_HOLES`]).
 //! - **No ambiguity.** A path written twice (also across layers), a file over a folder or a folder
 //!   over a file is an error; a folder entry over a folder is fine.
 //! - **Modes, not owners.** Permission bits are set with an explicit chmod (the umask does not

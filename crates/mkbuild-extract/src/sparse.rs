@@ -11,12 +11,18 @@
 //!   `GNU.sparse.realsize`; the map is at the start of the entry's data, decimal numbers each
 //!   ended by a newline (the count, then offset and size pairs), padded to 512 bytes.
 //!
+//! Old GNU sparse entries (type `S`, `tar --sparse --format=gnu`) reach the extractor with their
+//! map already read and checked by the `tar` crate (in order, not overlapping, ending at the real
+//! size, the data adding up) and their holes filled with zeros; [`write_skipping_zeros`] makes
+//! them holes again, and [`check_holes`] bounds them as below.
+//!
 //! A map is trusted only once checked: extents in ascending order, not overlapping, inside the
 //! real size, their sizes adding up to the data the entry holds, and holes adding up to at most
 //! [`MAX_SPARSE_HOLES`]. Any other `GNU.sparse.*` record is refused: an entry is never written
 //! with content other than what it means.
 
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// The most hole bytes a sparse file may declare: a few kilobytes of archive must not become a
 /// terabyte file that the next tool to copy it writes out in full.
@@ -251,12 +257,46 @@ pub(crate) fn check_map(map: &[Extent], real_size: u64, data_size: u64) -> Resul
             "its sparse map lists {data} bytes of data, but the entry holds {data_size}"
         ));
     }
-    let holes = real_size - data;
+    check_holes(real_size, data)
+}
+
+/// Refuses a file of `real_size` bytes with only `data_size` bytes of data when the holes would
+/// exceed [`MAX_SPARSE_HOLES`].
+pub(crate) fn check_holes(real_size: u64, data_size: u64) -> Result<(), String> {
+    let holes = real_size.saturating_sub(data_size);
     if holes > MAX_SPARSE_HOLES {
         return Err(format!(
             "it declares a real size of {real_size} bytes of which {holes} are holes, more than \
              the {MAX_SPARSE_HOLES} allowed"
         ));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at the file's position, seeking over every 4 KiB block of zeros instead of
+/// writing it: the `tar` crate hands an old GNU sparse file over with its holes filled with
+/// zeros, and they become holes again (the file is extended to its size at the end).
+pub(crate) fn write_skipping_zeros(file: &mut File, bytes: &[u8]) -> io::Result<()> {
+    const HOLE_GRAIN: usize = 4096;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let zeros = rest
+            .chunks(HOLE_GRAIN)
+            .take_while(|chunk| chunk.len() == HOLE_GRAIN && chunk.iter().all(|&b| b == 0))
+            .count()
+            * HOLE_GRAIN;
+        if zeros > 0 {
+            file.seek(SeekFrom::Current(zeros as i64))?;
+            rest = &rest[zeros..];
+            continue;
+        }
+        let data = rest
+            .chunks(HOLE_GRAIN)
+            .take_while(|chunk| chunk.len() < HOLE_GRAIN || chunk.iter().any(|&b| b != 0))
+            .map(<[u8]>::len)
+            .sum::<usize>();
+        file.write_all(&rest[..data])?;
+        rest = &rest[data..];
     }
     Ok(())
 }
@@ -402,6 +442,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn zeros_become_holes_and_content_stays() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("f");
+        let mut file = File::create(&path)?;
+        let mut content = vec![0u8; 1 << 20];
+        content[10] = 1; // a partly used first block is written
+        content[40_000..40_100].fill(9);
+        write_skipping_zeros(&mut file, &content[..30_000])?;
+        write_skipping_zeros(&mut file, &content[30_000..])?;
+        file.set_len(content.len() as u64)?;
+        drop(file);
+        assert_eq!(std::fs::read(&path)?, content);
+        use std::os::unix::fs::MetadataExt;
+        assert!(std::fs::metadata(&path)?.blocks() * 512 < 256 << 10);
+        Ok(())
     }
 
     #[test]

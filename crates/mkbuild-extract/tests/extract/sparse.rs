@@ -1,5 +1,5 @@
 //! GNU sparse files: layers made by GNU tar are restored byte for byte with their holes (PAX
-//! formats 0.0, 0.1, 1.0) or refused by name (old GNU `S` entries); maps that lie are refused.
+//! formats 0.0, 0.1, 1.0 and old GNU `S` entries); maps that lie are refused.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -109,24 +109,66 @@ fn pax_sparse_layers_made_by_gnu_tar_are_restored_with_their_holes() {
 }
 
 #[test]
-fn old_gnu_sparse_entries_are_refused_by_name() {
+fn old_gnu_sparse_layers_made_by_gnu_tar_are_restored_with_their_holes() {
     let Some(tar) = gnu_tar() else { return };
     let source = tempfile::tempdir().expect("tempdir");
-    write_sparse_source(&source.path().join("few.bin"), EXTENTS);
+    // Two extents (and GNU tar's empty one at the end): the map fits in the header.
+    let few = write_sparse_source(&source.path().join("few.bin"), &EXTENTS[1..3]);
     // More than 4 extents: the map goes on in extension blocks after the header.
-    let many: Vec<(u64, usize)> = (0..12).map(|i| (i * 600_000, 1000)).collect();
-    write_sparse_source(&source.path().join("many.bin"), &many);
-    for name in ["few.bin", "many.bin"] {
+    let extents: Vec<(u64, usize)> = (0..30).map(|i| (i * 270_000, 1000)).collect();
+    let many = write_sparse_source(&source.path().join("many.bin"), &extents);
+    for (name, content) in [("few.bin", few), ("many.bin", many)] {
         let layer = gnu_tar_layer(tar, &["--sparse", "--format=gnu"], source.path(), name);
-        let target = tempfile::tempdir().expect("tempdir");
-        let error = extract(target.path(), &layer).expect_err("refused");
-        let message = error.to_string();
-        assert!(
-            message.contains(&format!("`{name}`")) && message.contains("GNU sparse file"),
-            "{message}"
+        assert!(layer.len() < 1 << 20, "{name}: not stored as sparse");
+        assert_eq!(layer[156], b'S', "{name}: not an old GNU sparse entry");
+        // The GNU header's "more map blocks follow" flag.
+        assert_eq!(
+            layer[482] != 0,
+            name == "many.bin",
+            "{name}: extension blocks"
         );
-        assert_eq!(names(target.path()), Vec::<String>::new());
+        let target = tempfile::tempdir().expect("tempdir");
+        extract(target.path(), &layer).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(names(target.path()), [name]);
+        let restored = target.path().join(name);
+        assert!(
+            fs::read(&restored).expect("read") == content,
+            "{name}: the content differs"
+        );
+        let allocated = fs::metadata(&restored).expect("metadata").blocks() * 512;
+        assert!(
+            allocated < REAL_SIZE / 2,
+            "{name}: {allocated} bytes allocated"
+        );
     }
+}
+
+#[test]
+fn an_old_gnu_sparse_entry_of_a_terabyte_is_refused() {
+    // Real size 1 TiB, one byte of data at its end: the `tar` crate accepts the map.
+    let mut h = header(b"tera.bin", b'S', 0o644, 1, b"", Magic::Gnu);
+    // Base-256 numbers (the high bit of the first byte set), as GNU tar writes big ones.
+    let base_256 = |field: &mut [u8], value: u64| {
+        field.fill(0);
+        field[0] = 0x80;
+        let len = field.len();
+        field[len - 8..].copy_from_slice(&value.to_be_bytes());
+    };
+    base_256(&mut h[483..495], 1 << 40); // real size
+    base_256(&mut h[386..398], (1 << 40) - 1); // first extent: offset
+    base_256(&mut h[398..410], 1); // and length
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let layer = tar(&[crate::common::entry(h, b"x")]);
+    let target = tempfile::tempdir().expect("tempdir");
+    let error = extract_err(target.path(), &layer, "l").to_string();
+    assert!(
+        error.contains("entry `tera.bin` is a sparse file that cannot be restored")
+            && error.contains("real size of 1099511627776 bytes"),
+        "{error}"
+    );
+    assert_eq!(names(target.path()), Vec::<String>::new());
 }
 
 /// A PAX sparse entry of format 0.1: `map` over `data`, as the file `name` of `real_size` bytes.
