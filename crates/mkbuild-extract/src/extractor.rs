@@ -50,6 +50,8 @@ pub struct Extractor {
     /// Set when an extraction failed: staging may hold part of a layer, so `commit` refuses.
     failed: bool,
     buffer: Vec<u8>,
+    /// The holes of the sparse files extracted so far (bounded in all).
+    sparse_holes: u64,
 }
 
 impl Extractor {
@@ -104,6 +106,7 @@ impl Extractor {
             created_folders,
             failed: false,
             buffer: Vec::new(),
+            sparse_holes: 0,
         })
     }
 
@@ -281,7 +284,7 @@ impl Extractor {
                             let stored = entry.header().entry_size().map_err(|e| {
                                 stream_error(e, format!("in the header of entry `{shown}`"))
                             })?;
-                            check_holes(size, stored)
+                            self.sparse_holes += check_holes(size, stored, self.sparse_holes)
                                 .map_err(|problem| bad_sparse(&at, problem))?;
                             self.write_gnu_sparse_file(&destination, &mut entry, kept.mode, &at)
                         }
@@ -393,8 +396,13 @@ impl Extractor {
                 MapError::Read(e) => WriteFailure::Read(e),
             })?,
         };
-        check_map(&map, sparse.real_size, entry_size - map_size)
-            .map_err(|problem| WriteFailure::Other(bad_sparse(at, problem)))?;
+        self.sparse_holes += check_map(
+            &map,
+            sparse.real_size,
+            entry_size - map_size,
+            self.sparse_holes,
+        )
+        .map_err(|problem| WriteFailure::Other(bad_sparse(at, problem)))?;
         let mut file = self
             .staging
             .create_file(rel, at)

@@ -18,14 +18,14 @@
 //!
 //! A map is trusted only once checked: extents in ascending order, not overlapping, inside the
 //! real size, their sizes adding up to the data the entry holds, and holes adding up to at most
-//! [`MAX_SPARSE_HOLES`]. Any other `GNU.sparse.*` record is refused: an entry is never written
+//! [`MAX_SPARSE_HOLES`] over all the sparse files of one unpack. Any other `GNU.sparse.*` record is refused: an entry is never written
 //! with content other than what it means.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-/// The most hole bytes a sparse file may declare: a few kilobytes of archive must not become a
-/// terabyte file that the next tool to copy it writes out in full.
+/// The most hole bytes the sparse files of one unpack may declare: a few kilobytes of archive must
+/// not become a terabyte file that the next tool to copy it writes out in full.
 pub const MAX_SPARSE_HOLES: u64 = 64 << 30;
 
 /// The largest map at the start of a 1.0 entry's data (as for PAX headers).
@@ -229,8 +229,14 @@ pub(crate) enum MapError {
     Read(io::Error),
 }
 
-/// Checks a map against the real size and the data the entry holds.
-pub(crate) fn check_map(map: &[Extent], real_size: u64, data_size: u64) -> Result<(), String> {
+/// Checks a map against the real size and the data the entry holds; `earlier_holes` are those
+/// of the sparse files unpacked before it. Returns its holes.
+pub(crate) fn check_map(
+    map: &[Extent],
+    real_size: u64,
+    data_size: u64,
+    earlier_holes: u64,
+) -> Result<u64, String> {
     let mut end = 0u64;
     let mut data = 0u64;
     for extent in map {
@@ -257,20 +263,30 @@ pub(crate) fn check_map(map: &[Extent], real_size: u64, data_size: u64) -> Resul
             "its sparse map lists {data} bytes of data, but the entry holds {data_size}"
         ));
     }
-    check_holes(real_size, data)
+    check_holes(real_size, data, earlier_holes)
 }
 
-/// Refuses a file of `real_size` bytes with only `data_size` bytes of data when the holes would
-/// exceed [`MAX_SPARSE_HOLES`].
-pub(crate) fn check_holes(real_size: u64, data_size: u64) -> Result<(), String> {
+/// Refuses a file of `real_size` bytes with only `data_size` bytes of data when its holes, with
+/// the `earlier_holes` of the sparse files before it, would exceed [`MAX_SPARSE_HOLES`] (the
+/// holes of an old GNU entry are read as zeros: the bound is on the work too). Returns its holes.
+pub(crate) fn check_holes(
+    real_size: u64,
+    data_size: u64,
+    earlier_holes: u64,
+) -> Result<u64, String> {
     let holes = real_size.saturating_sub(data_size);
-    if holes > MAX_SPARSE_HOLES {
+    if holes.saturating_add(earlier_holes) > MAX_SPARSE_HOLES {
+        let earlier = if earlier_holes > 0 {
+            format!(" (and the sparse files before it {earlier_holes})")
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "it declares a real size of {real_size} bytes of which {holes} are holes, more than \
-             the {MAX_SPARSE_HOLES} allowed"
+            "it declares a real size of {real_size} bytes of which {holes} are holes{earlier}, \
+             more than the {MAX_SPARSE_HOLES} allowed in one unpack"
         ));
     }
-    Ok(())
+    Ok(holes)
 }
 
 /// Writes `bytes` at the file's position, seeking over every 4 KiB block of zeros instead of
@@ -464,8 +480,16 @@ mod tests {
 
     #[test]
     fn checks_maps() {
-        assert_eq!(check_map(&extents(&[(0, 5), (10, 5)]), 20, 10), Ok(()));
-        assert_eq!(check_map(&extents(&[(0, 5), (20, 0)]), 20, 5), Ok(()));
+        assert_eq!(check_map(&extents(&[(0, 5), (10, 5)]), 20, 10, 0), Ok(10));
+        assert_eq!(check_map(&extents(&[(0, 5), (20, 0)]), 20, 5, 0), Ok(15));
+        assert_eq!(check_holes(MAX_SPARSE_HOLES, 0, 0), Ok(MAX_SPARSE_HOLES));
+        let message = check_holes(MAX_SPARSE_HOLES, 0, 1)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            message.contains("(and the sparse files before it 1)"),
+            "{message}"
+        );
         for (map, real, data, problem) in [
             (
                 &[(0, 5), (3, 5)][..],
@@ -489,7 +513,7 @@ mod tests {
             ),
             (&[(0, 5)], 1 << 40, 5, "more than the 68719476736 allowed"),
         ] {
-            let message = check_map(&extents(map), real, data)
+            let message = check_map(&extents(map), real, data, 0)
                 .err()
                 .unwrap_or_default();
             assert!(message.contains(problem), "{message}");

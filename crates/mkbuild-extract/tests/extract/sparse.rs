@@ -172,9 +172,9 @@ fn an_old_gnu_sparse_entry_of_a_terabyte_is_refused() {
 }
 
 /// A PAX sparse entry of format 0.1: `map` over `data`, as the file `name` of `real_size` bytes.
-fn sparse_0_1(name: &str, real_size: &str, map: &str, data: &[u8]) -> Vec<u8> {
+fn sparse_0_1_entry(name: &str, real_size: &str, map: &str, data: &[u8]) -> Vec<u8> {
     let blocks = (map.split(',').count() / 2).to_string();
-    tar(&[
+    [
         pax(&[
             ("GNU.sparse.size", real_size.as_bytes()),
             ("GNU.sparse.numblocks", blocks.as_bytes()),
@@ -182,7 +182,30 @@ fn sparse_0_1(name: &str, real_size: &str, map: &str, data: &[u8]) -> Vec<u8> {
             ("GNU.sparse.map", map.as_bytes()),
         ]),
         file(b"GNUSparseFile.1/x", 0o644, data),
-    ])
+    ]
+    .concat()
+}
+
+/// A layer of that one entry.
+fn sparse_0_1(name: &str, real_size: &str, map: &str, data: &[u8]) -> Vec<u8> {
+    tar(&[sparse_0_1_entry(name, real_size, map, data)])
+}
+
+#[test]
+fn holes_are_bounded_over_the_whole_unpack() {
+    let forty_gib = (40u64 << 30).to_string();
+    let layer = tar(&[
+        sparse_0_1_entry("a.bin", &forty_gib, "0,1", b"a"),
+        sparse_0_1_entry("b.bin", &forty_gib, "0,1", b"b"),
+    ]);
+    let target = tempfile::tempdir().expect("tempdir");
+    let error = extract_err(target.path(), &layer, "l").to_string();
+    assert!(
+        error.contains("entry `b.bin`")
+            && error.contains("(and the sparse files before it 42949672959)"),
+        "{error}"
+    );
+    assert_eq!(names(target.path()), Vec::<String>::new());
 }
 
 #[test]
