@@ -120,6 +120,15 @@ impl Rewriter<'_> {
         let entries = archive.entries().map_err(|e| bad(e.to_string()))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            if let Some(sparse_name) =
+                gnu_sparse_name(&mut entry).map_err(|e| bad(e.to_string()))?
+            {
+                // Its data is only the extents; rewriting it as a plain file would be wrong.
+                return Err(bad(format!(
+                    "entry `{sparse_name}` is a GNU sparse file, which convert does not rewrite; \
+                     unpack the ModelKit and pack it again"
+                )));
+            }
             let raw = entry.path_bytes();
             let name = std::str::from_utf8(&raw)
                 .map_err(|_| bad("an entry name is not UTF-8".into()))?
@@ -206,6 +215,25 @@ impl Rewriter<'_> {
         }
         Ok(())
     }
+}
+
+/// For an entry with `GNU.sparse.*` PAX records (`tar --sparse --format=pax`), its name: the
+/// real one (`GNU.sparse.name`) when the header's is a placeholder.
+fn gnu_sparse_name<R: Read>(entry: &mut tar::Entry<R>) -> std::io::Result<Option<String>> {
+    let (mut sparse, mut real_name) = (false, None);
+    if let Some(records) = entry.pax_extensions()? {
+        for record in records {
+            let record = record?;
+            let key = record.key().unwrap_or_default();
+            sparse |= key.starts_with("GNU.sparse.");
+            if key == "GNU.sparse.name" {
+                real_name = Some(String::from_utf8_lossy(record.value_bytes()).into_owned());
+            }
+        }
+    }
+    let name =
+        real_name.unwrap_or_else(|| String::from_utf8_lossy(&entry.path_bytes()).into_owned());
+    Ok(sparse.then(|| mkbuild_extract::printable(&name)))
 }
 
 /// A relative, `/`-separated path without `.`/`..` components or empty parts.

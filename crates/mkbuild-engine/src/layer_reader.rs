@@ -1,5 +1,5 @@
-//! Reading a stored layer's tar: the blob is checked against its digest as it is read, and a
-//! compressed layer's tar against its diffId. Nothing is trusted before the check passes; callers
+//! Reading a stored layer's tar: the blob is checked against its digest and its descriptor's size
+//! as it is read, and a compressed layer's tar against its diffId. Nothing is trusted before the check passes; callers
 //! that write (unpack) stage their output until it does.
 
 use std::io::{self, BufReader, Read};
@@ -33,7 +33,9 @@ pub fn with_layer_tar<T>(
         },
         descriptor.digest.as_str(),
         label,
-    )?;
+    )?
+    // A blob longer or shorter than its descriptor says is refused, as verify and pull do.
+    .with_expected_size(descriptor.size);
     let read = match compression {
         Compression::None => read_tar(&mut blob),
         Compression::Gzip | Compression::GzipFastest => {

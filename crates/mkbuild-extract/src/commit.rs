@@ -14,11 +14,10 @@
 //! leave part of the ModelKit in place; the error names the path.
 
 use std::collections::HashSet;
-use std::fs;
-use std::io;
 use std::path::Path;
 
-use crate::mode::{set_path_mode, IMPLICIT_FOLDER_MODE};
+use crate::beneath::{self, Beneath, Found, WalkError};
+use crate::mode::IMPLICIT_FOLDER_MODE;
 use crate::staging::{Staged, Staging};
 use crate::ExtractError;
 
@@ -38,15 +37,6 @@ pub struct CommitSummary {
     pub replaced: u64,
 }
 
-/// What the target holds at a path, links not followed.
-enum Found {
-    Nothing,
-    Folder,
-    File,
-    Symlink,
-    Other(&'static str),
-}
-
 enum Move<'a> {
     /// The destination does not exist: rename (a folder moves with everything in it).
     New(&'a str),
@@ -54,11 +44,57 @@ enum Move<'a> {
     Replace(&'a str),
 }
 
+/// The target as seen through its handle: `path` names it in messages only.
+struct Target<'a> {
+    path: &'a Path,
+    dir: Beneath,
+}
+
+impl Target<'_> {
+    /// What the target holds at `rel`, links not followed, every folder on the way opened
+    /// beneath the target's handle.
+    fn found_at(&mut self, rel: &str) -> Result<Found, ExtractError> {
+        let (parent, name) = self.dir.parent(rel).map_err(|e| changed(self.path, e))?;
+        beneath::found_at(parent, name).map_err(|source| ExtractError::Io {
+            action: "inspect",
+            path: self.path.join(rel),
+            source,
+        })
+    }
+}
+
+/// A folder of the target on the way to an entry cannot be opened as the folder it was.
+fn changed(target: &Path, e: WalkError) -> ExtractError {
+    let path = target.join(&e.at);
+    match rustix::io::Errno::from_io_error(&e.source) {
+        Some(rustix::io::Errno::LOOP) => ExtractError::SymlinkInTarget { path },
+        Some(rustix::io::Errno::NOTDIR | rustix::io::Errno::NOENT) => {
+            ExtractError::TargetChanged { path }
+        }
+        _ => ExtractError::Io {
+            action: "open the folder",
+            path,
+            source: e.source,
+        },
+    }
+}
+
 pub(crate) fn commit_staging(
-    target: &Path,
+    target_path: &Path,
+    target_dir: &Beneath,
     staging: &Staging,
     overwrite: bool,
 ) -> Result<CommitSummary, ExtractError> {
+    let handle_error = |source| ExtractError::Io {
+        action: "open again",
+        path: target_path.to_path_buf(),
+        source,
+    };
+    let mut target = Target {
+        path: target_path,
+        dir: target_dir.try_clone().map_err(handle_error)?,
+    };
+    let mut staged_dir = staging.handle().map_err(handle_error)?;
     let mut summary = CommitSummary::default();
     let mut moves = Vec::new();
     let mut moved_folders: HashSet<&str> = HashSet::new();
@@ -81,8 +117,8 @@ pub(crate) fn commit_staging(
             }
             continue;
         }
-        let destination = target.join(rel);
-        match (*staged, found_at(&destination)?) {
+        let destination = target_path.join(rel);
+        match (*staged, target.found_at(rel)?) {
             (_, Found::Symlink) => return Err(ExtractError::SymlinkInTarget { path: destination }),
             (Staged::Folder { mode }, Found::Nothing) => {
                 moves.push(Move::New(rel));
@@ -142,17 +178,32 @@ pub(crate) fn commit_staging(
     }
 
     for planned in &moves {
-        move_into_place(target, staging.root(), planned)?;
+        move_into_place(&mut target, &mut staged_dir, staging.root(), planned)?;
     }
 
     // Deepest first: a folder's mode is set after everything inside it is final.
     folder_modes.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.matches('/').count()));
     for (rel, mode) in folder_modes {
-        let path = target.join(rel);
-        if !matches!(found_at(&path)?, Found::Folder) {
-            return Err(ExtractError::TargetChanged { path });
-        }
-        set_path_mode(&path, mode).map_err(|source| ExtractError::Io {
+        let path = target_path.join(rel);
+        let (parent, name) = target
+            .dir
+            .parent(rel)
+            .map_err(|e| changed(target_path, e))?;
+        // Opened without following a link: a folder swapped for one meanwhile is never chmod-ed
+        // through it.
+        let folder = beneath::open_folder(parent, name).map_err(|source| {
+            match rustix::io::Errno::from_io_error(&source) {
+                Some(
+                    rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR | rustix::io::Errno::NOENT,
+                ) => ExtractError::TargetChanged { path: path.clone() },
+                _ => ExtractError::Io {
+                    action: "open the folder",
+                    path: path.clone(),
+                    source,
+                },
+            }
+        })?;
+        beneath::set_mode(&folder, mode).map_err(|source| ExtractError::Io {
             action: "set the mode of",
             path,
             source,
@@ -162,14 +213,20 @@ pub(crate) fn commit_staging(
 }
 
 /// One rename, after checking again that the destination is what the plan saw (the target is
-/// the user's folder; it may change while we work).
-fn move_into_place(target: &Path, staging: &Path, planned: &Move) -> Result<(), ExtractError> {
+/// the user's folder; it may change while we work). Both sides are reached through folder handles,
+/// so a folder swapped for a link after the check makes the rename fail, never go elsewhere.
+fn move_into_place(
+    target: &mut Target,
+    staged_dir: &mut Beneath,
+    staging_root: &Path,
+    planned: &Move,
+) -> Result<(), ExtractError> {
     let (rel, expected_file) = match planned {
         Move::New(rel) => (*rel, false),
         Move::Replace(rel) => (*rel, true),
     };
-    let to = target.join(rel);
-    let unchanged = match found_at(&to)? {
+    let to = target.path.join(rel);
+    let unchanged = match target.found_at(rel)? {
         Found::Nothing => !expected_file,
         Found::File => expected_file,
         _ => false,
@@ -177,10 +234,25 @@ fn move_into_place(target: &Path, staging: &Path, planned: &Move) -> Result<(), 
     if !unchanged {
         return Err(ExtractError::TargetChanged { path: to });
     }
-    fs::rename(staging.join(rel), &to).map_err(|source| ExtractError::Io {
-        action: "move into place",
-        path: to,
-        source,
+    let (from_dir, name) = staged_dir.parent(rel).map_err(|e| ExtractError::Io {
+        action: "open the staging folder",
+        path: staging_root.join(&e.at),
+        source: e.source,
+    })?;
+    let (to_dir, _) = target
+        .dir
+        .parent(rel)
+        .map_err(|e| changed(target.path, e))?;
+    beneath::rename(from_dir, to_dir, name, !expected_file).map_err(|source| {
+        if rustix::io::Errno::from_io_error(&source) == Some(rustix::io::Errno::EXIST) {
+            ExtractError::TargetChanged { path: to.clone() }
+        } else {
+            ExtractError::Io {
+                action: "move into place",
+                path: to.clone(),
+                source,
+            }
+        }
     })
 }
 
@@ -188,48 +260,4 @@ fn move_into_place(target: &Path, staging: &Path, planned: &Move) -> Result<(), 
 fn inside_any(rel: &str, folders: &HashSet<&str>) -> bool {
     rel.match_indices('/')
         .any(|(end, _)| folders.contains(&rel[..end]))
-}
-
-fn found_at(path: &Path) -> Result<Found, ExtractError> {
-    match fs::symlink_metadata(path) {
-        Ok(metadata) => {
-            let file_type = metadata.file_type();
-            Ok(if file_type.is_symlink() {
-                Found::Symlink
-            } else if file_type.is_dir() {
-                Found::Folder
-            } else if file_type.is_file() {
-                Found::File
-            } else {
-                Found::Other(describe_special(&file_type))
-            })
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Found::Nothing),
-        Err(source) => Err(ExtractError::Io {
-            action: "inspect",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-#[cfg(unix)]
-fn describe_special(file_type: &fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "fifo"
-    } else if file_type.is_socket() {
-        "socket"
-    } else if file_type.is_char_device() {
-        "character device"
-    } else if file_type.is_block_device() {
-        "block device"
-    } else {
-        "special file"
-    }
-}
-
-#[cfg(not(unix))]
-fn describe_special(_file_type: &fs::FileType) -> &'static str {
-    "special file"
 }

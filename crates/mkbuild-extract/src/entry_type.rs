@@ -1,10 +1,12 @@
-//! Which tar entry types are unpacked: regular files and folders, nothing else.
+//! Which tar entry types are unpacked: regular files (sparse ones too) and folders, nothing else.
 
 /// What to do with an entry, by its type flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EntryKind {
     File,
     Folder,
+    /// An old GNU sparse file (`S`): a regular file whose holes the archive leaves out.
+    GnuSparse,
     /// A PAX global header (`g`): metadata for the whole archive, nothing to write.
     PaxGlobal,
     /// Type `0` with a name ending in `/`: neither clearly a file nor a folder.
@@ -25,6 +27,7 @@ pub(crate) fn classify(type_flag: u8, name: &[u8]) -> EntryKind {
         b'0' if ends_with_slash => EntryKind::FileNamedLikeFolder,
         b'0' => EntryKind::File,
         b'5' => EntryKind::Folder,
+        b'S' => EntryKind::GnuSparse,
         b'g' => EntryKind::PaxGlobal,
         other => EntryKind::Unsupported(describe(other)),
     }
@@ -38,7 +41,6 @@ fn describe(type_flag: u8) -> String {
         b'4' => "block device",
         b'6' => "fifo",
         b'7' => "contiguous file",
-        b'S' => "GNU sparse file",
         b'D' => "GNU dump folder",
         b'M' => "GNU multi-volume continuation",
         b'V' => "GNU volume header",
@@ -67,6 +69,7 @@ mod tests {
         assert_eq!(classify(b'\0', b"a"), EntryKind::File);
         assert_eq!(classify(b'\0', b"a/"), EntryKind::Folder);
         assert_eq!(classify(b'5', b"a"), EntryKind::Folder);
+        assert_eq!(classify(b'S', b"a"), EntryKind::GnuSparse);
         assert_eq!(classify(b'0', b"a/"), EntryKind::FileNamedLikeFolder);
         assert_eq!(classify(b'g', b"pax_global_header"), EntryKind::PaxGlobal);
         assert_eq!(

@@ -73,7 +73,7 @@ pub enum ExtractError {
     /// The blob is longer or shorter than its descriptor says.
     #[error(
         "blob `{label}` is damaged: its descriptor says {expected} bytes, but {actual}{more} were read; \
-         remove it from the store and pack or pull the ModelKit again",
+         `mkbuild verify` lists every damaged blob of the store; pack or pull the ModelKit again",
         more = if *.actual > *.expected { " or more" } else { "" }
     )]
     SizeMismatch {
@@ -183,6 +183,16 @@ pub enum ExtractError {
     },
 
     /// The archive ends early: inside a header, inside an entry, or without its end-of-archive blocks.
+    /// A GNU sparse file whose map is malformed, lies, or is of an unknown format.
+    #[error(
+        "{origin}: entry `{entry}` is a sparse file that cannot be restored: {problem}; refusing to unpack"
+    )]
+    BadSparseFile {
+        origin: String,
+        entry: String,
+        problem: String,
+    },
+
     #[error("{origin} is truncated {place}; the blob is damaged, pack or pull the ModelKit again")]
     Truncated { origin: String, place: String },
 

@@ -1,14 +1,22 @@
 //! The extractor: tar entries (and single files) into a private staging folder inside the target.
 
+use std::collections::hash_map::RandomState;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
+use crate::beneath::{self, Beneath};
 use crate::entry_name::{printable_bytes, STAGING_PREFIX};
 use crate::entry_type::{classify, EntryKind};
 use crate::eof_tracker::EofTracker;
 use crate::header_guard::HeaderGuard;
 use crate::mode::{file_mode, folder_mode, set_file_mode, KeptMode, STAGING_FOLDER_MODE};
+use crate::sparse::{
+    check_holes, check_map, read_map, sparse_header, write_skipping_zeros, MapError, SparseHeader,
+};
 use crate::staging::{EntryRef, Staging};
 use crate::{normalize_entry_name, printable, CommitSummary, ExtractError, NameProblem};
 
@@ -32,14 +40,18 @@ pub struct ExtractStats {
 #[derive(Debug)]
 pub struct Extractor {
     target: PathBuf,
-    /// `None` once the staging folder is removed.
-    staging_dir: Option<tempfile::TempDir>,
+    /// The target's handle: everything beneath it is reached from it, never by path.
+    target_dir: Beneath,
+    /// Whether the staging folder still exists.
+    staging_name: Option<String>,
     staging: Staging,
     /// Folders `new` created for the target, deepest first: removed again if nothing is committed.
     created_folders: Vec<PathBuf>,
     /// Set when an extraction failed: staging may hold part of a layer, so `commit` refuses.
     failed: bool,
     buffer: Vec<u8>,
+    /// The holes of the sparse files extracted so far (bounded in all).
+    sparse_holes: u64,
 }
 
 impl Extractor {
@@ -74,30 +86,27 @@ impl Extractor {
                 })
             }
         };
-        let staging_dir = tempfile::Builder::new()
-            .prefix(STAGING_PREFIX)
-            .rand_bytes(12)
-            .tempdir_in(target)
-            .map_err(|source| ExtractError::Io {
+        let target_dir = Beneath::open_root(target).map_err(|source| ExtractError::Io {
+            action: "open the target folder",
+            path: target.to_path_buf(),
+            source,
+        })?;
+        let (staging_name, staging_dir) =
+            create_staging(&target_dir).map_err(|source| ExtractError::Io {
                 action: "create a staging folder in",
                 path: target.to_path_buf(),
                 source,
             })?;
-        crate::mode::set_path_mode(staging_dir.path(), STAGING_FOLDER_MODE).map_err(|source| {
-            ExtractError::Io {
-                action: "set the mode of",
-                path: staging_dir.path().to_path_buf(),
-                source,
-            }
-        })?;
-        let staging = Staging::new(staging_dir.path().to_path_buf());
+        let staging = Staging::new(target.join(&staging_name), Beneath::new(staging_dir));
         Ok(Extractor {
             target: target.to_path_buf(),
-            staging_dir: Some(staging_dir),
+            target_dir,
+            staging_name: Some(staging_name),
             staging,
             created_folders,
             failed: false,
             buffer: Vec::new(),
+            sparse_holes: 0,
         })
     }
 
@@ -149,7 +158,12 @@ impl Extractor {
         if self.failed {
             return Err(ExtractError::EarlierFailure);
         }
-        let summary = crate::commit::commit_staging(&self.target, &self.staging, overwrite)?;
+        let summary = crate::commit::commit_staging(
+            &self.target,
+            &self.target_dir,
+            &self.staging,
+            overwrite,
+        )?;
         // The target now holds the ModelKit: keep it. `drop` removes the (empty) staging folder;
         // failing to do so is only worth a warning, the unpack itself succeeded.
         self.created_folders.clear();
@@ -186,13 +200,27 @@ impl Extractor {
             .map_err(|e| stream_error(e, "at its start".to_string()))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| stream_error(e, after(&last_entry)))?;
-            let name = entry.path_bytes().into_owned();
+            let (sparse, sparse_problem) = match sparse_records(&mut entry) {
+                Ok(records) => match sparse_header(records.iter().map(|(k, v)| (&**k, &**v))) {
+                    Ok(sparse) => (sparse, None),
+                    Err(problem) => (None, Some(problem)),
+                },
+                Err(e) => return Err(stream_error(e, after(&last_entry))),
+            };
+            // 0.1 and 1.0 keep the real name apart; the header's is a `GNUSparseFile.N` placeholder.
+            let name = match sparse.as_ref().and_then(|s| s.name.clone()) {
+                Some(name) => name,
+                None => entry.path_bytes().into_owned(),
+            };
             let shown = printable_bytes(&name);
             last_entry = Some(shown.clone());
             let at = EntryRef {
                 origin: &origin,
                 entry: &shown,
             };
+            if let Some(problem) = sparse_problem {
+                return Err(bad_sparse(&at, problem));
+            }
             let type_flag = entry.header().as_bytes()[156];
             let kind = match classify(type_flag, &name) {
                 EntryKind::PaxGlobal => {
@@ -237,6 +265,9 @@ impl Extractor {
                 .header()
                 .mode()
                 .map_err(|e| stream_error(e, format!("in the header of entry `{shown}`")))?;
+            if sparse.is_some() && kind != EntryKind::File {
+                return Err(bad_sparse(&at, "it is not a regular file".to_owned()));
+            }
             match kind {
                 EntryKind::Folder => {
                     let kept = folder_mode(header_mode);
@@ -248,14 +279,29 @@ impl Extractor {
                     let kept = file_mode(header_mode);
                     warn_dropped_bits(kept, &at);
                     let size = entry.size();
-                    let written = self
-                        .write_file(&destination, &mut entry, kept.mode, &at)
-                        .map_err(|failure| match failure {
-                            WriteFailure::Read(e) => {
-                                stream_error(e, format!("inside entry `{shown}`"))
-                            }
-                            WriteFailure::Other(e) => e,
-                        })?;
+                    let written = match sparse {
+                        None if kind == EntryKind::GnuSparse => {
+                            let stored = entry.header().entry_size().map_err(|e| {
+                                stream_error(e, format!("in the header of entry `{shown}`"))
+                            })?;
+                            self.sparse_holes += check_holes(size, stored, self.sparse_holes)
+                                .map_err(|problem| bad_sparse(&at, problem))?;
+                            self.write_gnu_sparse_file(&destination, &mut entry, kept.mode, &at)
+                        }
+                        Some(sparse) => self.write_sparse_file(
+                            &destination,
+                            &mut entry,
+                            size,
+                            sparse,
+                            kept.mode,
+                            &at,
+                        ),
+                        None => self.write_file(&destination, &mut entry, kept.mode, &at),
+                    };
+                    let (written, file_size) = written.map_err(|failure| match failure {
+                        WriteFailure::Read(e) => stream_error(e, format!("inside entry `{shown}`")),
+                        WriteFailure::Other(e) => e,
+                    })?;
                     if written != size {
                         return Err(ExtractError::Truncated {
                             origin: origin.clone(),
@@ -266,7 +312,7 @@ impl Extractor {
                         });
                     }
                     stats.files += 1;
-                    stats.bytes += written;
+                    stats.bytes += file_size;
                 }
             }
         }
@@ -312,58 +358,203 @@ impl Extractor {
         Ok(())
     }
 
-    /// Creates `rel` in staging and streams `data` into it; returns the bytes written.
+    /// Creates `rel` in staging and streams `data` into it; returns the bytes read and the
+    /// file's size (the same here).
     fn write_file(
         &mut self,
         rel: &str,
         data: &mut dyn Read,
         mode: u32,
         at: &EntryRef,
-    ) -> Result<u64, WriteFailure> {
+    ) -> Result<(u64, u64), WriteFailure> {
         let mut file = self
             .staging
             .create_file(rel, at)
             .map_err(WriteFailure::Other)?;
         let path = self.staging.root().join(rel);
-        let write_error = |source| {
-            WriteFailure::Other(ExtractError::Io {
-                action: "write the file",
-                path: path.clone(),
-                source,
-            })
+        let written = self.copy(data, &mut file, u64::MAX, &path)?;
+        self.finish_file(rel, &file, written, mode, &path)?;
+        Ok((written, written))
+    }
+
+    /// Restores a GNU sparse file: each data extent is written at its offset, the holes are left
+    /// unwritten and the file is extended to its real size. Returns the bytes read from the entry
+    /// (map included) and the file's size.
+    fn write_sparse_file(
+        &mut self,
+        rel: &str,
+        data: &mut dyn Read,
+        entry_size: u64,
+        sparse: SparseHeader,
+        mode: u32,
+        at: &EntryRef,
+    ) -> Result<(u64, u64), WriteFailure> {
+        let (map, map_size) = match sparse.map {
+            Some(map) => (map, 0),
+            None => read_map(data, entry_size).map_err(|failure| match failure {
+                MapError::Bad(problem) => WriteFailure::Other(bad_sparse(at, problem)),
+                MapError::Read(e) => WriteFailure::Read(e),
+            })?,
         };
+        self.sparse_holes += check_map(
+            &map,
+            sparse.real_size,
+            entry_size - map_size,
+            self.sparse_holes,
+        )
+        .map_err(|problem| WriteFailure::Other(bad_sparse(at, problem)))?;
+        let mut file = self
+            .staging
+            .create_file(rel, at)
+            .map_err(WriteFailure::Other)?;
+        let path = self.staging.root().join(rel);
+        let mut read = map_size;
+        for extent in map {
+            file.seek(SeekFrom::Start(extent.offset))
+                .map_err(|source| write_error(&path, source))?;
+            let copied = self.copy(data, &mut file, extent.length, &path)?;
+            read += copied;
+            if copied < extent.length {
+                // Cut short: the caller reports the truncation.
+                return Ok((read, sparse.real_size));
+            }
+        }
+        file.set_len(sparse.real_size)
+            .map_err(|source| write_error(&path, source))?;
+        self.finish_file(rel, &file, sparse.real_size, mode, &path)?;
+        Ok((read, sparse.real_size))
+    }
+
+    /// Restores an old GNU sparse file, which the `tar` crate reads with its holes filled with
+    /// zeros: blocks of zeros are skipped, not written. Returns the bytes read and the file's size.
+    fn write_gnu_sparse_file(
+        &mut self,
+        rel: &str,
+        data: &mut dyn Read,
+        mode: u32,
+        at: &EntryRef,
+    ) -> Result<(u64, u64), WriteFailure> {
+        let mut file = self
+            .staging
+            .create_file(rel, at)
+            .map_err(WriteFailure::Other)?;
+        let path = self.staging.root().join(rel);
+        let written = self.copy_as(data, &mut file, u64::MAX, &path, true)?;
+        file.set_len(written)
+            .map_err(|source| write_error(&path, source))?;
+        self.finish_file(rel, &file, written, mode, &path)?;
+        Ok((written, written))
+    }
+
+    /// Streams up to `limit` bytes of `data` into `file`; fewer only if `data` ends first.
+    fn copy(
+        &mut self,
+        data: &mut dyn Read,
+        file: &mut File,
+        limit: u64,
+        path: &Path,
+    ) -> Result<u64, WriteFailure> {
+        self.copy_as(data, file, limit, path, false)
+    }
+
+    /// [`Self::copy`], blocks of zeros left as holes when `skip_zeros`.
+    fn copy_as(
+        &mut self,
+        data: &mut dyn Read,
+        file: &mut File,
+        limit: u64,
+        path: &Path,
+        skip_zeros: bool,
+    ) -> Result<u64, WriteFailure> {
         if self.buffer.is_empty() {
             self.buffer = vec![0; COPY_BUFFER_SIZE];
         }
         let mut written = 0u64;
-        loop {
-            let n = match data.read(&mut self.buffer) {
+        while written < limit {
+            let room = usize::try_from(limit - written)
+                .unwrap_or(usize::MAX)
+                .min(self.buffer.len());
+            let n = match data.read(&mut self.buffer[..room]) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(WriteFailure::Read(e)),
             };
-            file.write_all(&self.buffer[..n]).map_err(write_error)?;
+            let chunk = &self.buffer[..n];
+            if skip_zeros {
+                write_skipping_zeros(file, chunk)
+            } else {
+                file.write_all(chunk)
+            }
+            .map_err(|source| write_error(path, source))?;
             written += n as u64;
         }
-        set_file_mode(&file, mode).map_err(|source| {
+        Ok(written)
+    }
+
+    /// Sets a written file's mode and records its size in staging.
+    fn finish_file(
+        &mut self,
+        rel: &str,
+        file: &File,
+        size: u64,
+        mode: u32,
+        path: &Path,
+    ) -> Result<(), WriteFailure> {
+        set_file_mode(file, mode).map_err(|source| {
             WriteFailure::Other(ExtractError::Io {
                 action: "set the mode of",
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             })
         })?;
-        self.staging.set_file_size(rel, written);
-        Ok(written)
+        self.staging.set_file_size(rel, size);
+        Ok(())
+    }
+}
+
+fn write_error(path: &Path, source: io::Error) -> WriteFailure {
+    WriteFailure::Other(ExtractError::Io {
+        action: "write the file",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The `GNU.sparse.*` records of an entry's PAX header, if it has any.
+fn sparse_records<R: Read>(entry: &mut tar::Entry<R>) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let mut records = Vec::new();
+    if let Some(extensions) = entry.pax_extensions()? {
+        for extension in extensions {
+            let extension = extension?;
+            if let Ok(key) = extension.key() {
+                if key.starts_with("GNU.sparse.") {
+                    records.push((key.to_owned(), extension.value_bytes().to_vec()));
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn bad_sparse(at: &EntryRef, problem: String) -> ExtractError {
+    ExtractError::BadSparseFile {
+        origin: at.origin.to_string(),
+        entry: at.entry.to_string(),
+        problem,
     }
 }
 
 impl Drop for Extractor {
     fn drop(&mut self) {
-        if let Some(staging_dir) = self.staging_dir.take() {
-            let path = staging_dir.path().to_path_buf();
-            if let Err(e) = staging_dir.close() {
-                tracing::warn!("cannot remove the staging folder `{}`: {e}", path.display());
+        if self.staging_name.take().is_some() {
+            // std's `remove_dir_all` opens every folder it descends into without following
+            // links; a staging folder replaced by a link loses only the link.
+            if let Err(e) = fs::remove_dir_all(self.staging.root()) {
+                tracing::warn!(
+                    "cannot remove the staging folder `{}`: {e}",
+                    self.staging.root().display()
+                );
             }
         }
         for folder in &self.created_folders {
@@ -373,6 +564,23 @@ impl Drop for Extractor {
             }
         }
     }
+}
+
+/// Creates `<target>/.mkbuild-unpack-<random>` beneath the target's handle; returns its name and
+/// handle. The name is unpredictable, so nobody can prepare anything there.
+fn create_staging(target: &Beneath) -> io::Result<(String, OwnedFd)> {
+    let mut last_error = None;
+    for attempt in 0u32..64 {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u32(attempt);
+        let name = format!("{STAGING_PREFIX}{:016x}", hasher.finish());
+        match beneath::create_folder(target.root(), &name, STAGING_FOLDER_MODE) {
+            Ok(fd) => return Ok((name, fd)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free staging folder name")))
 }
 
 /// Why writing a file failed: reading its data (the archive's fault) or anything else.

@@ -4,11 +4,13 @@
 //! wholly into memory, whatever size their header claims; a compressed layer of a few megabytes
 //! can claim gigabytes of zeros. This reader follows the tar stream's structure as it passes
 //! (headers, their sizes, PAX `size` overrides) and fails before such a header's data is read when
-//! it claims more than [`MAX_METADATA_SIZE`]. GNU sparse entries, whose extension blocks the `tar`
-//! crate also collects in memory, are refused at their header when they have any (the extractor
-//! refuses every sparse entry anyway).
+//! it claims more than [`MAX_METADATA_SIZE`]. The sparse-map extension blocks of a GNU sparse
+//! entry, which the `tar` crate also collects in memory, are followed and counted: more than
+//! [`MAX_SPARSE_EXTENSION_BLOCKS`] are refused.
 
 use std::io::{self, Read};
+
+use crate::entry_name::printable_bytes;
 
 /// The largest PAX extended header or GNU long name accepted: far above any real path or
 /// attribute list, far below what could exhaust memory.
@@ -17,6 +19,20 @@ pub const MAX_METADATA_SIZE: u64 = 1 << 20;
 const BLOCK: usize = 512;
 /// The GNU header's flag that more sparse-map blocks follow.
 const GNU_IS_EXTENDED: usize = 482;
+/// The same flag in an extension block.
+const EXTENSION_IS_EXTENDED: usize = 504;
+/// The most sparse-map extension blocks one entry may have (21 extents each); the `tar` crate
+/// keeps the whole map in memory.
+pub(crate) const MAX_SPARSE_EXTENSION_BLOCKS: u64 = MAX_METADATA_SIZE / BLOCK as u64;
+
+/// A GNU sparse entry whose map extension blocks are passing.
+struct SparseExtension {
+    blocks: u64,
+    /// The entry's data, after the extension blocks.
+    data_size: u64,
+    /// For messages.
+    name: String,
+}
 
 /// Passes the stream through unchanged, or fails with an explanation.
 pub(crate) struct HeaderGuard<R> {
@@ -29,6 +45,8 @@ pub(crate) struct HeaderGuard<R> {
     pax: Option<(Vec<u8>, u64)>,
     /// The size a PAX `size` record set for the next entry.
     size_override: Option<u64>,
+    /// Inside the sparse-map extension blocks of a GNU sparse entry.
+    sparse_extension: Option<SparseExtension>,
     /// After the end-of-archive block, or a header the `tar` crate will reject anyway: the rest is
     /// not followed.
     done: bool,
@@ -42,6 +60,7 @@ impl<R: Read> HeaderGuard<R> {
             data_left: 0,
             pax: None,
             size_override: None,
+            sparse_extension: None,
             done: false,
         }
     }
@@ -71,7 +90,11 @@ impl<R: Read> HeaderGuard<R> {
             if self.header.len() == BLOCK {
                 let header = std::mem::take(&mut self.header);
                 self.header.reserve(BLOCK);
-                self.on_header(&header)?;
+                if self.sparse_extension.is_some() {
+                    self.on_sparse_extension(&header)?;
+                } else {
+                    self.on_header(&header)?;
+                }
             }
         }
         Ok(())
@@ -105,17 +128,44 @@ impl<R: Read> HeaderGuard<R> {
             }
             // Without extension blocks the `tar` crate reads nothing more, and the extractor
             // refuses the entry by name.
+            // The map goes on in extension blocks; the data follows them.
             b'S' if header[GNU_IS_EXTENDED] != 0 => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a GNU sparse file entry with extension blocks; mkbuild unpacks only regular files and folders",
-                ))
+                let name = &header[..100];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                self.sparse_extension = Some(SparseExtension {
+                    blocks: 0,
+                    data_size: self.size_override.take().unwrap_or(size),
+                    name: printable_bytes(name),
+                });
+                return Ok(());
             }
             _ => self.size_override.take().unwrap_or(size),
         };
         self.data_left = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         if self.data_left == 0 {
             self.finish_pax()?;
+        }
+        Ok(())
+    }
+
+    fn on_sparse_extension(&mut self, block: &[u8]) -> io::Result<()> {
+        let Some(extension) = &mut self.sparse_extension else {
+            return Ok(());
+        };
+        extension.blocks += 1;
+        if extension.blocks > MAX_SPARSE_EXTENSION_BLOCKS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "entry `{}` is a GNU sparse file with more than {MAX_SPARSE_EXTENSION_BLOCKS} \
+                     blocks of sparse map; refusing to read it",
+                    extension.name
+                ),
+            ));
+        }
+        if block[EXTENSION_IS_EXTENDED] == 0 {
+            self.data_left = extension.data_size.div_ceil(BLOCK as u64) * BLOCK as u64;
+            self.sparse_extension = None;
         }
         Ok(())
     }
@@ -247,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_huge_metadata_headers_and_sparse_files() {
+    fn refuses_huge_metadata_headers() {
         for (flag, what) in [
             (b'x', "PAX extended header claims"),
             (b'g', "PAX global header claims"),
@@ -264,11 +314,42 @@ mod tests {
                 "{message:?}"
             );
         }
+    }
+
+    #[test]
+    fn follows_and_bounds_gnu_sparse_extension_blocks() {
         let mut sparse = header("s", b'S', 10);
-        assert!(read_all(&sparse).is_ok(), "left to the extractor");
         sparse[GNU_IS_EXTENDED] = 1;
-        let message = read_all(&sparse).err().map(|e| e.to_string());
-        assert!(message.is_some_and(|m| m.contains("sparse file entry with extension blocks")));
+        let mut more = vec![0u8; BLOCK];
+        more[EXTENSION_IS_EXTENDED] = 1;
+        let mut last = vec![0u8; BLOCK];
+        last[0] = b'1'; // not all zeros: an extension block is never read as the end of archive
+                        // Header, two extension blocks, one block of data: the next header is a huge long name,
+                        // refused only if the extension blocks were skipped as such.
+        let mut stream = sparse.clone();
+        stream.extend_from_slice(&more);
+        stream.extend_from_slice(&last);
+        stream.extend_from_slice(&[b'd'; BLOCK]);
+        let ok_part = stream.clone();
+        stream.extend(header("big", b'L', MAX_METADATA_SIZE + 1));
+        assert!(read_all(&ok_part).is_ok());
+        let message = read_all(&stream).err().map(|e| e.to_string());
+        assert!(
+            message.is_some_and(|m| m.contains("GNU long name header claims")),
+            "extension blocks not followed"
+        );
+
+        let mut endless = sparse;
+        for _ in 0..=MAX_SPARSE_EXTENSION_BLOCKS {
+            endless.extend_from_slice(&more);
+        }
+        let message = read_all(&endless).err().map(|e| e.to_string());
+        assert!(
+            message.as_deref().is_some_and(|m| m.contains(
+                "entry `s` is a GNU sparse file with more than 2048 blocks of sparse map"
+            )),
+            "{message:?}"
+        );
     }
 
     #[test]

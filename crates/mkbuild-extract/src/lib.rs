@@ -8,8 +8,10 @@
 //!   characters, no backslashes or drive letters, not empty. `.` components and trailing `/` are
 //!   cleaned away. Names are read with the `tar` crate (PAX and GNU long names applied); a PAX
 //!   header or GNU long name over [`MAX_METADATA_SIZE`] is refused before it is read into memory.
-//! - **Regular files and folders only.** Links (symbolic and hard), devices, fifos, sparse files
-//!   and unknown types are refused: mkbuild never creates links and kit never archives them.
+//! - **Regular files and folders only.** Links (symbolic and hard), devices, fifos and unknown
+//!   types are refused: mkbuild never creates links and kit never archives them. GNU sparse files
+//!   (old GNU `S` entries, PAX formats 0.0, 0.1, 1.0) are restored, holes as holes, once their map
+//!   is checked (holes up to [`MAX_SPARSE_HOLES`]).
 //! - **No ambiguity.** A path written twice (also across layers), a file over a folder or a folder
 //!   over a file is an error; a folder entry over a folder is fine.
 //! - **Modes, not owners.** Permission bits are set with an explicit chmod (the umask does not
@@ -20,7 +22,9 @@
 //!   1 MiB buffer); [`Extractor::commit`] checks the whole target first and then moves by rename.
 //!   A failed or abandoned unpack removes its staging folder and leaves the target as it was.
 //! - **The target's links are not ours to follow.** A destination that is (or lies under) a
-//!   symbolic link in the target is an error; files are never written through links.
+//!   symbolic link in the target is an error; files are never written through links, not even
+//!   when someone swaps a folder for a link while unpack runs: every file and folder is reached
+//!   from the target's handle, one folder handle at a time, none opened through a link.
 //!
 //! ```text
 //! blob file -> VerifyingReader(digest) -> gzip/zstd decoder -> VerifyingReader(diffId)
@@ -29,6 +33,7 @@
 //!
 //! The move of [`commit`] is described in that module.
 
+mod beneath;
 pub mod commit;
 mod entry_name;
 mod entry_type;
@@ -37,6 +42,7 @@ mod error;
 mod extractor;
 mod header_guard;
 mod mode;
+mod sparse;
 mod staging;
 mod verifying_reader;
 
@@ -45,4 +51,5 @@ pub use entry_name::{normalize_entry_name, printable};
 pub use error::{ExtractError, NameProblem};
 pub use extractor::{ExtractStats, Extractor};
 pub use header_guard::MAX_METADATA_SIZE;
+pub use sparse::MAX_SPARSE_HOLES;
 pub use verifying_reader::VerifyingReader;

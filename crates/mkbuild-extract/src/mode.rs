@@ -2,7 +2,6 @@
 
 use std::fs::File;
 use std::io;
-use std::path::Path;
 
 /// Folders created only because an entry lies inside them get this mode.
 pub(crate) const IMPLICIT_FOLDER_MODE: u32 = 0o755;
@@ -48,20 +47,8 @@ pub(crate) fn set_file_mode(file: &File, mode: u32) -> io::Result<()> {
     file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
-/// chmod by path; callers make sure the path is a folder they created, not a link.
-#[cfg(unix)]
-pub(crate) fn set_path_mode(path: &Path, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
 #[cfg(not(unix))]
 pub(crate) fn set_file_mode(_file: &File, _mode: u32) -> io::Result<()> {
-    Ok(())
-}
-
-#[cfg(not(unix))]
-pub(crate) fn set_path_mode(_path: &Path, _mode: u32) -> io::Result<()> {
     Ok(())
 }
 

@@ -2,10 +2,11 @@
 //! record of what was written there (which `commit` moves into place).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::beneath::{self, Beneath, WalkError};
 use crate::mode::{STAGING_FILE_MODE, STAGING_FOLDER_MODE};
 use crate::ExtractError;
 
@@ -29,22 +30,33 @@ pub(crate) struct EntryRef<'a> {
 
 /// The staging folder and everything written into it, keyed by cleaned relative path.
 /// Parents sort before their children in a `BTreeMap` (a parent is a prefix of its children).
+///
+/// Everything is created relative to the staging folder's handle (see [`crate::beneath`]): a
+/// folder of staging swapped for a link by someone else makes the write fail, never go elsewhere.
 #[derive(Debug)]
 pub(crate) struct Staging {
+    /// For messages only.
     root: PathBuf,
+    dir: Beneath,
     entries: BTreeMap<String, Staged>,
 }
 
 impl Staging {
-    pub fn new(root: PathBuf) -> Staging {
+    pub fn new(root: PathBuf, dir: Beneath) -> Staging {
         Staging {
             root,
+            dir,
             entries: BTreeMap::new(),
         }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// A fresh handle on the staging folder.
+    pub fn handle(&self) -> io::Result<Beneath> {
+        self.dir.try_clone()
     }
 
     pub fn entries(&self) -> &BTreeMap<String, Staged> {
@@ -94,16 +106,19 @@ impl Staging {
             None => {}
         }
         self.create_parents(rel, at)?;
-        let path = self.root.join(rel);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, STAGING_FILE_MODE);
-        let file = options.open(&path).map_err(|source| ExtractError::Io {
-            action: "create the file",
-            path,
-            source,
-        })?;
+        let file = self
+            .dir
+            .parent(rel)
+            .map_err(|e| walk_error(&self.root, e))
+            .and_then(|(parent, name)| {
+                beneath::create_file(parent, name, STAGING_FILE_MODE).map_err(|source| {
+                    ExtractError::Io {
+                        action: "create the file",
+                        path: self.root.join(rel),
+                        source,
+                    }
+                })
+            })?;
         self.entries
             .insert(rel.to_string(), Staged::File { bytes: 0 });
         Ok(file)
@@ -137,23 +152,26 @@ impl Staging {
     }
 
     /// One `mkdir` (never `mkdir -p`): it fails rather than reuse anything already there.
-    fn create_folder(&self, rel: &str) -> Result<(), ExtractError> {
-        let path = self.root.join(rel);
-        let mut builder = fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, STAGING_FOLDER_MODE);
-        builder.create(&path).map_err(|source| ExtractError::Io {
-            action: "create the folder",
-            path: path.clone(),
-            source,
-        })?;
-        // The umask may have taken bits away; staging folders must stay owner-writable.
-        crate::mode::set_path_mode(&path, STAGING_FOLDER_MODE).map_err(|source: io::Error| {
-            ExtractError::Io {
-                action: "set the mode of",
-                path,
+    fn create_folder(&mut self, rel: &str) -> Result<(), ExtractError> {
+        let (parent, name) = self
+            .dir
+            .parent(rel)
+            .map_err(|e| walk_error(&self.root, e))?;
+        beneath::create_folder(parent, name, STAGING_FOLDER_MODE)
+            .map(drop)
+            .map_err(|source| ExtractError::Io {
+                action: "create the folder",
+                path: self.root.join(rel),
                 source,
-            }
-        })
+            })
+    }
+}
+
+/// A folder of staging could not be opened: someone else changed it.
+fn walk_error(root: &Path, e: WalkError) -> ExtractError {
+    ExtractError::Io {
+        action: "open the staging folder",
+        path: root.join(e.at),
+        source: e.source,
     }
 }

@@ -313,6 +313,123 @@ fn damaged_missing_and_lying_blobs_are_refused() {
     );
 }
 
+#[test]
+fn a_layer_whose_descriptor_size_lies_is_refused_by_unpack_and_convert() {
+    let evil = EvilStore::new();
+    let layer = evil.layer_digest();
+    let size = evil.manifest["layers"][0]["size"].as_u64().expect("size");
+    for (lie, read) in [
+        (size + 1, format!("{size} were read")),
+        (size - 1, format!("{size} or more were read")),
+    ] {
+        let mut m = evil.manifest.clone();
+        m["layers"][0]["size"] = lie.into();
+        let reference = evil.put_manifest(&m);
+        let expected = format!("its descriptor says {lie} bytes, but {read}");
+        let unpacked = expect_error(
+            evil.path(),
+            &["unpack", &reference, "-d", s(&evil.path().join("out"))],
+            "unpack of a lying size",
+            &expected,
+        );
+        let converted = expect_error(
+            evil.path(),
+            &["convert", &reference, "--to", "v2", "-t", "lie:converted"],
+            "convert of a lying size",
+            &expected,
+        );
+        for stderr in [unpacked, converted] {
+            assert!(
+                stderr.contains(&format!("blob `{layer}`")) && stderr.contains("`mkbuild verify`"),
+                "{stderr}"
+            );
+        }
+        assert!(!evil.path().join("out").exists());
+        let list = ok(evil.path(), &["list"]);
+        assert!(!list.contains("converted"), "{list}");
+    }
+}
+
+/// GNU tar, unless missing: then the test is skipped, or fails with `MKBUILD_REQUIRE_TOOLS=1`.
+fn gnu_tar_found() -> bool {
+    let found = Command::new("tar")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success() && out.stdout.starts_with(b"tar (GNU tar)"));
+    assert!(
+        found || std::env::var("MKBUILD_REQUIRE_TOOLS").as_deref() != Ok("1"),
+        "GNU tar is required (MKBUILD_REQUIRE_TOOLS=1) but not found"
+    );
+    found
+}
+
+#[test]
+fn sparse_layers_made_by_gnu_tar_unpack_byte_for_byte_and_convert_refuses_them() {
+    if !gnu_tar_found() {
+        eprintln!("GNU tar not found: skipping");
+        return;
+    }
+    let evil = EvilStore::new();
+    let source = tempfile::tempdir().expect("source");
+    // 8 MiB of holes with data at 1 MiB and at the very end.
+    let mut content = vec![0u8; 8 << 20];
+    content[1 << 20..(1 << 20) + 5000].fill(b'm');
+    let end = content.len() - 7;
+    content[end..].copy_from_slice(b"the end");
+    let file = std::fs::File::create(source.path().join("w.bin")).expect("create");
+    file.set_len(content.len() as u64).expect("set_len");
+    use std::os::unix::fs::FileExt as _;
+    file.write_all_at(&content[1 << 20..(1 << 20) + 5000], 1 << 20)
+        .expect("write");
+    file.write_all_at(b"the end", end as u64).expect("write");
+    for args in [
+        &["--format=pax", "--sparse-version=0.0"][..],
+        &["--format=pax", "--sparse-version=0.1"],
+        &["--format=pax"],
+        &["--format=gnu"],
+    ] {
+        let layer_file = source.path().join("layer.tar");
+        let status = Command::new("tar")
+            .arg("--sparse")
+            .args(args)
+            .arg("-cf")
+            .arg(&layer_file)
+            .arg("-C")
+            .arg(source.path())
+            .arg("w.bin")
+            .status()
+            .expect("tar");
+        assert!(status.success());
+        let layer = std::fs::read(&layer_file).expect("layer");
+        assert!(layer.len() < 1 << 20, "{args:?}: not sparse");
+        let reference = evil.with_layer(&layer, None);
+
+        let parent = tempfile::tempdir().expect("parent");
+        let out = parent.path().join("out");
+        ok(evil.path(), &["unpack", &reference, "-d", s(&out)]);
+        assert!(
+            std::fs::read(out.join("w.bin")).expect("unpacked") == content,
+            "{args:?}: wrong content"
+        );
+
+        let stderr = expect_error(
+            evil.path(),
+            &[
+                "convert",
+                &reference,
+                "--to",
+                "v2",
+                "-t",
+                "sparse:converted",
+            ],
+            "convert of a sparse layer",
+            "entry `w.bin`",
+        );
+        assert!(stderr.to_lowercase().contains("sparse"), "{stderr}");
+        assert!(!ok(evil.path(), &["list"]).contains("converted"));
+    }
+}
+
 /// Each hostile Kitfile of `tests/hostile/kitfiles/` and the error `pack -f` must end with.
 const KITFILE_CASES: [(&str, &str); 5] = [
     ("alias-bomb.yaml", "repetition limit exceeded"),

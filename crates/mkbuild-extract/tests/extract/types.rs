@@ -46,7 +46,6 @@ fn devices_fifos_and_others_are_refused() {
     assert_eq!(refused_kind(b'4', b"", Magic::Ustar), "block device");
     assert_eq!(refused_kind(b'6', b"", Magic::Ustar), "fifo");
     assert_eq!(refused_kind(b'7', b"", Magic::Ustar), "contiguous file");
-    assert_eq!(refused_kind(b'S', b"", Magic::Gnu), "GNU sparse file");
     assert_eq!(refused_kind(b'V', b"", Magic::Gnu), "GNU volume header");
     assert_eq!(
         refused_kind(b'Z', b"", Magic::Ustar),

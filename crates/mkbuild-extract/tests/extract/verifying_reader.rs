@@ -64,7 +64,7 @@ fn a_truncated_blob_is_caught() {
     assert_eq!(
         error.to_string(),
         "blob `blob` is damaged: its descriptor says 19 bytes, but 10 were read; \
-         remove it from the store and pack or pull the ModelKit again"
+         `mkbuild verify` lists every damaged blob of the store; pack or pull the ModelKit again"
     );
 }
 
