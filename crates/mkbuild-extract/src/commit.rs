@@ -6,7 +6,10 @@
 //!    them are listed). A refusal changes nothing.
 //! 2. **Move by rename.** Staging is inside the target, so every move is a `rename` on one file
 //!    system: a staged folder whose destination is missing moves whole; one whose destination is a
-//!    folder is merged into, entry by entry; a file replaces an existing file atomically.
+//!    folder is merged into, entry by entry; a file replaces an existing file atomically. Both
+//!    sides are reached through folder handles opened without following links
+//!    (`beneath.rs`), so a folder of the target swapped for a link meanwhile makes the move
+//!    fail instead of sending it elsewhere.
 //! 3. **Folder modes last, deepest first**, so a read-only folder never blocks its own contents.
 //!    Only folders this commit created get a mode; existing folders keep theirs.
 //!

@@ -42,8 +42,8 @@ pub struct Extractor {
     target: PathBuf,
     /// The target's handle: everything beneath it is reached from it, never by path.
     target_dir: Beneath,
-    /// Whether the staging folder still exists.
-    staging_name: Option<String>,
+    /// Whether the staging folder is still to be removed.
+    staging_left: bool,
     staging: Staging,
     /// Folders `new` created for the target, deepest first: removed again if nothing is committed.
     created_folders: Vec<PathBuf>,
@@ -101,7 +101,7 @@ impl Extractor {
         Ok(Extractor {
             target: target.to_path_buf(),
             target_dir,
-            staging_name: Some(staging_name),
+            staging_left: true,
             staging,
             created_folders,
             failed: false,
@@ -547,7 +547,7 @@ fn bad_sparse(at: &EntryRef, problem: String) -> ExtractError {
 
 impl Drop for Extractor {
     fn drop(&mut self) {
-        if self.staging_name.take().is_some() {
+        if std::mem::take(&mut self.staging_left) {
             // std's `remove_dir_all` opens every folder it descends into without following
             // links; a staging folder replaced by a link loses only the link.
             if let Err(e) = fs::remove_dir_all(self.staging.root()) {
