@@ -148,6 +148,22 @@ impl FinishedBlob {
     }
 }
 
+impl FinishedBlob {
+    /// Renames the blob to its digest over whatever file has that name: for a stored blob found
+    /// damaged, whose replacement was just verified. The rename is atomic, so a reader sees the old
+    /// file or the new one, never a mix; a symlink at that name is replaced, not followed.
+    pub fn replace(self) -> Result<(Digest, u64), StoreError> {
+        let target = self.blobs_dir.join(self.digest.hex());
+        self.file
+            .persist(&target)
+            .map_err(|e| StoreError::io("move the blob into place at", &target)(e.error))?;
+        if self.fsync {
+            sync_dir(&self.blobs_dir)?;
+        }
+        Ok((self.digest, self.size))
+    }
+}
+
 impl BlobWriter {
     /// Writes the gathered bytes to the file and hands them to the hasher.
     fn write_chunk(&mut self) -> io::Result<()> {
