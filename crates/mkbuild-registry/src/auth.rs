@@ -245,6 +245,34 @@ mod tests {
         assert_eq!(Challenge::parse("Negotiate"), None);
     }
 
+    /// Credentials never go in clear to a token service of a registry reached by HTTPS; refused
+    /// before any connection (port 9 is never asked).
+    #[test]
+    fn a_plain_http_realm_of_an_https_registry_gets_no_credentials(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let client = RegistryClient::new(crate::ClientOptions::default())?;
+        let credentials = Credentials {
+            username: "u".to_owned(),
+            password: "p".to_owned(),
+        };
+        let challenge = Challenge::Bearer {
+            realm: "http://127.0.0.1:9/token".to_owned(),
+            service: None,
+        };
+        let answer = client.runtime.block_on(client.answer_challenge(
+            "registry.example.com",
+            "repository:a:pull",
+            &challenge,
+            Some(&credentials),
+        ));
+        let message = answer.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("names the plain-HTTP token service `http://127.0.0.1:9/token`"),
+            "{message}"
+        );
+        Ok(())
+    }
+
     #[test]
     fn origins_differ_by_scheme_host_or_port() -> Result<(), Box<dyn std::error::Error>> {
         let registry = Url::parse("http://127.0.0.1:5000/v2/")?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mkbuild_registry::testing::{HostileRegistry, Hostility};
+use mkbuild_registry::testing::{HostileRegistry, Hostility, TOKEN};
 use mkbuild_registry::{
     ClientOptions, Credentials, RegistryClient, RegistryError, RemoteReference,
 };
@@ -128,6 +128,7 @@ fn endless_bodies_are_cut_at_their_cap() -> TestResult {
 #[test]
 fn stalled_registries_time_out() -> TestResult {
     for hostility in [
+        Hostility::NoAnswer,
         Hostility::HeadThenSilence,
         Hostility::OneBytePerSecond,
         Hostility::StallMidBlob,
@@ -242,6 +243,55 @@ fn a_redirected_blob_download_gets_no_credentials() -> TestResult {
             blob
         );
     }
+    Ok(())
+}
+
+/// The bearer flow: the credentials go to the token service the challenge names (docker's rule,
+/// see `auth.rs`), even on another port; the registry gets only the token.
+#[test]
+fn a_bearer_token_comes_from_the_realm_and_goes_to_the_registry_only() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (store, descriptor, manifest, blobs) = sample_store(&dir.path().join("a"))?;
+    let server = HostileRegistry::start(
+        Hostility::TokenElsewhere,
+        manifest,
+        blobs,
+        Some((USER, PASSWORD)),
+    )?;
+    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
+    let pulled = client(true, None)?.pull(&other, &remote(&server)?)?;
+    assert_eq!(pulled.manifest.digest, descriptor.digest);
+    let basic = format!("Basic {}", base64_of(&format!("{USER}:{PASSWORD}")));
+    let token_requests = server.sniffed();
+    assert!(!token_requests.is_empty());
+    for request in &token_requests {
+        assert!(request.path.starts_with("/token?"), "{request:?}");
+        assert!(
+            request
+                .path
+                .contains("scope=repository%3Ateam%2Fmodel%3Apull"),
+            "{request:?}"
+        );
+        assert_eq!(request.authorization.as_deref(), Some(basic.as_str()));
+    }
+    let bearer = format!("Bearer {TOKEN}");
+    for request in server.requests() {
+        assert_ne!(
+            request.authorization.as_deref(),
+            Some(basic.as_str()),
+            "{request:?}"
+        );
+        if request.authorization.is_some() {
+            assert_eq!(request.authorization.as_deref(), Some(bearer.as_str()));
+        }
+    }
+    // And push with the same flow (a push scope).
+    let pushed = client(true, Some(100_000))?.push(&store, &descriptor, &remote(&server)?)?;
+    assert_eq!(pushed.manifest.digest, descriptor.digest);
+    assert!(server
+        .sniffed()
+        .iter()
+        .any(|r| r.path.contains("pull%2Cpush")));
     Ok(())
 }
 

@@ -31,6 +31,8 @@ pub enum Hostility {
     EndlessError,
     /// Every request asks for a bearer token, whose service answers with a body that never ends.
     EndlessToken,
+    /// A manifest `GET` is read and never answered.
+    NoAnswer,
     /// A manifest `GET` answers a head (`Content-Length: 100000`), then nothing.
     HeadThenSilence,
     /// A manifest `GET` answers a head, then one byte a second.
@@ -41,7 +43,13 @@ pub enum Hostility {
     UploadElsewhere,
     /// A blob `GET` is redirected (`307`) to the sniffer, which serves the blob.
     RedirectBlobs,
+    /// Not hostile: every request needs a bearer token, which the sniffer hands out as the token
+    /// service (the realm) of the challenge.
+    TokenElsewhere,
 }
+
+/// The token the sniffer hands out in [`Hostility::TokenElsewhere`].
+pub const TOKEN: &str = "hostile-token";
 
 /// One request a server got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,16 +355,27 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
             b"{}",
         );
     }
-    if let Some(basic) = &state.basic {
-        if authorization != Some(format!("Basic {basic}").as_str()) {
-            let challenge = r#"Basic realm="hostile""#.to_owned();
-            return respond(
-                stream,
-                "401 Unauthorized",
-                &[("WWW-Authenticate", challenge)],
-                b"{}",
-            );
+    let challenge = match (state.hostility, &state.basic) {
+        (Hostility::TokenElsewhere, _)
+            if authorization != Some(format!("Bearer {TOKEN}").as_str()) =>
+        {
+            Some(format!(
+                r#"Bearer realm="http://{sniffer}/token",service="hostile""#
+            ))
         }
+        (Hostility::TokenElsewhere, _) => None,
+        (_, Some(basic)) if authorization != Some(format!("Basic {basic}").as_str()) => {
+            Some(r#"Basic realm="hostile""#.to_owned())
+        }
+        _ => None,
+    };
+    if let Some(challenge) = challenge {
+        return respond(
+            stream,
+            "401 Unauthorized",
+            &[("WWW-Authenticate", challenge)],
+            b"{}",
+        );
     }
     let path = request.path.as_str();
     let method = request.method.as_str();
@@ -375,6 +394,7 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
             }
             ("GET", Hostility::EndlessManifest) => endless(stream, "200 OK", state),
             ("GET", Hostility::EndlessError) => endless(stream, "404 Not Found", state),
+            ("GET", Hostility::NoAnswer) => linger(stream, false, state),
             ("GET", Hostility::HeadThenSilence | Hostility::OneBytePerSecond) => {
                 stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100000\r\n\r\n")?;
                 stream.flush()?;
@@ -458,6 +478,10 @@ fn serve_upload(stream: &mut TcpStream, request: &Request) -> io::Result<()> {
 
 fn serve_sniffer(stream: &mut TcpStream, request: &Request, state: &State) -> io::Result<()> {
     lock(&state.sniffer_seen).push(request.seen());
+    if request.path == "/token" {
+        let body = format!(r#"{{"token":"{TOKEN}"}}"#);
+        return respond(stream, "200 OK", &[], body.as_bytes());
+    }
     if let Some(digest) = request.path.strip_prefix("/blob/") {
         return match state.blobs.get(digest) {
             Some(blob) => respond(stream, "200 OK", &[], blob),

@@ -6,5 +6,5 @@ mod hostile_registry;
 mod test_registry;
 
 pub use fault_proxy::{FaultProxy, Faults, ProxyStats};
-pub use hostile_registry::{HostileRegistry, Hostility, SeenRequest, MAX_CONNECTION_TIME};
+pub use hostile_registry::{HostileRegistry, Hostility, SeenRequest, MAX_CONNECTION_TIME, TOKEN};
 pub use test_registry::{http_status, TestRegistry, TEST_PASSWORD, TEST_USER};
