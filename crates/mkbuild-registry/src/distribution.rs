@@ -29,7 +29,7 @@ impl RegistryClient {
         &self,
         remote: &RemoteReference,
     ) -> Result<Vec<u8>, RegistryError> {
-        let action = "the manifest request";
+        let action = &format!("the manifest request for `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let request = Request::new(Method::GET, url)
             .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
@@ -54,7 +54,7 @@ impl RegistryClient {
         bytes: Vec<u8>,
         content_type: HeaderValue,
     ) -> Result<(), RegistryError> {
-        let action = "the manifest upload";
+        let action = &format!("the manifest upload to `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let mut request = Request::new(Method::PUT, url).header(CONTENT_TYPE, content_type);
         request.body = Some(Bytes::from(bytes));
@@ -71,7 +71,7 @@ impl RegistryClient {
         &self,
         remote: &RemoteReference,
     ) -> Result<String, RegistryError> {
-        let action = "the manifest check";
+        let action = &format!("the manifest check of `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let request = Request::new(Method::HEAD, url)
             .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
@@ -96,7 +96,10 @@ impl RegistryClient {
         remote: &RemoteReference,
         digest: &Digest,
     ) -> Result<bool, RegistryError> {
-        let action = format!("the check for `{digest}`");
+        let action = format!(
+            "the check for `{digest}` in `{}/{}`",
+            remote.registry, remote.repository
+        );
         let url = self.repository_url(remote, &format!("blobs/{digest}"))?;
         let response = self
             .send(

@@ -36,7 +36,10 @@ impl RegistryClient {
         blob: &Descriptor,
         replace: bool,
     ) -> Result<u64, RegistryError> {
-        let action = format!("the download of `{}`", blob.digest);
+        let action = format!(
+            "the download of `{}` from `{}/{}`",
+            blob.digest, remote.registry, remote.repository
+        );
         let mut partial = Partial::new(store)?;
         let mut transferred = 0u64;
         let mut retries_left = self.options.retries;

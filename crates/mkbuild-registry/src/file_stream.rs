@@ -54,7 +54,7 @@ impl UploadCheck {
 
     /// Hashes the bytes of `bytes` (read at `offset`) not hashed yet; at the blob's end, whether it
     /// matches its digest.
-    fn feed(&self, offset: u64, bytes: &[u8]) -> Result<(), Digest> {
+    pub(crate) fn feed(&self, offset: u64, bytes: &[u8]) -> Result<(), Digest> {
         let mut state = self.state();
         let end = offset + bytes.len() as u64;
         if offset <= state.hashed && end > state.hashed {

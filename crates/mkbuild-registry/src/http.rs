@@ -148,7 +148,9 @@ impl RegistryClient {
         let response = self
             .send_built(&remote.registry, action, builder, activity)
             .await?;
-        if response.status() == StatusCode::UNAUTHORIZED {
+        // A 401 elsewhere (an upload location on storage) is that server's, not a login problem.
+        let from_registry = same_origin(response.url(), &self.origin(&remote.registry)?);
+        if response.status() == StatusCode::UNAUTHORIZED && from_registry {
             return Err(self.unauthorized(&remote.registry, self.options.credentials.as_ref()));
         }
         Ok(response)
@@ -202,7 +204,10 @@ impl RegistryClient {
         response: reqwest::Response,
     ) -> RegistryError {
         let status = response.status();
-        if status == StatusCode::UNAUTHORIZED {
+        let from_registry = self
+            .origin(registry)
+            .is_ok_and(|origin| same_origin(response.url(), &origin));
+        if status == StatusCode::UNAUTHORIZED && from_registry {
             return self.unauthorized(registry, self.options.credentials.as_ref());
         }
         let body = Body::new(response, self.options.timeout)
@@ -212,9 +217,12 @@ impl RegistryClient {
             registry: registry.to_owned(),
             action: action.to_owned(),
             status: status.as_u16(),
+            // Control characters (terminal escapes of a hostile registry) are shown as spaces.
             message: String::from_utf8_lossy(&body)
+                .trim()
                 .chars()
                 .take(ERROR_SHOWN_CHARS)
+                .map(|c| if c.is_control() { ' ' } else { c })
                 .collect(),
         }
     }

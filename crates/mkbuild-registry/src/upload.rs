@@ -173,16 +173,8 @@ impl Session<'_> {
             }
         }
         if size == 0 {
-            // No chunk was read: the empty blob's check is made here.
-            let empty = self.open()?;
-            drop(file_range_stream(
-                empty,
-                0,
-                0,
-                self.client.progress.clone(),
-                self.check.clone(),
-                Activity::new(),
-            ));
+            // No chunk was read: the empty blob is checked here (its size was, before the push).
+            let _ = self.check.feed(0, &[]);
         }
         if !self.check.verified() {
             self.cancel(&location).await;
@@ -197,7 +189,12 @@ impl Session<'_> {
     }
 
     fn action(&self) -> String {
-        format!("the upload of `{}`", self.digest())
+        format!(
+            "the upload of `{}` to `{}/{}`",
+            self.digest(),
+            self.remote.registry,
+            self.remote.repository
+        )
     }
 
     fn open(&self) -> Result<std::fs::File, RegistryError> {
@@ -206,7 +203,10 @@ impl Session<'_> {
 
     /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
     async fn start(&self) -> Result<Url, RegistryError> {
-        let action = "opening an upload";
+        let action = &format!(
+            "opening an upload to `{}/{}`",
+            self.remote.registry, self.remote.repository
+        );
         let url = self.client.repository_url(self.remote, "blobs/uploads/")?;
         let request = Request::new(Method::POST, url.clone())
             .header(CONTENT_LENGTH, HeaderValue::from_static("0"));
