@@ -135,6 +135,7 @@ fn stalled_registries_time_out() -> TestResult {
     ] {
         let (error, took, store) = pull_from(hostility)?;
         let message = error.as_ref().map(ToString::to_string).unwrap_or_default();
+        eprintln!("pull, {hostility:?}: failed after {took:?}: {message}");
         assert!(
             matches!(error, Some(RegistryError::TimedOut { seconds: 2, .. })),
             "{hostility:?}: {message}"
@@ -144,6 +145,34 @@ fn stalled_registries_time_out() -> TestResult {
         // Timeout 2 s, one retry for a blob: far below 20 s (a bound, not a speed claim).
         assert!(took < Duration::from_secs(20), "{hostility:?}: {took:?}");
         assert!(store.list()?.is_empty(), "{hostility:?}: nothing tagged");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_push_to_a_silent_registry_times_out() -> TestResult {
+    for chunk_size in [None, Some(64 * 1024)] {
+        let dir = tempfile::tempdir()?;
+        let (store, descriptor, manifest, _) = sample_store(&dir.path().join("a"))?;
+        let server = HostileRegistry::start(Hostility::SilentUploads, manifest, Vec::new(), None)?;
+        let start = Instant::now();
+        let error = client(false, chunk_size)?
+            .push(&store, &descriptor, &remote(&server)?)
+            .err();
+        let took = start.elapsed();
+        let message = error.as_ref().map(ToString::to_string).unwrap_or_default();
+        eprintln!("push, chunk size {chunk_size:?}: failed after {took:?}: {message}");
+        assert!(
+            matches!(error, Some(RegistryError::TimedOut { seconds: 2, .. })),
+            "{chunk_size:?}: {message}"
+        );
+        assert!(
+            message.contains("during the upload of `sha256:"),
+            "{message}"
+        );
+        // Two attempts (one retry) of 2 s each: far below 20 s.
+        assert!(took < Duration::from_secs(20), "{chunk_size:?}: {took:?}");
+        assert_eq!(server.pushed_manifest(), None);
     }
     Ok(())
 }

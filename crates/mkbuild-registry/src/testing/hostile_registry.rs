@@ -39,6 +39,8 @@ pub enum Hostility {
     OneBytePerSecond,
     /// A blob `GET` sends half the blob, then nothing.
     StallMidBlob,
+    /// Upload requests (`PATCH`, the closing `PUT`) are read and never answered.
+    SilentUploads,
     /// An upload `POST` answers with a `Location` on the sniffer.
     UploadElsewhere,
     /// A blob `GET` is redirected (`307`) to the sniffer, which serves the blob.
@@ -461,6 +463,9 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
         );
     }
     if path.starts_with("/upload/") {
+        if state.hostility == Hostility::SilentUploads {
+            return linger(stream, false, state);
+        }
         return serve_upload(stream, request);
     }
     respond(stream, "404 Not Found", &[], b"{}")
