@@ -140,11 +140,13 @@ impl RegistryClient {
     }
 }
 
-/// Stores the manifest bytes; a damaged file of that digest (found by reading it back) is
+/// Stores the manifest bytes; a damaged file of that digest, or a symlink at its name, is
 /// replaced.
 fn store_manifest(store: &Store, bytes: &[u8]) -> Result<(Digest, u64), RegistryError> {
     let (digest, size) = store.put_blob(bytes)?;
-    if store.read_blob(&digest, MAX_MANIFEST_SIZE).is_ok() {
+    let intact = store.open_blob_nofollow(&digest).is_ok()
+        && store.read_blob(&digest, MAX_MANIFEST_SIZE).is_ok();
+    if intact {
         return Ok((digest, size));
     }
     tracing::warn!("the stored manifest `{digest}` is damaged; writing it again");

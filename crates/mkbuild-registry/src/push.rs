@@ -54,6 +54,8 @@ impl RegistryClient {
                 });
             }
         }
+        // Like every blob pushed, the manifest must be the store's own file, not a link.
+        store.open_blob_nofollow(&manifest.digest)?;
         let bytes = store.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
         let parsed = Manifest::from_json(&bytes)?;
         let media_type = parsed

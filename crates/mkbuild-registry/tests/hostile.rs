@@ -335,6 +335,22 @@ fn flip_a_byte(store: &Store, digest: &mkbuild_store::Digest) -> TestResult {
 }
 
 #[test]
+fn a_damaged_stored_manifest_is_written_again_by_pull() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, descriptor, manifest, blobs) = sample_store(&dir.path().join("a"))?;
+    let server = HostileRegistry::start(Hostility::None, manifest.clone(), blobs, None)?;
+    let other = Store::open(&dir.path().join("b"))?.with_fsync(false);
+    let client = client(false, None)?;
+    client.pull(&other, &remote(&server)?)?;
+    flip_a_byte(&other, &descriptor.digest)?;
+    assert!(other.read_blob(&descriptor.digest, u64::MAX).is_err());
+    let pulled = client.pull(&other, &remote(&server)?)?;
+    assert_eq!(pulled.downloaded.len(), 0, "the blobs were intact");
+    assert_eq!(other.read_blob(&descriptor.digest, u64::MAX)?, manifest);
+    Ok(())
+}
+
+#[test]
 fn a_corrupt_stored_blob_is_not_pushed() -> TestResult {
     for chunk_size in [None, Some(64 * 1024)] {
         let dir = tempfile::tempdir()?;
