@@ -1,20 +1,19 @@
-//! The client: one oci-client `Client` (auth, HEAD, manifests, streaming PUT, ranged GET) and one
-//! reqwest client for what oci-client does not expose (resumable chunked uploads, login checks),
-//! driven by a private tokio runtime so that callers stay synchronous.
+//! The client: one reqwest client for every request (the distribution protocol is this crate's
+//! own, see `http.rs` and `distribution.rs`), driven by a private tokio runtime so that callers stay
+//! synchronous.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mkbuild_progress::{NoProgress, Progress};
 
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::OciDistributionError;
-use oci_client::secrets::RegistryAuth;
-
+use crate::auth::AuthCache;
 use crate::{Credentials, RegistryError};
 
 /// How many blobs go up or come down at once by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// How long a request may make no progress before it fails, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often a broken transfer is resumed (or restarted) before giving up, by default.
 pub const DEFAULT_RETRIES: u32 = 3;
 
@@ -32,6 +31,12 @@ pub struct ClientOptions {
     pub chunk_size: Option<u64>,
     /// Resumptions (or restarts) of one broken transfer before giving up.
     pub retries: u32,
+    /// How long any request may make no progress (no answer, or a body slower than 1 KiB per
+    /// timeout) before it fails; also the connect timeout.
+    pub timeout: Duration,
+    /// Pull: hash each blob the store has already (its size is always checked) and download again
+    /// one that does not match.
+    pub verify_existing: bool,
 }
 
 impl Default for ClientOptions {
@@ -42,6 +47,8 @@ impl Default for ClientOptions {
             concurrency: DEFAULT_CONCURRENCY,
             chunk_size: None,
             retries: DEFAULT_RETRIES,
+            timeout: DEFAULT_TIMEOUT,
+            verify_existing: false,
         }
     }
 }
@@ -49,9 +56,9 @@ impl Default for ClientOptions {
 /// A client for OCI registries (the distribution protocol), for pushing and pulling ModelKits.
 pub struct RegistryClient {
     pub(crate) runtime: tokio::runtime::Runtime,
-    pub(crate) oci: oci_client::Client,
     pub(crate) http: reqwest::Client,
     pub(crate) options: ClientOptions,
+    pub(crate) auth_cache: AuthCache,
     /// Told the bytes of a push or pull, then each byte sent or received (or found present).
     pub(crate) progress: Arc<dyn Progress>,
 }
@@ -64,40 +71,35 @@ impl RegistryClient {
             .build()
             .map_err(|e| RegistryError::Transport {
                 registry: String::new(),
-                action: "start the network runtime".to_owned(),
+                action: "starting the network runtime".to_owned(),
                 message: e.to_string(),
             })?;
         let concurrency = options.concurrency.max(1);
-        let oci = oci_client::Client::new(ClientConfig {
-            protocol: if options.plain_http {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
-            // One streaming PUT per blob; resumable chunking is this crate's own (see upload.rs).
-            use_monolithic_push: true,
-            max_concurrent_upload: concurrency,
-            max_concurrent_download: concurrency,
-            connect_timeout: Some(Duration::from_secs(30)),
-            ..ClientConfig::default()
-        });
+        let timeout = if options.timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            options.timeout
+        };
+        // Redirects: reqwest's default policy (at most 10) strips `Authorization` on a change of
+        // host, port or scheme; see `auth.rs`. No `read_timeout`: see `stall.rs`.
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(30))
+            .connect_timeout(timeout)
             .user_agent(concat!("mkbuild/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RegistryError::Transport {
                 registry: String::new(),
-                action: "set up the HTTP client".to_owned(),
+                action: "setting up the HTTP client".to_owned(),
                 message: e.to_string(),
             })?;
         Ok(RegistryClient {
             runtime,
-            oci,
             http,
             options: ClientOptions {
                 concurrency,
+                timeout,
                 ..options
             },
+            auth_cache: AuthCache::default(),
             progress: Arc::new(NoProgress),
         })
     }
@@ -112,13 +114,6 @@ impl RegistryClient {
         &self.options
     }
 
-    pub(crate) fn auth(&self) -> RegistryAuth {
-        match &self.options.credentials {
-            Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
-            None => RegistryAuth::Anonymous,
-        }
-    }
-
     pub(crate) fn scheme(&self) -> &'static str {
         if self.options.plain_http {
             "http"
@@ -127,38 +122,13 @@ impl RegistryClient {
         }
     }
 
-    /// Turns an oci-client error into one that says what to do; `action` reads after "answered".
-    pub(crate) fn oci_error(
+    /// A `401`: the credentials are wrong, or there are none.
+    pub(crate) fn unauthorized(
         &self,
         registry: &str,
-        action: &str,
-        error: OciDistributionError,
+        credentials: Option<&Credentials>,
     ) -> RegistryError {
-        let status = match &error {
-            OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => Some(401),
-            OciDistributionError::ServerError { code, .. } => Some(*code),
-            OciDistributionError::RequestError(e) => e.status().map(|s| s.as_u16()),
-            _ => None,
-        };
-        match status {
-            Some(401) => self.unauthorized(registry),
-            Some(status) => RegistryError::Status {
-                registry: registry.to_owned(),
-                action: action.to_owned(),
-                status,
-                message: error.to_string(),
-            },
-            None => RegistryError::Transport {
-                registry: registry.to_owned(),
-                action: action.to_owned(),
-                message: error_chain(&error),
-            },
-        }
-    }
-
-    pub(crate) fn unauthorized(&self, registry: &str) -> RegistryError {
-        match &self.options.credentials {
+        match credentials {
             Some(c) => RegistryError::WrongCredentials {
                 registry: registry.to_owned(),
                 username: c.username.clone(),

@@ -4,11 +4,10 @@
 
 use std::io::Write as _;
 
-use futures_util::StreamExt as _;
 use mkbuild_store::{Descriptor, Store};
-use oci_client::client::BlobResponse;
-use oci_client::manifest::OciDescriptor;
+use reqwest::StatusCode;
 
+use crate::stall::Body;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
 /// The blob being received and what is known of it.
@@ -28,52 +27,33 @@ impl Partial {
 
 impl RegistryClient {
     /// Downloads `blob` from `remote`'s repository into `store`; returns the bytes received.
+    /// `replace`: a damaged file of that digest is in the store, and the verified download takes
+    /// its place.
     pub(crate) async fn download_blob(
         &self,
         store: &Store,
         remote: &RemoteReference,
         blob: &Descriptor,
+        replace: bool,
     ) -> Result<u64, RegistryError> {
-        let reference = remote.to_oci();
-        let descriptor = OciDescriptor {
-            media_type: blob.media_type.clone(),
-            digest: blob.digest.to_string(),
-            size: i64::try_from(blob.size).unwrap_or(i64::MAX),
-            ..OciDescriptor::default()
-        };
-        let action = format!("the download of `{}`", blob.digest);
+        let action = format!(
+            "the download of `{}` from `{}/{}`",
+            blob.digest, remote.registry, remote.repository
+        );
         let mut partial = Partial::new(store)?;
         let mut transferred = 0u64;
         let mut retries_left = self.options.retries;
         loop {
-            // No `Range` for a start from 0: registries refuse `bytes=0-` on an empty blob.
-            let response = if partial.received == 0 {
-                self.oci
-                    .pull_blob_stream(&reference, &descriptor)
-                    .await
-                    .map(BlobResponse::Full)
-            } else {
-                self.oci
-                    .pull_blob_stream_partial(&reference, &descriptor, partial.received, None)
-                    .await
-            };
-            let mut stream = match response {
-                Ok(BlobResponse::Partial(stream)) => stream.stream,
-                Ok(BlobResponse::Full(stream)) => {
-                    if partial.received > 0 {
-                        tracing::warn!(
-                            "the registry ignored the range request for `{}`; downloading it again",
-                            blob.digest
-                        );
-                        partial = Partial::new(store)?;
-                    }
-                    stream.stream
-                }
-                Err(e) => {
-                    let error = self.oci_error(&remote.registry, &action, e);
+            let response = match self
+                .get_blob(remote, &blob.digest, partial.received, &action)
+                .await
+            {
+                Ok(response) => response,
+                Err(error) => {
                     let retriable = matches!(
                         &error,
                         RegistryError::Transport { .. }
+                            | RegistryError::TimedOut { .. }
                             | RegistryError::Status { status: 500.., .. }
                     );
                     if !retriable || retries_left == 0 {
@@ -84,10 +64,19 @@ impl RegistryClient {
                     continue;
                 }
             };
+            if response.status() == StatusCode::OK && partial.received > 0 {
+                tracing::warn!(
+                    "the registry ignored the range request for `{}`; downloading it again",
+                    blob.digest
+                );
+                partial = Partial::new(store)?;
+            }
+            let mut body = Body::new(response, self.options.timeout);
             let mut broken = None;
-            while let Some(chunk) = stream.next().await {
-                let bytes = match chunk {
-                    Ok(bytes) => bytes,
+            loop {
+                let bytes = match body.chunk().await {
+                    Ok(Some(bytes)) => bytes,
+                    Ok(None) => break,
                     Err(e) => {
                         broken = Some(e);
                         break;
@@ -113,20 +102,16 @@ impl RegistryClient {
                 self.progress.advance(bytes.len() as u64);
                 transferred += bytes.len() as u64;
             }
-            // oci-client's own check of a whole response also ends the stream with an error; with
-            // every byte here, our hash decides below.
+            // With every byte here, a broken end does not matter: the hash decides below.
             match broken {
                 Some(e) if partial.received < blob.size => {
+                    let error = self.body_error(&remote.registry, &action, e);
                     if retries_left == 0 {
-                        return Err(RegistryError::Transport {
-                            registry: remote.registry.clone(),
-                            action: action.clone(),
-                            message: crate::client::error_chain(&e),
-                        });
+                        return Err(error);
                     }
                     retries_left -= 1;
                     tracing::warn!(
-                        "the download of `{}` broke after {} of {} bytes ({e}); resuming there",
+                        "the download of `{}` broke after {} of {} bytes ({error}); resuming there",
                         blob.digest,
                         partial.received,
                         blob.size
@@ -152,7 +137,11 @@ impl RegistryClient {
                 actual: finished.digest().clone(),
             });
         }
-        tokio::task::block_in_place(|| finished.commit())?;
+        if replace {
+            tokio::task::block_in_place(|| finished.commit())?;
+        } else {
+            tokio::task::block_in_place(|| finished.commit())?;
+        }
         Ok(transferred)
     }
 }

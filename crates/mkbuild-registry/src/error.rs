@@ -38,11 +38,50 @@ pub enum RegistryError {
     },
 
     /// The registry could not be reached or the connection broke (after the retries allowed).
-    #[error("cannot {action} at the registry `{registry}`: {message}")]
+    /// `action` is a noun phrase, as in the other variants ("the manifest request").
+    #[error("{action} at the registry `{registry}` failed: {message}")]
     Transport {
         registry: String,
         action: String,
         message: String,
+    },
+
+    /// The registry made no progress for the timeout (nothing, or a trickle, arrived or was taken).
+    #[error(
+        "the registry `{registry}` made no progress for {seconds} s during {action}, so mkbuild gave \
+         up; try again later, or allow more time with `--timeout SECS` (`MKBUILD_REGISTRY_TIMEOUT`)"
+    )]
+    TimedOut {
+        registry: String,
+        action: String,
+        seconds: u64,
+    },
+
+    /// The registry sent a body larger than mkbuild reads into memory for that kind of answer.
+    #[error(
+        "the registry `{registry}` sent more than {limit} bytes for {what}, more than such an answer \
+         can be; mkbuild stopped reading (the registry is broken or hostile)"
+    )]
+    TooLarge {
+        registry: String,
+        what: String,
+        limit: u64,
+    },
+
+    /// The registry asked for something mkbuild refuses to do with the credentials.
+    #[error("the registry `{registry}` {reason}; refused, to keep the credentials safe")]
+    UnsafeAuth { registry: String, reason: String },
+
+    /// A blob in the local store does not hash to its digest: it was not (completely) sent.
+    #[error(
+        "the stored blob `{digest}` (`{}`) is corrupt: its content hashes to `{actual}`; its upload \
+         was aborted; run `mkbuild verify --repair` (or pack or pull the ModelKit again)",
+        path.display()
+    )]
+    CorruptLocalBlob {
+        digest: Digest,
+        path: PathBuf,
+        actual: Digest,
     },
 
     /// The bytes a registry sent do not hash to the digest they were asked for.
@@ -65,6 +104,17 @@ pub enum RegistryError {
         digest: Digest,
         expected: u64,
         actual: u64,
+    },
+
+    /// After a pull, a blob of the ModelKit is not whole in the store, so nothing was tagged.
+    #[error(
+        "`{reference}` was not tagged: its blob `{digest}` is not intact in the store ({reason}); \
+         pull it again, or run `mkbuild verify --repair`"
+    )]
+    NotIntact {
+        reference: String,
+        digest: Digest,
+        reason: String,
     },
 
     /// The registry stored a manifest under another digest than the local one.

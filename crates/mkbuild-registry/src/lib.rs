@@ -11,22 +11,35 @@
 //!   stored and tagged last.
 //! - Credentials live in docker's `config.json` ([`CredentialsFile`]).
 //!
-//! Built on oci-client (auth and bearer tokens, `HEAD`, manifests by raw bytes, the streaming
-//! `PUT`, ranged `GET`) and reqwest for what oci-client does not expose (the resumable chunked
-//! upload, the login check). The API is synchronous: each client runs its own small tokio runtime.
+//! The registry is treated as hostile: every body read into memory has a small cap enforced while
+//! it is read (manifests 4 MiB, errors and tokens a few KiB), every request fails after
+//! [`ClientOptions::timeout`] without progress, credentials go only to the registry's origin (and
+//! to the token service its challenge names), and blobs are checked against their digests on the
+//! way up and down, those already in the store included.
+//!
+//! The distribution client is this crate's own, on reqwest (auth challenges with `Basic` and
+//! bearer tokens, manifests, blobs, monolithic and chunked uploads). The API is synchronous: each
+//! client runs its own small tokio runtime.
 
+mod auth;
 mod client;
 mod credentials;
+mod distribution;
 mod download;
 mod error;
+mod existing;
 mod file_stream;
+mod http;
 mod login;
 mod pull;
 mod push;
 mod remote_reference;
+mod stall;
 mod upload;
 
-pub use client::{ClientOptions, RegistryClient, DEFAULT_CONCURRENCY, DEFAULT_RETRIES};
+pub use client::{
+    ClientOptions, RegistryClient, DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
+};
 pub use credentials::{Credentials, CredentialsFile};
 pub use error::RegistryError;
 pub use pull::PullSummary;

@@ -1,16 +1,16 @@
-//! Pull: the manifest (checked against its digest), then the blobs the store lacks, concurrently
-//! and verified; the manifest is stored and tagged last, so the store never names a ModelKit whose
-//! blobs are not all there.
+//! Pull: the manifest (read to 4 MiB at most, checked against its digest), then the blobs the store
+//! lacks or holds damaged, concurrently and verified; the manifest is stored and tagged last, after
+//! every blob was found whole, so the store never names a ModelKit whose blobs are not all intact.
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use mkbuild_store::media_type::{OCI_INDEX, OCI_MANIFEST};
 use mkbuild_store::{Descriptor, Digest, Manifest, Reference, Store, MAX_MANIFEST_SIZE};
 
+use crate::existing::{check_present, Presence};
 use crate::push::blobs_of;
 use crate::remote_reference::Target;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// What a pull did.
@@ -45,32 +45,7 @@ impl RegistryClient {
         store: &Store,
         from: &RemoteReference,
     ) -> Result<PullSummary, RegistryError> {
-        let reference = from.to_oci();
-        let (bytes, _) = self
-            .oci
-            .pull_manifest_raw(
-                &reference,
-                &self.auth(),
-                &[
-                    OCI_MANIFEST,
-                    DOCKER_MANIFEST,
-                    OCI_INDEX,
-                    DOCKER_MANIFEST_LIST,
-                ],
-            )
-            .await
-            .map_err(|e| self.oci_error(&from.registry, "the manifest request", e))?;
-        if bytes.len() as u64 > MAX_MANIFEST_SIZE {
-            return Err(RegistryError::Status {
-                registry: from.registry.clone(),
-                action: "the manifest request".to_owned(),
-                status: 200,
-                message: format!(
-                    "the manifest is {} bytes, more than the {MAX_MANIFEST_SIZE} allowed",
-                    bytes.len()
-                ),
-            });
-        }
+        let bytes = self.get_manifest(from).await?;
         let digest = Digest::of(&bytes);
         if let Target::Digest(expected) = &from.target {
             if expected != &digest {
@@ -95,30 +70,53 @@ impl RegistryClient {
         // From here on the manifest is addressed by digest, so a tag moved meanwhile cannot mix
         // blobs of two manifests.
         let by_digest = from.with_digest(digest.clone());
-        self.oci
-            .store_auth_if_needed(&from.registry, &self.auth())
-            .await;
 
         // Before asking which blobs are present: `gc` then waits until this pull has tagged.
         store.hold_writer_lock()?;
-        let (present, missing): (Vec<Descriptor>, Vec<Descriptor>) = blobs_of(&manifest)
-            .into_iter()
-            .partition(|blob| store.has_blob(&blob.digest));
-        self.progress
-            .start(present.iter().chain(&missing).map(|b| b.size).sum());
+        let verify = self.options.verify_existing;
+        let blobs = blobs_of(&manifest);
+        let mut present = Vec::new();
+        let mut missing = Vec::new();
+        for blob in &blobs {
+            match tokio::task::block_in_place(|| check_present(store, blob, verify)) {
+                Presence::Intact => present.push(blob.clone()),
+                Presence::Absent => missing.push((blob.clone(), false)),
+                Presence::Damaged(why) => {
+                    tracing::warn!(
+                        "the stored blob `{}` is damaged ({why}); downloading it again",
+                        blob.digest
+                    );
+                    missing.push((blob.clone(), true));
+                }
+            }
+        }
+        self.progress.start(blobs.iter().map(|b| b.size).sum());
         self.progress.advance(present.iter().map(|b| b.size).sum());
         let by_digest = &by_digest;
         let received: Vec<(Digest, u64)> = futures_util::stream::iter(missing)
-            .map(|blob| async move {
-                let bytes = self.download_blob(store, by_digest, &blob).await?;
+            .map(|(blob, replace)| async move {
+                let bytes = self.download_blob(store, by_digest, &blob, replace).await?;
                 tracing::info!("downloaded {} ({} bytes)", blob.digest, blob.size);
                 Ok::<_, RegistryError>((blob.digest, bytes))
             })
             .buffer_unordered(self.options.concurrency)
             .try_collect()
             .await?;
+        // The last word before the tag: every blob is there, a regular file of its size.
+        for blob in &blobs {
+            let reason = match tokio::task::block_in_place(|| check_present(store, blob, false)) {
+                Presence::Intact => continue,
+                Presence::Absent => "it is missing".to_owned(),
+                Presence::Damaged(why) => why,
+            };
+            return Err(RegistryError::NotIntact {
+                reference: from.to_string(),
+                digest: blob.digest.clone(),
+                reason,
+            });
+        }
 
-        let (stored, size) = store.put_blob(&bytes)?;
+        let (stored, size) = store_manifest(store, &bytes)?;
         let descriptor = Descriptor::new(
             media_type.unwrap_or_else(|| OCI_MANIFEST.to_owned()),
             stored,
@@ -140,6 +138,25 @@ impl RegistryClient {
             bytes_downloaded: received.iter().map(|(_, n)| n).sum(),
         })
     }
+}
+
+/// Stores the manifest bytes; a damaged file of that digest, or a symlink at its name, is
+/// replaced.
+fn store_manifest(store: &Store, bytes: &[u8]) -> Result<(Digest, u64), RegistryError> {
+    let (digest, size) = store.put_blob(bytes)?;
+    let intact = store.open_blob_nofollow(&digest).is_ok()
+        && store.read_blob(&digest, MAX_MANIFEST_SIZE).is_ok();
+    if intact {
+        return Ok((digest, size));
+    }
+    tracing::warn!("the stored manifest `{digest}` is damaged; writing it again");
+    let mut writer = store.blob_writer()?;
+    let temp_path = writer.temp_path().to_owned();
+    std::io::Write::write_all(&mut writer, bytes).map_err(|source| RegistryError::Io {
+        path: temp_path,
+        source,
+    })?;
+    Ok(writer.finish()?.commit()?)
 }
 
 /// The top-level `mediaType` of a JSON document, if it has one.

@@ -1,5 +1,6 @@
 //! Push: the blobs a manifest names (those the registry lacks, concurrently, streamed from the
-//! store's files), then the manifest's bytes exactly as stored, so both sides name it by one digest.
+//! store's files and hashed on the way), then the manifest's bytes exactly as stored, so both sides
+//! name it by one digest.
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use mkbuild_store::media_type::OCI_MANIFEST;
@@ -53,6 +54,8 @@ impl RegistryClient {
                 });
             }
         }
+        // Like every blob pushed, the manifest must be the store's own file, not a link.
+        store.open_blob_nofollow(&manifest.digest)?;
         let bytes = store.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
         let parsed = Manifest::from_json(&bytes)?;
         let media_type = parsed
@@ -61,11 +64,12 @@ impl RegistryClient {
             .or_else(|| Some(manifest.media_type.clone()).filter(|m| !m.is_empty()))
             .unwrap_or_else(|| OCI_MANIFEST.to_owned());
         let blobs = blobs_of(&parsed);
-        // Every blob must be here, whole, before anything is sent.
+        // Every blob must be here, a regular file of its size, before anything is sent; each one's
+        // hash is checked while it goes up.
         for blob in &blobs {
             let path = store.blob_path(&blob.digest);
             let size = store
-                .open_blob(&blob.digest)?
+                .open_blob_nofollow(&blob.digest)?
                 .metadata()
                 .map_err(|source| RegistryError::Io {
                     path: path.clone(),
@@ -82,28 +86,15 @@ impl RegistryClient {
             }
         }
 
-        self.oci
-            .store_auth_if_needed(&to.registry, &self.auth())
-            .await;
         self.progress.start(blobs.iter().map(|b| b.size).sum());
-        let reference = to.to_oci();
-        let reference = &reference;
         let outcomes: Vec<(Digest, bool, u64)> = futures_util::stream::iter(blobs)
             .map(|blob| async move {
-                let exists = self
-                    .oci
-                    .blob_exists(reference, blob.digest.as_str())
-                    .await
-                    .map_err(|e| {
-                        self.oci_error(&to.registry, &format!("the check for `{}`", blob.digest), e)
-                    })?;
-                if exists {
+                if self.blob_exists(to, &blob.digest).await? {
                     self.progress.advance(blob.size);
                     tracing::info!("{} is in `{}` already", blob.digest, to.registry);
                     return Ok((blob.digest, false, 0));
                 }
-                let path = store.blob_path(&blob.digest);
-                self.upload_blob(to, &path, &blob.digest, blob.size).await?;
+                self.upload_blob(store, to, &blob).await?;
                 tracing::info!("uploaded {} ({} bytes)", blob.digest, blob.size);
                 Ok::<_, RegistryError>((blob.digest, true, blob.size))
             })
@@ -116,15 +107,9 @@ impl RegistryClient {
                 reference: manifest.digest.to_string(),
                 media_type: media_type.clone(),
             })?;
-        self.oci
-            .push_manifest_raw(reference, bytes.clone(), content_type)
-            .await
-            .map_err(|e| self.oci_error(&to.registry, "the manifest upload", e))?;
-        let remote = self
-            .oci
-            .fetch_manifest_digest(reference, &self.auth())
-            .await
-            .map_err(|e| self.oci_error(&to.registry, "the manifest check", e))?;
+        let size = bytes.len() as u64;
+        self.put_manifest(to, bytes, content_type).await?;
+        let remote = self.manifest_digest(to).await?;
         if remote != manifest.digest.as_str() {
             return Err(RegistryError::ManifestRewritten {
                 registry: to.registry.clone(),
@@ -134,7 +119,7 @@ impl RegistryClient {
         }
 
         let mut summary = PushSummary {
-            manifest: Descriptor::new(media_type, manifest.digest.clone(), bytes.len() as u64),
+            manifest: Descriptor::new(media_type, manifest.digest.clone(), size),
             uploaded: Vec::new(),
             skipped: Vec::new(),
             bytes_uploaded: 0,

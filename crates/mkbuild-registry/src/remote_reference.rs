@@ -91,21 +91,6 @@ impl RemoteReference {
             Target::Digest(_) => None,
         }
     }
-
-    pub(crate) fn to_oci(&self) -> oci_client::Reference {
-        match &self.target {
-            Target::Tag(tag) => oci_client::Reference::with_tag(
-                self.registry.clone(),
-                self.repository.clone(),
-                tag.clone(),
-            ),
-            Target::Digest(digest) => oci_client::Reference::with_digest(
-                self.registry.clone(),
-                self.repository.clone(),
-                digest.to_string(),
-            ),
-        }
-    }
 }
 
 impl fmt::Display for RemoteReference {

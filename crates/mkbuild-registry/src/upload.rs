@@ -1,25 +1,28 @@
-//! Uploading one blob: either one streaming PUT through oci-client, or resumable PATCH chunks.
+//! Uploading one blob: `POST` opens a session, then either one streaming `PUT` or resumable
+//! `PATCH` chunks go to the session's `Location`.
 //!
-//! oci-client's chunked push keeps its upload session to itself, so it cannot resume one; the
-//! chunked path here speaks the distribution protocol with reqwest: `POST` opens a session, each
-//! `PATCH` sends `Content-Range: start-end`, and after a broken request `GET <session>` tells how
-//! many bytes the registry holds (`Range: 0-<last>`), so the upload goes on from there. A registry
-//! that lost the session (or, like Distribution, drops one whose last chunk arrived in part) gets
-//! the blob again from the start. Every loop is bounded by [`ClientOptions::retries`].
+//! Chunks: each `PATCH` sends `Content-Range: start-end`, and after a broken request
+//! `GET <session>` tells how many bytes the registry holds (`Range: 0-<last>`), so the upload goes
+//! on from there. A registry that lost the session (or, like Distribution, drops one whose last
+//! chunk arrived in part) gets the blob again from the start. Every loop is bounded by
+//! [`ClientOptions::retries`].
+//!
+//! The blob is read from the store without following a symlink and hashed as it goes up
+//! (`file_stream.rs`): a corrupt blob aborts its request and the push fails naming it. A `Location`
+//! on another origin than the registry's gets the upload without credentials (see `auth.rs`).
 //!
 //! [`ClientOptions::retries`]: crate::ClientOptions::retries
 
-use std::path::Path;
+use std::sync::Arc;
 
-use futures_util::TryStreamExt as _;
-use mkbuild_store::Digest;
-use oci_client::errors::OciDistributionError;
-use oci_client::RegistryOperation;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use reqwest::{StatusCode, Url};
+use mkbuild_store::{Descriptor, Digest, Store};
+use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::{Method, StatusCode, Url};
 
-use crate::client::error_chain;
-use crate::file_stream::file_range_stream;
+use crate::auth::{same_origin, Access};
+use crate::file_stream::{file_range_stream, UploadCheck};
+use crate::http::Request;
+use crate::stall::Activity;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
 /// A failed request, and whether asking the registry where the upload stands may help.
@@ -38,52 +41,74 @@ impl From<RegistryError> for Failure {
 }
 
 impl RegistryClient {
-    /// Uploads the blob in the file at `path`, in one PUT or in resumable chunks (see the module).
+    /// Uploads the stored `blob`, in one PUT or in resumable chunks (see the module).
     pub(crate) async fn upload_blob(
         &self,
+        store: &Store,
         remote: &RemoteReference,
-        path: &Path,
-        digest: &Digest,
-        size: u64,
+        blob: &Descriptor,
     ) -> Result<(), RegistryError> {
-        match self.options.chunk_size {
-            None => self.upload_in_one_put(remote, path, digest, size).await,
-            Some(chunk) => {
-                self.upload_in_chunks(remote, path, digest, size, chunk.max(1))
-                    .await
-            }
+        let session = Session {
+            client: self,
+            store,
+            remote,
+            blob,
+            check: UploadCheck::new(blob.digest.clone(), blob.size),
+        };
+        let result = match self.options.chunk_size {
+            None => session.upload_in_one_put().await,
+            Some(chunk) => session.upload_in_chunks(chunk.max(1)).await,
+        };
+        // A corrupt local blob explains whatever the aborted request then looked like.
+        match session.check.mismatch() {
+            Some(actual) => Err(RegistryError::CorruptLocalBlob {
+                digest: blob.digest.clone(),
+                path: store.blob_path(&blob.digest),
+                actual,
+            }),
+            None => result,
         }
+    }
+}
+
+/// The requests of one blob's upload.
+struct Session<'a> {
+    client: &'a RegistryClient,
+    store: &'a Store,
+    remote: &'a RemoteReference,
+    blob: &'a Descriptor,
+    check: Arc<UploadCheck>,
+}
+
+impl Session<'_> {
+    fn digest(&self) -> &Digest {
+        &self.blob.digest
     }
 
     /// One streaming PUT; a broken one is sent again whole (a PUT cannot be resumed).
-    async fn upload_in_one_put(
-        &self,
-        remote: &RemoteReference,
-        path: &Path,
-        digest: &Digest,
-        size: u64,
-    ) -> Result<(), RegistryError> {
-        let reference = remote.to_oci();
-        let action = format!("the upload of `{digest}`");
-        let mut retries_left = self.options.retries;
+    async fn upload_in_one_put(&self) -> Result<(), RegistryError> {
+        let size = self.blob.size;
+        let mut retries_left = self.client.options.retries;
         loop {
-            let stream = file_range_stream(path, 0, size, self.progress.clone())
-                .await
-                .map_err(|source| RegistryError::Io {
-                    path: path.to_owned(),
-                    source,
-                })?
-                .map_err(OciDistributionError::from);
-            let result = self
-                .oci
-                .push_blob_stream(&reference, stream, digest.as_str(), Some(size))
-                .await;
-            let error = match result {
-                Ok(_) => return Ok(()),
-                Err(e) => self.oci_error(&remote.registry, &action, e),
+            let location = self.start().await?;
+            let mut url = location.clone();
+            url.query_pairs_mut()
+                .append_pair("digest", self.digest().as_str());
+            let error = match self.send_range(&url, Method::PUT, 0, size).await {
+                Ok(response) if response.status() == StatusCode::CREATED => return Ok(()),
+                Ok(response) => {
+                    self.client
+                        .status_error(&self.remote.registry, &self.action(), response)
+                        .await
+                }
+                Err(failure) => failure.error,
             };
+            if self.check.mismatch().is_some() {
+                self.cancel(&location).await;
+                return Err(error);
+            }
             let retriable = match &error {
-                RegistryError::Transport { .. } => true,
+                RegistryError::Transport { .. } | RegistryError::TimedOut { .. } => true,
                 RegistryError::Status { status, .. } => *status >= 500,
                 _ => false,
             };
@@ -93,37 +118,26 @@ impl RegistryClient {
             retries_left -= 1;
             // The registry may have taken the whole blob before the answer was lost.
             if self
-                .oci
-                .blob_exists(&reference, digest.as_str())
+                .client
+                .blob_exists(self.remote, self.digest())
                 .await
                 .unwrap_or(false)
             {
                 return Ok(());
             }
-            tracing::warn!("{error}; sending `{digest}` again");
+            tracing::warn!("{error}; sending `{}` again", self.digest());
         }
     }
 
-    async fn upload_in_chunks(
-        &self,
-        remote: &RemoteReference,
-        path: &Path,
-        digest: &Digest,
-        size: u64,
-        chunk: u64,
-    ) -> Result<(), RegistryError> {
-        let authorization = self.authorization(remote, RegistryOperation::Push).await?;
-        let session = ChunkedSession {
-            client: self,
-            remote,
-            authorization,
-        };
-        let mut location = session.start().await?;
+    async fn upload_in_chunks(&self, chunk: u64) -> Result<(), RegistryError> {
+        let size = self.blob.size;
+        let digest = self.digest();
+        let mut location = self.start().await?;
         let mut offset = 0u64;
-        let mut retries_left = self.options.retries;
+        let mut retries_left = self.client.options.retries;
         while offset < size {
             let end = offset.saturating_add(chunk).min(size);
-            let failure = match session.send_chunk(&location, path, offset, end).await {
+            let failure = match self.send_chunk(&location, offset, end).await {
                 Ok(next) => {
                     location = next;
                     offset = end;
@@ -131,11 +145,15 @@ impl RegistryClient {
                 }
                 Err(failure) => failure,
             };
+            if self.check.mismatch().is_some() {
+                self.cancel(&location).await;
+                return Err(failure.error);
+            }
             if !failure.retriable || retries_left == 0 {
                 return Err(failure.error);
             }
             retries_left -= 1;
-            match session.status(&location).await {
+            match self.status(&location).await {
                 Ok((next, held)) if held <= size => {
                     tracing::warn!(
                         "{}; the registry holds {held} of {size} bytes of `{digest}`, resuming there",
@@ -149,115 +167,116 @@ impl RegistryClient {
                         "{}; the registry dropped the upload of `{digest}`, starting it again",
                         failure.error
                     );
-                    location = session.start().await?;
+                    location = self.start().await?;
                     offset = 0;
                 }
             }
         }
-        session.finish(&location, digest).await
-    }
-
-    /// The `Authorization` header for requests oci-client does not make: a bearer token when the
-    /// registry hands them out, else basic credentials, else none.
-    pub(crate) async fn authorization(
-        &self,
-        remote: &RemoteReference,
-        operation: RegistryOperation,
-    ) -> Result<Option<HeaderValue>, RegistryError> {
-        let token = self
-            .oci
-            .auth(&remote.to_oci(), &self.auth(), operation)
-            .await
-            .map_err(|e| self.oci_error(&remote.registry, "the login", e))?;
-        let value = match (token, &self.options.credentials) {
-            (Some(token), _) => format!("Bearer {token}"),
-            (None, Some(c)) => basic_authorization(&c.username, &c.password),
-            (None, None) => return Ok(None),
-        };
-        HeaderValue::from_str(&value)
-            .map(Some)
-            .map_err(|_| RegistryError::WrongCredentials {
-                registry: remote.registry.clone(),
-                username: self
-                    .options
-                    .credentials
-                    .as_ref()
-                    .map(|c| c.username.clone())
-                    .unwrap_or_default(),
-            })
-    }
-}
-
-pub(crate) fn basic_authorization(username: &str, password: &str) -> String {
-    use base64::Engine as _;
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    format!("Basic {encoded}")
-}
-
-/// One upload session's requests.
-struct ChunkedSession<'a> {
-    client: &'a RegistryClient,
-    remote: &'a RemoteReference,
-    authorization: Option<HeaderValue>,
-}
-
-impl ChunkedSession<'_> {
-    fn base(&self) -> String {
-        format!("{}://{}", self.client.scheme(), self.remote.registry)
-    }
-
-    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        let builder = self.client.http.request(method, url);
-        match &self.authorization {
-            Some(value) => builder.header(AUTHORIZATION, value.clone()),
-            None => builder,
+        if size == 0 {
+            // No chunk was read: the empty blob is checked here (its size was, before the push).
+            let _ = self.check.feed(0, &[]);
         }
+        if !self.check.verified() {
+            self.cancel(&location).await;
+            return Err(RegistryError::Status {
+                registry: self.remote.registry.clone(),
+                action: self.action(),
+                status: 0,
+                message: "the blob was not read to its end; nothing was committed".to_owned(),
+            });
+        }
+        self.finish(&location).await
+    }
+
+    fn action(&self) -> String {
+        format!(
+            "the upload of `{}` to `{}/{}`",
+            self.digest(),
+            self.remote.registry,
+            self.remote.repository
+        )
+    }
+
+    fn open(&self) -> Result<std::fs::File, RegistryError> {
+        Ok(self.store.open_blob_nofollow(self.digest())?)
     }
 
     /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
     async fn start(&self) -> Result<Url, RegistryError> {
-        let url = self.url(&format!(
-            "{}/v2/{}/blobs/uploads/",
-            self.base(),
-            self.remote.repository
-        ))?;
+        let action = &format!(
+            "opening an upload to `{}/{}`",
+            self.remote.registry, self.remote.repository
+        );
+        let url = self.client.repository_url(self.remote, "blobs/uploads/")?;
+        let request = Request::new(Method::POST, url.clone())
+            .header(CONTENT_LENGTH, HeaderValue::from_static("0"));
         let response = self
-            .request(reqwest::Method::POST, url.clone())
-            .header(CONTENT_LENGTH, "0")
-            .send()
-            .await
-            .map_err(|e| self.transport("open an upload", &e).error)?;
+            .client
+            .send(self.remote, Access::Push, request, action)
+            .await?;
         let response = self
-            .expect(response, StatusCode::ACCEPTED, "opening an upload")
+            .expect(response, StatusCode::ACCEPTED, action)
             .await
             .map_err(|f| f.error)?;
-        self.location(&url, &response)
+        let location = self.location(&url, &response)?;
+        if !same_origin(&location, &self.client.origin(&self.remote.registry)?) {
+            tracing::info!(
+                "the registry `{}` takes the upload of `{}` at `{}`; it goes there without credentials",
+                self.remote.registry,
+                self.digest(),
+                location.origin().ascii_serialization()
+            );
+        }
+        Ok(location)
     }
 
-    /// `PATCH` bytes `start..end` of the file; the session's next URL.
-    async fn send_chunk(
+    /// Bytes `start..end` of the blob to `url` with `method`, streamed and hashed.
+    async fn send_range(
         &self,
-        location: &Url,
-        path: &Path,
+        url: &Url,
+        method: Method,
         start: u64,
         end: u64,
-    ) -> Result<Url, Failure> {
-        let stream = file_range_stream(path, start, end - start, self.client.progress.clone())
+    ) -> Result<reqwest::Response, Failure> {
+        let activity = Activity::new();
+        let stream = file_range_stream(
+            self.open()?,
+            start,
+            end - start,
+            self.client.progress.clone(),
+            self.check.clone(),
+            activity.clone(),
+        )
+        .map_err(|source| RegistryError::Io {
+            path: self.store.blob_path(self.digest()),
+            source,
+        })?;
+        let action = self.action();
+        let build = |http: &reqwest::Client| {
+            let mut builder = http
+                .request(method, url.clone())
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(CONTENT_LENGTH, end - start);
+            if self.client.options.chunk_size.is_some() {
+                builder = builder.header("Content-Range", format!("{start}-{}", end.max(1) - 1));
+            }
+            builder.body(reqwest::Body::wrap_stream(stream))
+        };
+        self.client
+            .send_streamed(self.remote, Access::Push, build, url, &action, &activity)
             .await
-            .map_err(|source| RegistryError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
-        let response = self
-            .request(reqwest::Method::PATCH, location.clone())
-            .header(CONTENT_TYPE, "application/octet-stream")
-            .header(CONTENT_LENGTH, end - start)
-            .header("Content-Range", format!("{start}-{}", end - 1))
-            .body(reqwest::Body::wrap_stream(stream))
-            .send()
-            .await
-            .map_err(|e| self.transport("send a chunk", &e))?;
+            .map_err(|error| Failure {
+                retriable: matches!(
+                    error,
+                    RegistryError::Transport { .. } | RegistryError::TimedOut { .. }
+                ),
+                error,
+            })
+    }
+
+    /// `PATCH` bytes `start..end`; the session's next URL.
+    async fn send_chunk(&self, location: &Url, start: u64, end: u64) -> Result<Url, Failure> {
+        let response = self.send_range(location, Method::PATCH, start, end).await?;
         let response = self
             .expect(response, StatusCode::ACCEPTED, "a chunk")
             .await?;
@@ -266,17 +285,18 @@ impl ChunkedSession<'_> {
 
     /// `GET <session>`: the session's next URL and how many bytes the registry holds.
     async fn status(&self, location: &Url) -> Result<(Url, u64), RegistryError> {
+        let action = "the upload status request";
         let response = self
-            .request(reqwest::Method::GET, location.clone())
-            .send()
-            .await
-            .map_err(|e| self.transport("ask for the upload status", &e).error)?;
-        let response = self
-            .expect(
-                response,
-                StatusCode::NO_CONTENT,
-                "the upload status request",
+            .client
+            .send(
+                self.remote,
+                Access::Push,
+                Request::new(Method::GET, location.clone()),
+                action,
             )
+            .await?;
+        let response = self
+            .expect(response, StatusCode::NO_CONTENT, action)
             .await
             .map_err(|f| f.error)?;
         // `Range: 0-<last byte>`; Distribution writes `0-0` for an empty upload too, so a session
@@ -296,19 +316,30 @@ impl ChunkedSession<'_> {
     }
 
     /// `PUT <session>?digest=...`: closes the session; the registry checks the digest.
-    async fn finish(&self, location: &Url, digest: &Digest) -> Result<(), RegistryError> {
+    async fn finish(&self, location: &Url) -> Result<(), RegistryError> {
+        let action = "closing the upload";
         let mut url = location.clone();
-        url.query_pairs_mut().append_pair("digest", digest.as_str());
+        url.query_pairs_mut()
+            .append_pair("digest", self.digest().as_str());
+        let request =
+            Request::new(Method::PUT, url).header(CONTENT_LENGTH, HeaderValue::from_static("0"));
         let response = self
-            .request(reqwest::Method::PUT, url)
-            .header(CONTENT_LENGTH, "0")
-            .send()
-            .await
-            .map_err(|e| self.transport("close the upload", &e).error)?;
-        self.expect(response, StatusCode::CREATED, "closing the upload")
+            .client
+            .send(self.remote, Access::Push, request, action)
+            .await?;
+        self.expect(response, StatusCode::CREATED, action)
             .await
             .map_err(|f| f.error)?;
         Ok(())
+    }
+
+    /// `DELETE <session>`, best effort: the registry may drop a session it would keep otherwise.
+    async fn cancel(&self, location: &Url) {
+        let request = Request::new(Method::DELETE, location.clone());
+        let _ = self
+            .client
+            .send(self.remote, Access::Push, request, "cancelling the upload")
+            .await;
     }
 
     async fn expect(
@@ -321,17 +352,12 @@ impl ChunkedSession<'_> {
         if status == expected {
             return Ok(response);
         }
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(self.client.unauthorized(&self.remote.registry).into());
-        }
-        let body = response.text().await.unwrap_or_default();
+        let error = self
+            .client
+            .status_error(&self.remote.registry, action, response)
+            .await;
         Err(Failure {
-            error: RegistryError::Status {
-                registry: self.remote.registry.clone(),
-                action: action.to_owned(),
-                status: status.as_u16(),
-                message: body.chars().take(500).collect(),
-            },
+            error,
             // 404 and 416: the session is gone or out of step (Distribution drops one whose last
             // chunk arrived in part); asking for its status tells which, and what to do.
             retriable: status.is_server_error()
@@ -339,24 +365,6 @@ impl ChunkedSession<'_> {
                 || status == StatusCode::RANGE_NOT_SATISFIABLE
                 || status == StatusCode::REQUEST_TIMEOUT
                 || status == StatusCode::TOO_MANY_REQUESTS,
-        })
-    }
-
-    fn transport(&self, action: &str, error: &reqwest::Error) -> Failure {
-        Failure {
-            error: RegistryError::Transport {
-                registry: self.remote.registry.clone(),
-                action: action.to_owned(),
-                message: error_chain(error),
-            },
-            retriable: true,
-        }
-    }
-
-    fn url(&self, text: &str) -> Result<Url, RegistryError> {
-        Url::parse(text).map_err(|e| RegistryError::InvalidReference {
-            input: self.remote.to_string(),
-            reason: format!("`{text}` is not a URL: {e}"),
         })
     }
 
@@ -373,7 +381,14 @@ impl ChunkedSession<'_> {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| invalid("the answer has no `Location` header".to_owned()))?;
-        base.join(text)
-            .map_err(|e| invalid(format!("the `Location` `{text}` is not a URL: {e}")))
+        let url = base
+            .join(text)
+            .map_err(|e| invalid(format!("the `Location` `{text}` is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid(format!(
+                "the `Location` `{text}` is not an HTTP URL"
+            )));
+        }
+        Ok(url)
     }
 }

@@ -58,6 +58,15 @@ pub enum StoreError {
     )]
     BlobNotFound { digest: Digest, path: PathBuf },
 
+    /// The blob's path is a symlink or not a regular file: the store was damaged or tampered with,
+    /// and following it could read (and send) any file of the machine.
+    #[error(
+        "blob `{digest}` at `{}` is not a regular file (a symlink, or something else); the store is \
+         damaged or tampered with; run `mkbuild verify --repair`, or pack or pull the ModelKit again",
+        path.display()
+    )]
+    BlobNotRegular { digest: Digest, path: PathBuf },
+
     /// Another process holds the store for writing (garbage collection needs it alone).
     #[error(
         "another mkbuild process is writing to the store `{}`; run this again when it has finished",

@@ -168,6 +168,45 @@ impl Store {
         })
     }
 
+    /// Opens a blob for reading without following a symlink at its path, and only if it is a regular
+    /// file: what push sends must be the store's own bytes, never a file a link points to.
+    pub fn open_blob_nofollow(&self, digest: &Digest) -> Result<File, StoreError> {
+        let path = self.blob_path(digest);
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        // O_NONBLOCK: opening a fifo planted in `blobs/` must not hang; reads of a regular file
+        // ignore it.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        );
+        let not_regular = || StoreError::BlobNotRegular {
+            digest: digest.clone(),
+            path: path.clone(),
+        };
+        // ELOOP: the last component is a symlink.
+        #[cfg(unix)]
+        let is_link = |e: &io::Error| e.raw_os_error() == Some(libc::ELOOP);
+        #[cfg(not(unix))]
+        let is_link = |_: &io::Error| false;
+        let file = options.open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => StoreError::BlobNotFound {
+                digest: digest.clone(),
+                path: path.clone(),
+            },
+            _ if is_link(&e) => not_regular(),
+            _ => StoreError::io("open the blob", &path)(e),
+        })?;
+        let metadata = file
+            .metadata()
+            .map_err(StoreError::io("read the metadata of", &path))?;
+        if !metadata.is_file() {
+            return Err(not_regular());
+        }
+        Ok(file)
+    }
+
     /// Reads a small blob (a manifest, a config) into memory after checking that it is at most `max`
     /// bytes, and verifies its digest.
     pub fn read_blob(&self, digest: &Digest, max: u64) -> Result<Vec<u8>, StoreError> {
@@ -403,6 +442,27 @@ fn check_layout_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A symlink planted at a blob's path is refused, not followed; the blob itself opens.
+    #[cfg(unix)]
+    #[test]
+    fn open_blob_nofollow_refuses_a_symlink() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(&dir.path().join("s"))?.with_fsync(false);
+        let (digest, _) = store.put_blob(b"real bytes")?;
+        assert!(store.open_blob_nofollow(&digest).is_ok());
+        let secret = dir.path().join("secret");
+        fs::write(&secret, b"real bytes")?;
+        fs::remove_file(store.blob_path(&digest))?;
+        std::os::unix::fs::symlink(&secret, store.blob_path(&digest))?;
+        let error = store.open_blob_nofollow(&digest).err();
+        assert!(
+            matches!(error, Some(StoreError::BlobNotRegular { .. })),
+            "{error:?}"
+        );
+        assert!(store.open_blob(&digest).is_ok(), "the old open follows it");
+        Ok(())
+    }
 
     /// The moment of the race CI once hit: this open found no `oci-layout`, then a concurrent open
     /// wrote the whole layout and a pack added its cache folder. The folder is a layout, not a

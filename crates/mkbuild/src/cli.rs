@@ -84,6 +84,16 @@ pub struct RegistryArgs {
     /// Blobs transferred at once.
     #[arg(long, default_value_t = mkbuild_registry::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
+    /// Give up on a request that makes no progress for this many seconds (no answer, or less than
+    /// 1 KiB of a body per period).
+    #[arg(
+        long,
+        env = "MKBUILD_REGISTRY_TIMEOUT",
+        default_value_t = mkbuild_registry::DEFAULT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECS"
+    )]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +113,10 @@ pub struct PushArgs {
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
+    /// Hash the blobs the store has already before reusing them (their size is always checked);
+    /// a damaged one is downloaded again.
+    #[arg(long)]
+    pub verify_existing: bool,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

@@ -79,7 +79,7 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
     let remote = RemoteReference::parse(&args.reference)?;
     let store = super::open_store(global)?;
     let shown = Shown::new(args.progress, global);
-    let summary = pull_into(&store, &remote, &args.registry, shown)?;
+    let summary = pull_into(&store, &remote, &args.registry, args.verify_existing, shown)?;
     outln!("{}", summary.manifest.digest)?;
     Ok(())
 }
@@ -88,9 +88,14 @@ fn pull_into(
     store: &Store,
     remote: &RemoteReference,
     args: &RegistryArgs,
+    verify_existing: bool,
     shown: Shown,
 ) -> anyhow::Result<PullSummary> {
-    let client = client_for(&remote.registry, args)?.with_progress(shown.reporter("pull"));
+    let client = RegistryClient::new(ClientOptions {
+        verify_existing,
+        ..client_options(&remote.registry, args)?
+    })?
+    .with_progress(shown.reporter("pull"));
     let summary = client.pull(store, remote)?;
     tracing::info!(
         "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",
@@ -115,7 +120,7 @@ pub fn local_or_pulled(
             if RemoteReference::looks_remote(reference) =>
         {
             let remote = RemoteReference::parse(reference)?;
-            let summary = pull_into(store, &remote, args, shown)?;
+            let summary = pull_into(store, &remote, args, false, shown)?;
             Ok(summary.manifest.digest.to_string())
         }
         _ => Ok(reference.to_owned()),
@@ -192,11 +197,16 @@ fn credentials_file() -> anyhow::Result<CredentialsFile> {
 
 /// A client for `registry` with the credentials `login` stored for it, if any.
 fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+    Ok(RegistryClient::new(client_options(registry, args)?)?)
+}
+
+/// The options for `registry`, with the credentials `login` stored for it, if any.
+fn client_options(registry: &str, args: &RegistryArgs) -> anyhow::Result<ClientOptions> {
     let credentials = match CredentialsFile::default_location() {
         Some(file) => file.get(registry)?,
         None => None,
     };
-    Ok(RegistryClient::new(options(args, credentials))?)
+    Ok(options(args, credentials))
 }
 
 fn options(args: &RegistryArgs, credentials: Option<Credentials>) -> ClientOptions {
@@ -205,6 +215,7 @@ fn options(args: &RegistryArgs, credentials: Option<Credentials>) -> ClientOptio
         credentials,
         chunk_size: args.chunk_size,
         concurrency: args.concurrency,
+        timeout: std::time::Duration::from_secs(args.timeout),
         ..ClientOptions::default()
     }
 }

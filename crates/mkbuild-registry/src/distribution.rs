@@ -1,0 +1,146 @@
+//! The distribution protocol's manifest and blob endpoints (uploads are in `upload.rs`).
+
+use bytes::Bytes;
+use mkbuild_store::{Digest, MAX_MANIFEST_SIZE};
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RANGE};
+use reqwest::{Method, StatusCode};
+
+use crate::auth::Access;
+use crate::http::Request;
+use crate::remote_reference::Target;
+use crate::{RegistryClient, RegistryError, RemoteReference};
+
+/// The manifest types a pull accepts (indexes only to say that they are not ModelKits).
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+    application/vnd.docker.distribution.manifest.v2+json, \
+    application/vnd.oci.image.index.v1+json, \
+    application/vnd.docker.distribution.manifest.list.v2+json";
+
+fn manifest_path(remote: &RemoteReference) -> String {
+    match &remote.target {
+        Target::Tag(tag) => format!("manifests/{tag}"),
+        Target::Digest(digest) => format!("manifests/{digest}"),
+    }
+}
+
+impl RegistryClient {
+    /// `GET` the manifest `remote` names: its bytes, read to [`MAX_MANIFEST_SIZE`] at most.
+    pub(crate) async fn get_manifest(
+        &self,
+        remote: &RemoteReference,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let action = &format!("the manifest request for `{remote}`");
+        let url = self.repository_url(remote, &manifest_path(remote))?;
+        let request = Request::new(Method::GET, url)
+            .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
+        let response = self.send(remote, Access::Pull, request, action).await?;
+        if response.status() != StatusCode::OK {
+            return Err(self.status_error(&remote.registry, action, response).await);
+        }
+        self.read_capped(
+            &remote.registry,
+            action,
+            response,
+            MAX_MANIFEST_SIZE,
+            &format!("the manifest of `{remote}`"),
+        )
+        .await
+    }
+
+    /// `PUT` the manifest bytes unchanged.
+    pub(crate) async fn put_manifest(
+        &self,
+        remote: &RemoteReference,
+        bytes: Vec<u8>,
+        content_type: HeaderValue,
+    ) -> Result<(), RegistryError> {
+        let action = &format!("the manifest upload to `{remote}`");
+        let url = self.repository_url(remote, &manifest_path(remote))?;
+        let mut request = Request::new(Method::PUT, url).header(CONTENT_TYPE, content_type);
+        request.body = Some(Bytes::from(bytes));
+        let response = self.send(remote, Access::Push, request, action).await?;
+        if !response.status().is_success() {
+            return Err(self.status_error(&remote.registry, action, response).await);
+        }
+        Ok(())
+    }
+
+    /// The digest the registry names the manifest `remote` by: `Docker-Content-Digest` of a
+    /// `HEAD`, else the digest of the bytes of a `GET`.
+    pub(crate) async fn manifest_digest(
+        &self,
+        remote: &RemoteReference,
+    ) -> Result<String, RegistryError> {
+        let action = &format!("the manifest check of `{remote}`");
+        let url = self.repository_url(remote, &manifest_path(remote))?;
+        let request = Request::new(Method::HEAD, url)
+            .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
+        let response = self.send(remote, Access::Push, request, action).await?;
+        if !response.status().is_success() {
+            return Err(self.status_error(&remote.registry, action, response).await);
+        }
+        let named = response
+            .headers()
+            .get("Docker-Content-Digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match named {
+            Some(digest) => Ok(digest),
+            None => Ok(Digest::of(&self.get_manifest(remote).await?).to_string()),
+        }
+    }
+
+    /// Whether the repository has the blob (`HEAD`).
+    pub(crate) async fn blob_exists(
+        &self,
+        remote: &RemoteReference,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let action = format!(
+            "the check for `{digest}` in `{}/{}`",
+            remote.registry, remote.repository
+        );
+        let url = self.repository_url(remote, &format!("blobs/{digest}"))?;
+        let response = self
+            .send(
+                remote,
+                Access::Push,
+                Request::new(Method::HEAD, url),
+                &action,
+            )
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.status_error(&remote.registry, &action, response).await),
+        }
+    }
+
+    /// `GET` the blob from byte `from` on (no `Range` for 0: registries refuse `bytes=0-` on an
+    /// empty blob). Redirects are followed without credentials (see `auth.rs`). The answer is
+    /// `200` or `206`; other statuses are errors.
+    pub(crate) async fn get_blob(
+        &self,
+        remote: &RemoteReference,
+        digest: &Digest,
+        from: u64,
+        action: &str,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let url = self.repository_url(remote, &format!("blobs/{digest}"))?;
+        let mut request = Request::new(Method::GET, url);
+        if from > 0 {
+            let range = HeaderValue::from_str(&format!("bytes={from}-")).map_err(|_| {
+                RegistryError::InvalidReference {
+                    input: remote.to_string(),
+                    reason: "a range header cannot be built".to_owned(),
+                }
+            })?;
+            request = request.header(RANGE, range);
+        }
+        let response = self.send(remote, Access::Pull, request, action).await?;
+        match response.status() {
+            StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(response),
+            _ => Err(self.status_error(&remote.registry, action, response).await),
+        }
+    }
+}
