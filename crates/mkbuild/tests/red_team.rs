@@ -560,3 +560,18 @@ fn control_characters_from_the_store_never_reach_the_terminal_raw() {
         assert!(out.contains("\\u{1b}"), "{args:?}: escape not shown: {out}");
     }
 }
+
+#[test]
+fn an_endless_password_on_stdin_is_refused() {
+    let store = tempfile::tempdir().expect("store");
+    let (code, _, stderr) = run_bounded(
+        store.path(),
+        &["login", "127.0.0.1:9", "-u", "x", "--password-stdin"],
+        Some(|mut stdin| {
+            let chunk = vec![b'p'; 1 << 16];
+            while stdin.write_all(&chunk).is_ok() {}
+        }),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("longer than"), "{stderr}");
+}

@@ -177,11 +177,15 @@ pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
 }
 
 fn read_password_line() -> anyhow::Result<String> {
+    // Tokens are long, but an endless standard input must not be read into memory.
+    const MAX_PASSWORD_BYTES: u64 = 64 << 10;
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
+    std::io::Read::take(std::io::stdin().lock(), MAX_PASSWORD_BYTES + 1)
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
+    if line.len() as u64 > MAX_PASSWORD_BYTES {
+        bail!("the password on standard input is longer than {MAX_PASSWORD_BYTES} bytes");
+    }
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
         bail!("the password read from standard input is empty");
