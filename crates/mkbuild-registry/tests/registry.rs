@@ -1,5 +1,5 @@
 //! Push and pull against a real registry (Debian's `docker-registry`, started per test on
-//! 127.0.0.1; each test skips with a message when it is not installed), through a fault proxy where
+//! 127.0.0.1; each test skips when it is not installed, fails under `MKBUILD_REQUIRE_TOOLS`), through a fault proxy where
 //! a test needs a broken network or a lying registry.
 
 use std::collections::BTreeMap;
@@ -172,15 +172,14 @@ fn a_second_client_reads_what_was_pushed() -> TestResult {
     else {
         return Ok(());
     };
-    let Ok(skopeo) = which("skopeo") else {
-        eprintln!("SKIPPED a_second_client_reads_what_was_pushed: `skopeo` is not installed");
+    if !mkbuild_test_support::require_tool("skopeo") {
         return Ok(());
-    };
+    }
     let dir = tempfile::tempdir()?;
     let (store, manifest, _) = sample_store(dir.path())?;
     let remote = RemoteReference::parse(&format!("{}/team/model:v1", registry.host()))?;
     client(None, None)?.push(&store, &manifest, &remote)?;
-    let output = std::process::Command::new(skopeo)
+    let output = std::process::Command::new("skopeo")
         .args(["inspect", "--tls-verify=false", "--raw"])
         .arg(format!("docker://{remote}"))
         .output()?;
@@ -192,14 +191,6 @@ fn a_second_client_reads_what_was_pushed() -> TestResult {
     assert_eq!(output.stdout, store.read_blob(&manifest.digest, u64::MAX)?);
     assert_eq!(Digest::of(&output.stdout), manifest.digest);
     Ok(())
-}
-
-fn which(name: &str) -> Result<std::path::PathBuf, ()> {
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .ok_or(())
 }
 
 #[test]

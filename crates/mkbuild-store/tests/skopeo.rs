@@ -1,6 +1,6 @@
 //! Standard OCI tools read the store: `skopeo inspect --raw oci:<root>:<name:tag>` resolves the tag
-//! through `org.opencontainers.image.ref.name` and prints the manifest bytes. Skipped, with a
-//! message, where skopeo is not installed.
+//! through `org.opencontainers.image.ref.name` and prints the manifest bytes. Skipped where skopeo
+//! is not installed (a failure under `MKBUILD_REQUIRE_TOOLS`, as in CI).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,15 +11,12 @@ use mkbuild_store::{Descriptor, Manifest, Store};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// `skopeo args...`, or `None` when skopeo cannot be run.
-fn skopeo(args: &[&str]) -> Option<Output> {
-    match Command::new("skopeo").args(args).output() {
-        Ok(output) => Some(output),
-        Err(e) => {
-            eprintln!("skipping: cannot run `skopeo` ({e}); install skopeo to check that OCI tools read the store");
-            None
-        }
-    }
+/// `skopeo args...` (installed, see the test's start: failing to run it is a failure).
+fn skopeo(args: &[&str]) -> Output {
+    Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("run skopeo")
 }
 
 fn oci(root: &Path, reference: &str) -> String {
@@ -28,7 +25,7 @@ fn oci(root: &Path, reference: &str) -> String {
 
 #[test]
 fn skopeo_reads_tagged_manifests() -> TestResult {
-    if skopeo(&["--version"]).is_none() {
+    if !mkbuild_test_support::require_tool("skopeo") {
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
@@ -70,9 +67,7 @@ fn skopeo_reads_tagged_manifests() -> TestResult {
         ("registry.example.com:5000/team/model:v2", &changed),
         ("model:latest", &manifest),
     ] {
-        let Some(output) = skopeo(&["inspect", "--raw", &oci(&root, reference)]) else {
-            return Ok(());
-        };
+        let output = skopeo(&["inspect", "--raw", &oci(&root, reference)]);
         assert!(
             output.status.success(),
             "skopeo inspect {reference}: {}",
@@ -86,14 +81,12 @@ fn skopeo_reads_tagged_manifests() -> TestResult {
 
     // skopeo also follows the manifest to the config blob and checks its digest.
     let output = skopeo(&["inspect", "--config", "--raw", &oci(&root, "team/model:v1")]);
-    if let Some(output) = output {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(output.stdout, config);
-    }
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.stdout, config);
 
     // Copying reads and verifies every blob; the copy is a layout this store opens and resolves.
     let copy_root = dir.path().join("copy");
@@ -103,28 +96,25 @@ fn skopeo_reads_tagged_manifests() -> TestResult {
         &oci(&root, "team/model:v1"),
         &oci(&copy_root, "copied/model:v1"),
     ]);
-    if let Some(output) = output {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let copy = Store::open(&copy_root)?;
-        let found = copy.resolve("copied/model:v1")?;
-        assert_eq!(found.digest, first.digest);
-        assert_eq!(copy.read_manifest(&found.digest)?, manifest);
-        assert_eq!(copy.read_blob(&config_digest, 1024)?, config);
-    }
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copy = Store::open(&copy_root)?;
+    let found = copy.resolve("copied/model:v1")?;
+    assert_eq!(found.digest, first.digest);
+    assert_eq!(copy.read_manifest(&found.digest)?, manifest);
+    assert_eq!(copy.read_blob(&config_digest, 1024)?, config);
 
     // After a re-tag skopeo sees the new manifest.
     store.tag(&"team/model:v1".parse()?, &second)?;
-    if let Some(output) = skopeo(&["inspect", "--raw", &oci(&root, "team/model:v1")]) {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(output.stdout, changed.to_json());
-    }
+    let output = skopeo(&["inspect", "--raw", &oci(&root, "team/model:v1")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.stdout, changed.to_json());
     Ok(())
 }

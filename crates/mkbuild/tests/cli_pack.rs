@@ -327,12 +327,7 @@ fn symlinks_and_special_files_never_ship() {
 
 #[test]
 fn skopeo_reads_the_store() {
-    if std::process::Command::new("skopeo")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: skopeo is not installed (apt-get install skopeo)");
+    if !mkbuild_test_support::require_tool("skopeo") {
         return;
     }
     let ctx = sample_context();

@@ -289,15 +289,90 @@ fn convert_round_trips_and_matches_a_direct_pack() {
     }
 }
 
+/// The compression of a stored blob, told by its first bytes (not by its media type): gzip
+/// `1f 8b`, zstd `28 b5 2f fd`, or `none` for a plain tar (`ustar` at offset 257).
+fn compression_of(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        "gzip"
+    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd"
+    } else {
+        assert_eq!(
+            bytes.get(257..262),
+            Some(&b"ustar"[..]),
+            "neither compressed nor a tar"
+        );
+        "none"
+    }
+}
+
+/// Checks that every tar layer of `reference` is stored with `compression` (the media type's
+/// suffix and the blob's bytes agree) and returns the uncompressed tars, in order. The Kitfile
+/// layer of formats that have one is never compressed and is left out.
+fn tar_layers(store: &Path, reference: &str, compression: &str, what: &str) -> Vec<Vec<u8>> {
+    let m = manifest(store, reference);
+    let mut tars = Vec::new();
+    for layer in m["layers"].as_array().expect("layers") {
+        let media_type = layer["mediaType"].as_str().expect("mediaType");
+        if media_type.ends_with(".kitfile.v1+yaml") {
+            continue;
+        }
+        let digest = layer["digest"].as_str().expect("digest");
+        let blob = std::fs::read(blob_path(store, digest)).expect("layer blob");
+        let suffix = match compression {
+            "none" => ".tar",
+            "gzip" => ".tar+gzip",
+            "zstd" => ".tar+zstd",
+            other => panic!("no such compression {other}"),
+        };
+        assert!(
+            media_type.ends_with(suffix),
+            "{what}: {media_type}, want *{suffix}"
+        );
+        assert_eq!(
+            compression_of(&blob),
+            compression,
+            "{what}: the bytes of {digest}"
+        );
+        tars.push(match compression {
+            "gzip" => {
+                let mut tar = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&blob[..]), &mut tar)
+                    .expect("gunzip");
+                tar
+            }
+            "zstd" => zstd::decode_all(&blob[..]).expect("unzstd"),
+            _ => blob,
+        });
+    }
+    assert!(!tars.is_empty(), "{what}: no tar layers");
+    tars
+}
+
 #[test]
 fn compressed_modelkits_unpack_and_convert_keeps_their_compression() {
     let case = fixtures().join("golden/basic");
     let context = context_from_script(&case.join("mk.sh"));
     let store = tempfile::tempdir().expect("store");
+    let store = store.path();
+    // What every compressed layer must hold once uncompressed: the tars of a plain pack. (Every
+    // folder of `basic` is 0755, so a conversion gives the same tars as a direct pack.)
+    let plain = |format: &str| {
+        let digest = ok(store, &["pack", s(context.path()), "--format", format]);
+        tar_layers(store, digest.trim(), "none", &format!("plain {format}"))
+    };
+    let plain: BTreeMap<&str, Vec<Vec<u8>>> = [("v1", plain("v1")), ("v2", plain("v2"))].into();
+    let mut zstd_v2 = String::new();
     for compression in ["gzip", "gzip-fastest", "zstd"] {
-        for format in ["v1", "v2"] {
+        let stored = if compression == "zstd" {
+            "zstd"
+        } else {
+            "gzip"
+        };
+        for (format, other) in [("v1", "v2"), ("v2", "v1")] {
+            let what = format!("{compression} {format}");
             let digest = ok(
-                store.path(),
+                store,
                 &[
                     "pack",
                     s(context.path()),
@@ -307,18 +382,89 @@ fn compressed_modelkits_unpack_and_convert_keeps_their_compression() {
                     compression,
                 ],
             );
-            let out = tempfile::tempdir().expect("out");
-            ok(
-                store.path(),
-                &["unpack", digest.trim(), "-d", s(out.path())],
+            let digest = digest.trim();
+            assert_eq!(
+                tar_layers(store, digest, stored, &what),
+                plain[format],
+                "{what}"
             );
-            assert_same_tree(
-                &tree(out.path()),
-                &tree(context.path()),
-                &format!("{compression} {format}"),
+            let out = tempfile::tempdir().expect("out");
+            ok(store, &["unpack", digest, "-d", s(out.path())]);
+            assert_same_tree(&tree(out.path()), &tree(context.path()), &what);
+
+            // Convert keeps each layer's compression and rewrites what is inside.
+            let what = format!("{compression} {format} -> {other}");
+            let converted = ok(store, &["convert", digest, "--to", other]);
+            let converted = converted.trim();
+            assert_eq!(
+                tar_layers(store, converted, stored, &what),
+                plain[other],
+                "{what}"
+            );
+            let out = tempfile::tempdir().expect("out");
+            ok(store, &["unpack", converted, "-d", s(out.path())]);
+            assert_same_tree(&tree(out.path()), &tree(context.path()), &what);
+            // And back, to the same layer blobs. gzip-fastest is not recorded (its media type
+            // is gzip's), so it comes back at gzip's default level: other bytes, same tars.
+            // (A v2 ModelKit's manifest does not come back: its Kitfile layer, once v1 has no
+            // Kitfile layer, is rebuilt from the config.)
+            let back = ok(store, &["convert", converted, "--to", format]);
+            let what = format!("{what} -> {format}");
+            let layers = |reference: &str| -> Vec<serde_json::Value> {
+                let m = manifest(store, reference);
+                let layers = m["layers"].as_array().expect("layers").iter();
+                layers
+                    .filter(|l| {
+                        !l["mediaType"]
+                            .as_str()
+                            .is_some_and(|t| t.ends_with("+yaml"))
+                    })
+                    .map(|l| l["digest"].clone())
+                    .collect()
+            };
+            if compression == "gzip-fastest" {
+                assert_ne!(layers(back.trim()), layers(digest), "{what}");
+                assert_eq!(tar_layers(store, back.trim(), "gzip", &what), plain[format]);
+            } else {
+                assert_eq!(layers(back.trim()), layers(digest), "{what}");
+            }
+            if format == "v1" && compression != "gzip-fastest" {
+                assert_eq!(back.trim(), digest, "{what}");
+            }
+            if compression == "zstd" && format == "v2" {
+                zstd_v2 = digest.to_owned();
+            }
+        }
+    }
+
+    // `--compression` chooses, whatever the source has; the tars inside stay the same.
+    for (compression, stored) in [
+        ("none", "none"),
+        ("gzip", "gzip"),
+        ("gzip-fastest", "gzip"),
+        ("zstd", "zstd"),
+    ] {
+        for to in ["v1", "v2"] {
+            let what = format!("zstd v2 -> {to} --compression {compression}");
+            let converted = ok(
+                store,
+                &[
+                    "convert",
+                    &zstd_v2,
+                    "--to",
+                    to,
+                    "--compression",
+                    compression,
+                ],
+            );
+            assert_eq!(
+                tar_layers(store, converted.trim(), stored, &what),
+                plain[to],
+                "{what}"
             );
         }
     }
+    ok(store, &["verify"]);
 }
 
 #[test]

@@ -23,10 +23,14 @@ fn is_root() -> bool {
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
-/// Runs mkbuild as a user that permissions apply to; `None` (with a message) when that is not
-/// possible here.
+/// Runs mkbuild as a user that permissions apply to; `None` (the test skipped, see
+/// `mkbuild_test_support::skip`) when that is not possible here.
 fn mkbuild_unprivileged(store: &Path, args: &[&str]) -> Option<Output> {
-    let mut cmd = if is_root() {
+    let root = is_root();
+    if root && !mkbuild_test_support::require_tool("setpriv") {
+        return None;
+    }
+    let mut cmd = if root {
         let mut cmd = Command::new("setpriv");
         cmd.args([
             "--bounding-set=-dac_override,-dac_read_search",
@@ -45,15 +49,7 @@ fn mkbuild_unprivileged(store: &Path, args: &[&str]) -> Option<Output> {
         .env_remove("MKBUILD_STORE")
         .env_remove("MKBUILD_FORMAT")
         .stdin(Stdio::null());
-    match cmd.output() {
-        Ok(out) => Some(out),
-        Err(e) => {
-            eprintln!(
-                "skipped: cannot run mkbuild without root's permission override (`setpriv`): {e}"
-            );
-            None
-        }
-    }
+    Some(cmd.output().expect("run mkbuild (under setpriv when root)"))
 }
 
 /// Runs mkbuild unprivileged and expects exit code 1; returns stderr.

@@ -28,22 +28,17 @@ impl TestRegistry {
         if let Some(path) = std::env::var_os("MKBUILD_TEST_REGISTRY_BIN") {
             return Some(PathBuf::from(path));
         }
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("docker-registry"))
-            .find(|candidate| candidate.is_file())
+        mkbuild_test_support::find_tool("docker-registry")
     }
 
-    /// Starts a registry (with htpasswd auth when `with_auth`), or prints why a test is skipped and
-    /// returns `None` when `docker-registry` is not installed.
+    /// Starts a registry (with htpasswd auth when `with_auth`), or skips `test` (see
+    /// `mkbuild_test_support::skip`: a failure when `MKBUILD_REQUIRE_TOOLS` is set) and returns
+    /// `None` when `docker-registry` is not installed.
     pub fn start_or_skip(test: &str, with_auth: bool) -> Option<TestRegistry> {
         let Some(binary) = TestRegistry::binary() else {
-            if std::env::var_os("MKBUILD_REQUIRE_REGISTRY").is_some() {
-                panic!("{test}: `docker-registry` is not installed, and MKBUILD_REQUIRE_REGISTRY is set");
-            }
-            eprintln!(
-                "SKIPPED {test}: `docker-registry` is not installed (apt-get install docker-registry); \
-                 .ci/run installs it"
+            mkbuild_test_support::skip_test(
+                test,
+                "`docker-registry` is not installed (apt-get install docker-registry; .ci/run installs it)",
             );
             return None;
         };
