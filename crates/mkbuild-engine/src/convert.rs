@@ -116,7 +116,8 @@ impl Rewriter<'_> {
     fn run(&mut self, tar: &mut dyn Read, writer: &mut LayerWriter) -> Result<(), EngineError> {
         let label = self.label;
         let bad = |message: String| EngineError::Mismatch(format!("layer {label}: {message}"));
-        let mut archive = tar::Archive::new(tar);
+        // The `tar` crate reads PAX headers whole: bound them as unpack does.
+        let mut archive = tar::Archive::new(mkbuild_extract::HeaderGuard::new(tar));
         let entries = archive.entries().map_err(|e| bad(e.to_string()))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| bad(e.to_string()))?;

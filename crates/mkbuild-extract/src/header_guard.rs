@@ -35,7 +35,7 @@ struct SparseExtension {
 }
 
 /// Passes the stream through unchanged, or fails with an explanation.
-pub(crate) struct HeaderGuard<R> {
+pub struct HeaderGuard<R> {
     inner: R,
     header: Vec<u8>,
     /// Bytes of the current entry's data (and padding) still to pass.
@@ -53,7 +53,7 @@ pub(crate) struct HeaderGuard<R> {
 }
 
 impl<R: Read> HeaderGuard<R> {
-    pub(crate) fn new(inner: R) -> HeaderGuard<R> {
+    pub fn new(inner: R) -> HeaderGuard<R> {
         HeaderGuard {
             inner,
             header: Vec::with_capacity(BLOCK),

@@ -50,6 +50,6 @@ pub use commit::CommitSummary;
 pub use entry_name::{normalize_entry_name, printable};
 pub use error::{ExtractError, NameProblem};
 pub use extractor::{ExtractStats, Extractor};
-pub use header_guard::MAX_METADATA_SIZE;
+pub use header_guard::{HeaderGuard, MAX_METADATA_SIZE};
 pub use sparse::MAX_SPARSE_HOLES;
 pub use verifying_reader::VerifyingReader;

@@ -223,10 +223,14 @@ fn a_huge_pax_header_is_refused_before_it_is_read() {
     let evil = EvilStore::new();
     let media_type = "application/vnd.kitops.modelkit.model.v1.tar+zstd";
     let reference = evil.with_layer(&layer, Some(media_type));
-    evil.unpack_fails(
-        &reference,
-        "huge PAX header",
-        "a PAX extended header claims 4294967296 bytes, more than the 1048576 allowed",
+    let expected = "a PAX extended header claims 4294967296 bytes, more than the 1048576 allowed";
+    evil.unpack_fails(&reference, "huge PAX header", expected);
+    // Convert reads layers with the same bound.
+    expect_error(
+        evil.path(),
+        &["convert", &reference, "--to", "v2", "-t", "bomb:converted"],
+        "convert of a huge PAX header",
+        expected,
     );
 }
 
