@@ -127,8 +127,12 @@ impl StoredModelKit {
 
     /// Bytes of all blobs: config, layers and the manifest itself.
     pub fn total_size(&self) -> u64 {
-        self.descriptor.size
-            + self.manifest.config.size
-            + self.manifest.layers.iter().map(|l| l.size).sum::<u64>()
+        // Saturating: the sizes come from a manifest that may lie.
+        self.manifest.layers.iter().map(|l| l.size).fold(
+            self.descriptor
+                .size
+                .saturating_add(self.manifest.config.size),
+            u64::saturating_add,
+        )
     }
 }

@@ -15,8 +15,10 @@ use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-/// Deeper paths are refused: one handle stays open per level.
-const MAX_DEPTH: usize = 1024;
+/// Deeper paths are refused: one handle stays open per level, and a commit holds up to three such
+/// chains (staging, staged folder, target), so this stays well within the usual limit of 1024
+/// open files.
+const MAX_DEPTH: usize = 256;
 
 /// Flags that open a folder to resolve beneath it, never a link.
 const FOLDER_FLAGS: OFlags = OFlags::RDONLY

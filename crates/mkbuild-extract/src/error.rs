@@ -182,7 +182,6 @@ pub enum ExtractError {
         parent: String,
     },
 
-    /// The archive ends early: inside a header, inside an entry, or without its end-of-archive blocks.
     /// A GNU sparse file whose map is malformed, lies, or is of an unknown format.
     #[error(
         "{origin}: entry `{entry}` is a sparse file that cannot be restored: {problem}; refusing to unpack"
@@ -193,6 +192,7 @@ pub enum ExtractError {
         problem: String,
     },
 
+    /// The archive ends early: inside a header, inside an entry, or without its end-of-archive blocks.
     #[error("{origin} is truncated {place}; the blob is damaged, pack or pull the ModelKit again")]
     Truncated { origin: String, place: String },
 

@@ -126,9 +126,8 @@ impl<R: Read> HeaderGuard<R> {
                 }
                 size
             }
-            // Without extension blocks the `tar` crate reads nothing more, and the extractor
-            // refuses the entry by name.
-            // The map goes on in extension blocks; the data follows them.
+            // The map goes on in extension blocks; the data follows them. (Without extension
+            // blocks the `tar` crate reads nothing more; the extractor restores the entry.)
             b'S' if header[GNU_IS_EXTENDED] != 0 => {
                 let name = &header[..100];
                 let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
@@ -141,7 +140,7 @@ impl<R: Read> HeaderGuard<R> {
             }
             _ => self.size_override.take().unwrap_or(size),
         };
-        self.data_left = size.div_ceil(BLOCK as u64) * BLOCK as u64;
+        self.data_left = padded(size)?;
         if self.data_left == 0 {
             self.finish_pax()?;
         }
@@ -164,7 +163,7 @@ impl<R: Read> HeaderGuard<R> {
             ));
         }
         if block[EXTENSION_IS_EXTENDED] == 0 {
-            self.data_left = extension.data_size.div_ceil(BLOCK as u64) * BLOCK as u64;
+            self.data_left = padded(extension.data_size)?;
             self.sparse_extension = None;
         }
         Ok(())
@@ -253,6 +252,16 @@ fn pax_size(mut data: &[u8]) -> Result<Option<u64>, String> {
     Ok(size)
 }
 
+/// An entry's data size rounded up to whole blocks; a size near `u64::MAX` is no real entry.
+fn padded(size: u64) -> io::Result<u64> {
+    size.checked_next_multiple_of(BLOCK as u64).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("an entry claims {size} bytes of data, more than any archive holds"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +279,22 @@ mod tests {
         let mut out = Vec::new();
         HeaderGuard::new(stream).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    #[test]
+    fn a_size_near_the_top_of_u64_is_refused_not_overflowed() {
+        let mut h = header("huge", b'0', 0);
+        // Base-256 size: the high bit of the first byte set, then the value big-endian.
+        h[124..136].copy_from_slice(&[
+            0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        let message = read_all(&h).err().map(|e| e.to_string());
+        assert!(
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("more than any archive holds")),
+            "{message:?}"
+        );
     }
 
     #[test]

@@ -210,10 +210,10 @@ impl RegistryClient {
                 status: 200,
                 message: format!("the answer is not a token (JSON): {e}"),
             })?;
-        answer
-            .token
-            .or(answer.access_token)
-            .filter(|t| !t.is_empty())
+        // Docker Hub answers with both names; either may be empty.
+        let non_empty = |t: Option<String>| t.filter(|t| !t.is_empty());
+        non_empty(answer.token)
+            .or(non_empty(answer.access_token))
             .ok_or_else(|| RegistryError::Status {
                 registry: registry.to_owned(),
                 action: action.to_owned(),

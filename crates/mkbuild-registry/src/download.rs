@@ -26,15 +26,13 @@ impl Partial {
 }
 
 impl RegistryClient {
-    /// Downloads `blob` from `remote`'s repository into `store`; returns the bytes received.
-    /// `replace`: a damaged file of that digest is in the store, and the verified download takes
-    /// its place.
+    /// Downloads `blob` from `remote`'s repository into `store`; returns the bytes received. A
+    /// damaged file of that digest in the store is replaced by the verified download.
     pub(crate) async fn download_blob(
         &self,
         store: &Store,
         remote: &RemoteReference,
         blob: &Descriptor,
-        replace: bool,
     ) -> Result<u64, RegistryError> {
         let action = format!(
             "the download of `{}` from `{}/{}`",
@@ -70,6 +68,20 @@ impl RegistryClient {
                     blob.digest
                 );
                 partial = Partial::new(store)?;
+            }
+            if response.status() == StatusCode::PARTIAL_CONTENT && partial.received > 0 {
+                let start = content_range_start(&response);
+                if start != Some(partial.received) {
+                    tracing::warn!(
+                        "the registry answered the range request for `{}` from another offset; downloading it again",
+                        blob.digest
+                    );
+                    partial = Partial::new(store)?;
+                    if start != Some(0) {
+                        // Asked again without a range: the whole blob.
+                        continue;
+                    }
+                }
             }
             let mut body = Body::new(response, self.options.timeout);
             let mut broken = None;
@@ -137,11 +149,14 @@ impl RegistryClient {
                 actual: finished.digest().clone(),
             });
         }
-        if replace {
-            tokio::task::block_in_place(|| finished.commit())?;
-        } else {
-            tokio::task::block_in_place(|| finished.commit())?;
-        }
+        tokio::task::block_in_place(|| finished.commit())?;
         Ok(transferred)
     }
+}
+
+/// The first byte of a `206` answer: `Content-Range: bytes START-END/TOTAL`.
+fn content_range_start(response: &reqwest::Response) -> Option<u64> {
+    let value = response.headers().get(reqwest::header::CONTENT_RANGE)?;
+    let range = value.to_str().ok()?.trim().strip_prefix("bytes ")?;
+    range.split_once('-')?.0.trim().parse().ok()
 }

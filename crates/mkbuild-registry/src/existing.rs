@@ -21,7 +21,7 @@ pub(crate) fn check_present(store: &Store, blob: &Descriptor, hash: bool) -> Pre
     if std::fs::symlink_metadata(&path).is_err() {
         return Presence::Absent;
     }
-    let mut file = match store.open_blob_nofollow(&blob.digest) {
+    let mut file = match store.open_blob(&blob.digest) {
         Ok(file) => file,
         Err(StoreError::BlobNotFound { .. }) => return Presence::Absent,
         Err(e) => return Presence::Damaged(e.to_string()),

@@ -15,8 +15,10 @@ use tokio::io::AsyncReadExt as _;
 
 use crate::stall::Activity;
 
-/// The size of one read; large enough for throughput, small enough to keep memory bounded.
-const READ_CHUNK: usize = 1024 * 1024;
+/// The size of one read: large enough for throughput, small enough to keep memory bounded, and
+/// small enough that a slow link (32 KB/s) takes one within the timeout, since each chunk taken
+/// is the upload's sign of life.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// The hash of one blob's bytes as they are read for upload, across the ranges of resumed chunks:
 /// each byte is hashed once, in order.
@@ -108,6 +110,7 @@ pub(crate) fn file_range_stream(
         (file, offset, len, progress, check, activity),
         move |(mut file, position, remaining, progress, check, activity)| async move {
             if remaining == 0 {
+                activity.body_sent();
                 return Ok(None);
             }
             let want = usize::try_from(remaining)

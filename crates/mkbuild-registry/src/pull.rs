@@ -80,22 +80,26 @@ impl RegistryClient {
         for blob in &blobs {
             match tokio::task::block_in_place(|| check_present(store, blob, verify)) {
                 Presence::Intact => present.push(blob.clone()),
-                Presence::Absent => missing.push((blob.clone(), false)),
+                Presence::Absent => missing.push(blob.clone()),
                 Presence::Damaged(why) => {
                     tracing::warn!(
                         "the stored blob `{}` is damaged ({why}); downloading it again",
                         blob.digest
                     );
-                    missing.push((blob.clone(), true));
+                    missing.push(blob.clone());
                 }
             }
         }
-        self.progress.start(blobs.iter().map(|b| b.size).sum());
-        self.progress.advance(present.iter().map(|b| b.size).sum());
+        // Sizes come from the registry: a lying manifest must not overflow the sums.
+        let total = |sizes: &mut dyn Iterator<Item = u64>| sizes.fold(0u64, u64::saturating_add);
+        self.progress
+            .start(total(&mut blobs.iter().map(|b| b.size)));
+        self.progress
+            .advance(total(&mut present.iter().map(|b| b.size)));
         let by_digest = &by_digest;
         let received: Vec<(Digest, u64)> = futures_util::stream::iter(missing)
-            .map(|(blob, replace)| async move {
-                let bytes = self.download_blob(store, by_digest, &blob, replace).await?;
+            .map(|blob| async move {
+                let bytes = self.download_blob(store, by_digest, &blob).await?;
                 tracing::info!("downloaded {} ({} bytes)", blob.digest, blob.size);
                 Ok::<_, RegistryError>((blob.digest, bytes))
             })
@@ -144,8 +148,8 @@ impl RegistryClient {
 /// replaced.
 fn store_manifest(store: &Store, bytes: &[u8]) -> Result<(Digest, u64), RegistryError> {
     let (digest, size) = store.put_blob(bytes)?;
-    let intact = store.open_blob_nofollow(&digest).is_ok()
-        && store.read_blob(&digest, MAX_MANIFEST_SIZE).is_ok();
+    let intact =
+        store.open_blob(&digest).is_ok() && store.read_blob(&digest, MAX_MANIFEST_SIZE).is_ok();
     if intact {
         return Ok((digest, size));
     }

@@ -55,7 +55,7 @@ impl RegistryClient {
             }
         }
         // Like every blob pushed, the manifest must be the store's own file, not a link.
-        store.open_blob_nofollow(&manifest.digest)?;
+        store.open_blob(&manifest.digest)?;
         let bytes = store.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
         let parsed = Manifest::from_json(&bytes)?;
         let media_type = parsed
@@ -69,7 +69,7 @@ impl RegistryClient {
         for blob in &blobs {
             let path = store.blob_path(&blob.digest);
             let size = store
-                .open_blob_nofollow(&blob.digest)?
+                .open_blob(&blob.digest)?
                 .metadata()
                 .map_err(|source| RegistryError::Io {
                     path: path.clone(),

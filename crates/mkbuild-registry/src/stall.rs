@@ -9,7 +9,7 @@
 //! low-speed limit: a registry that sends a head and then nothing, or one byte a second, fails.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,11 +19,17 @@ use futures_util::future::Either;
 /// The bytes a response body must bring within each timeout window (unless it ends first).
 pub(crate) const MIN_PROGRESS: u64 = 1024;
 
+/// How many timeouts a registry may take to answer once a request's whole body is sent: finishing
+/// a multi-GB blob (moving it into S3, hashing it) can take longer than a stall of the transfer.
+const ANSWER_GRACE: u32 = 4;
+
 /// The time of the last sign of life of a request (its body taken by the connection).
 #[derive(Clone, Debug)]
 pub(crate) struct Activity {
     start: Instant,
     last_ms: Arc<AtomicU64>,
+    /// The whole body has been taken: what remains is the registry's answer.
+    body_sent: Arc<AtomicBool>,
 }
 
 impl Activity {
@@ -31,12 +37,27 @@ impl Activity {
         Activity {
             start: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
+            body_sent: Arc::new(AtomicBool::new(false)),
         }
     }
 
     pub(crate) fn touch(&self) {
         let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// The body's last byte was taken: the answer gets [`ANSWER_GRACE`] timeouts.
+    pub(crate) fn body_sent(&self) {
+        self.body_sent.store(true, Ordering::Relaxed);
+        self.touch();
+    }
+
+    fn allowed(&self, timeout: Duration) -> Duration {
+        if self.body_sent.load(Ordering::Relaxed) {
+            timeout.saturating_mul(ANSWER_GRACE)
+        } else {
+            timeout
+        }
     }
 
     fn idle(&self) -> Duration {
@@ -59,7 +80,7 @@ pub(crate) async fn unless_stalled<F: Future>(
 ) -> Result<F::Output, Stalled> {
     let mut future = std::pin::pin!(future);
     loop {
-        let wait = timeout.saturating_sub(activity.idle());
+        let wait = activity.allowed(timeout).saturating_sub(activity.idle());
         if wait.is_zero() {
             return Err(Stalled);
         }
@@ -177,6 +198,24 @@ mod tests {
             };
             let busy = unless_stalled(ticking, &activity, Duration::from_millis(100));
             assert!(busy.await.is_ok());
+
+            // Once the body is sent, the answer may take longer than a stall, but not forever.
+            let activity = Activity::new();
+            activity.body_sent();
+            let finishing = unless_stalled(
+                tokio::time::sleep(Duration::from_millis(300)),
+                &activity,
+                Duration::from_millis(100),
+            );
+            assert!(finishing.await.is_ok());
+            let activity = Activity::new();
+            activity.body_sent();
+            let never = unless_stalled(
+                tokio::time::sleep(Duration::from_secs(5)),
+                &activity,
+                Duration::from_millis(100),
+            );
+            assert!(never.await.is_err());
         });
     }
 }

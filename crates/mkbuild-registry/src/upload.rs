@@ -198,7 +198,7 @@ impl Session<'_> {
     }
 
     fn open(&self) -> Result<std::fs::File, RegistryError> {
-        Ok(self.store.open_blob_nofollow(self.digest())?)
+        Ok(self.store.open_blob(self.digest())?)
     }
 
     /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
@@ -307,7 +307,7 @@ impl Session<'_> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim_start_matches("bytes=").split_once('-'))
             .and_then(|(_, last)| last.trim().parse::<u64>().ok())
-            .map_or(0, |last| if last == 0 { 0 } else { last + 1 });
+            .map_or(0, |last| if last == 0 { 0 } else { last.saturating_add(1) });
         let next = match response.headers().get(LOCATION) {
             Some(_) => self.location(location, &response)?,
             None => location.clone(),

@@ -2,6 +2,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -156,48 +157,31 @@ impl Store {
     }
 
     /// Opens a blob for reading; the caller verifies the digest if it needs to (see
-    /// [`Store::verify_blob`]).
+    /// [`Store::verify_blob`]). Only a regular file is a blob: a symbolic link at its path (someone
+    /// else's bytes) or a FIFO (a read that never ends) is refused, without following or hanging.
     pub fn open_blob(&self, digest: &Digest) -> Result<File, StoreError> {
         let path = self.blob_path(digest);
-        File::open(&path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => StoreError::BlobNotFound {
-                digest: digest.clone(),
-                path: path.clone(),
-            },
-            _ => StoreError::io("open the blob", &path)(e),
-        })
-    }
-
-    /// Opens a blob for reading without following a symlink at its path, and only if it is a regular
-    /// file: what push sends must be the store's own bytes, never a file a link points to.
-    pub fn open_blob_nofollow(&self, digest: &Digest) -> Result<File, StoreError> {
-        let path = self.blob_path(digest);
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        // O_NONBLOCK: opening a fifo planted in `blobs/` must not hang; reads of a regular file
-        // ignore it.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(
-            &mut options,
-            libc::O_NOFOLLOW | libc::O_NONBLOCK,
-        );
         let not_regular = || StoreError::BlobNotRegular {
             digest: digest.clone(),
             path: path.clone(),
         };
-        // ELOOP: the last component is a symlink.
-        #[cfg(unix)]
-        let is_link = |e: &io::Error| e.raw_os_error() == Some(libc::ELOOP);
-        #[cfg(not(unix))]
-        let is_link = |_: &io::Error| false;
-        let file = options.open(&path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => StoreError::BlobNotFound {
-                digest: digest.clone(),
-                path: path.clone(),
-            },
-            _ if is_link(&e) => not_regular(),
-            _ => StoreError::io("open the blob", &path)(e),
-        })?;
+        // O_NONBLOCK: opening a FIFO does not wait for a writer; reads of a regular file ignore it.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits() as i32)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => StoreError::BlobNotFound {
+                    digest: digest.clone(),
+                    path: path.clone(),
+                },
+                // ELOOP: the last component is a symbolic link.
+                _ if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                    not_regular()
+                }
+                _ => StoreError::io("open the blob", &path)(e),
+            })?;
         let metadata = file
             .metadata()
             .map_err(StoreError::io("read the metadata of", &path))?;
@@ -446,16 +430,16 @@ mod tests {
     /// A symlink planted at a blob's path is refused, not followed; the blob itself opens.
     #[cfg(unix)]
     #[test]
-    fn open_blob_nofollow_refuses_a_symlink() -> Result<(), Box<dyn std::error::Error>> {
+    fn open_blob_refuses_a_symlink() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("s"))?.with_fsync(false);
         let (digest, _) = store.put_blob(b"real bytes")?;
-        assert!(store.open_blob_nofollow(&digest).is_ok());
+        assert!(store.open_blob(&digest).is_ok());
         let secret = dir.path().join("secret");
         fs::write(&secret, b"real bytes")?;
         fs::remove_file(store.blob_path(&digest))?;
         std::os::unix::fs::symlink(&secret, store.blob_path(&digest))?;
-        let error = store.open_blob_nofollow(&digest).err();
+        let error = store.open_blob(&digest).err();
         assert!(
             matches!(error, Some(StoreError::BlobNotRegular { .. })),
             "{error:?}"

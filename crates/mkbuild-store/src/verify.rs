@@ -360,10 +360,12 @@ impl<'a> Verifier<'a> {
 }
 
 fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
-    // A blob is a file of the store's own; a link would make it someone else's bytes.
+    // A blob is a regular file of the store's own: a link would make it someone else's bytes,
+    // and a FIFO would never end (O_NONBLOCK: opening it does not wait for a writer).
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
     let mut file = OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .custom_flags(flags.bits() as i32)
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
@@ -372,6 +374,9 @@ fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
                 e
             }
         })?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("it is not a regular file"));
+    }
     let mut hasher = sha2::Sha256::default();
     let size = io::copy(&mut file, &mut hasher)?;
     Ok((Digest::from_hasher(hasher), size))
@@ -380,7 +385,7 @@ fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
 /// What [`Store::repair`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Repair {
-    /// Blob files removed: corrupt, or symbolic links.
+    /// Blob files removed: corrupt, or not regular files (links, FIFOs).
     pub removed: Vec<PathBuf>,
     /// The ModelKits (references or digests) that lack a blob now: pack or pull them again.
     pub damaged: BTreeSet<String>,
@@ -388,8 +393,8 @@ pub struct Repair {
 
 impl Store {
     /// Removes the blobs `report` found corrupt (each hashed once more first, so a blob that a
-    /// concurrent pack or pull has rewritten meanwhile stays) and blob paths that are symbolic
-    /// links, and names the ModelKits that need them.
+    /// concurrent pack or pull has rewritten meanwhile stays) and blob paths that are links, FIFOs
+    /// or other special files, and names the ModelKits that need them.
     pub fn repair(&self, report: &VerifyReport) -> Result<Repair, StoreError> {
         let mut repair = Repair::default();
         for problem in &report.problems {
@@ -402,8 +407,10 @@ impl Store {
                     (Some(role), still_corrupt.then_some(path))
                 }
                 Problem::Unreadable { role, path, .. } => {
-                    let link = fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
-                    (Some(role), link.then_some(path))
+                    // A link, FIFO, socket or device where a blob should be: not the store's.
+                    let foreign = fs::symlink_metadata(path)
+                        .is_ok_and(|m| !m.file_type().is_file() && !m.file_type().is_dir());
+                    (Some(role), foreign.then_some(path))
                 }
                 Problem::Missing { role, .. }
                 | Problem::WrongSize { role, .. }

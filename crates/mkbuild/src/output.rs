@@ -10,12 +10,11 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-/// Whether `error` (or one of its causes) is a write to a closed pipe: the reader has all it
-/// wanted, so this is not a failure to report.
+/// Whether `error` is a write to a closed pipe: the reader has all it wanted, so this is not a
+/// failure to report. Only an error that is itself an I/O error counts (what `outln!` gives back
+/// through `?`): a broken pipe that caused some other failure (a socket, a plugin) is reported.
 pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -575,3 +575,52 @@ fn an_endless_password_on_stdin_is_refused() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("longer than"), "{stderr}");
 }
+
+#[test]
+fn a_fifo_or_link_planted_at_a_blob_path_is_refused_without_hanging_and_repaired() {
+    let store = tempfile::tempdir().expect("store");
+    let m = pack_evil_modelkit(store.path());
+    let config = blob_path(
+        store.path(),
+        m["config"]["digest"].as_str().expect("digest"),
+    );
+    let layer = blob_path(
+        store.path(),
+        m["layers"][0]["digest"].as_str().expect("digest"),
+    );
+    std::fs::remove_file(&layer).expect("rm");
+    let status = Command::new("mkfifo").arg(&layer).status().expect("mkfifo");
+    assert!(status.success());
+    let outside = tempfile::tempdir().expect("outside");
+    let bytes = std::fs::read(&config).expect("config");
+    std::fs::write(outside.path().join("config"), &bytes).expect("write");
+    std::fs::remove_file(&config).expect("rm");
+    symlink(outside.path().join("config"), &config).expect("symlink");
+
+    let out = tempfile::tempdir().expect("out");
+    let target = out.path().join("t");
+    let (code, problems, stderr) = run_bounded(store.path(), &["verify"], None);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(problems.contains("not a regular file"), "{problems}");
+    assert!(problems.contains("symbolic link"), "{problems}");
+    expect_error(
+        store.path(),
+        &["unpack", "evil:1", "-d", s(&target)],
+        &["is not a regular file", "verify --repair"],
+    );
+    let stderr = expect_error(
+        store.path(),
+        &["verify", "--repair"],
+        &["2 damaged blobs removed", "pack or pull again: `evil:1`"],
+    );
+    assert!(
+        !layer.exists() && std::fs::symlink_metadata(&config).is_err(),
+        "{stderr}"
+    );
+    assert!(
+        outside.path().join("config").exists(),
+        "the link's target is not touched"
+    );
+    pack_evil_modelkit(store.path());
+    ok(store.path(), &["verify"]);
+}

@@ -143,3 +143,38 @@ fn large_files_stream_through() {
     extractor.commit(false).expect("commit");
     assert!(std::fs::read(dir.path().join("big.bin")).expect("read") == data);
 }
+
+/// Nesting far deeper than any model folder is refused with a clear error before anything lands,
+/// instead of running out of file handles while the tree is moved into place.
+#[test]
+fn nesting_past_the_depth_limit_is_refused_and_nothing_lands() {
+    for (depth, ok) in [(200, true), (300, false)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("target");
+        let mut builder = tar::Builder::new(Vec::new());
+        let path = format!("{}leaf.txt", "d/".repeat(depth));
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o644);
+        header.set_size(4);
+        builder
+            .append_data(&mut header, &path, &b"leaf"[..])
+            .expect("append");
+        let tar = builder.into_inner().expect("finish tar");
+        let mut extractor = Extractor::new(&target).expect("extractor");
+        let result = extractor
+            .extract_tar(&tar[..], "deep", &same)
+            .and_then(|_| extractor.commit(false));
+        match (ok, result) {
+            (true, Ok(summary)) => assert_eq!(summary.files, 1),
+            (false, Err(e)) => {
+                assert!(e.to_string().contains("nested folders"), "{e}");
+                let left: Vec<_> = std::fs::read_dir(&target)
+                    .map(|d| d.map(|e| e.map(|e| e.file_name())).collect())
+                    .unwrap_or(Ok(Vec::new()))
+                    .expect("list");
+                assert!(left.is_empty(), "{left:?}");
+            }
+            (ok, result) => panic!("depth {depth}: expected ok={ok}, got {result:?}"),
+        }
+    }
+}

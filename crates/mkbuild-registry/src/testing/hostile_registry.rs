@@ -39,6 +39,9 @@ pub enum Hostility {
     OneBytePerSecond,
     /// A blob `GET` sends half the blob, then nothing.
     StallMidBlob,
+    /// A blob `GET` sends half the blob and closes; asked for the rest by `Range`, it answers
+    /// `206` with the whole blob from byte 0 (`Content-Range: bytes 0-...`).
+    WrongRange,
     /// Upload requests (`PATCH`, the closing `PUT`) are read and never answered.
     SilentUploads,
     /// An upload `POST` answers with a `Location` on the sniffer.
@@ -443,6 +446,23 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
                 stream.write_all(&blob[..blob.len() / 2])?;
                 stream.flush()?;
                 linger(stream, false, state)
+            }
+            (_, Hostility::WrongRange) if request.header("range").is_some() => {
+                let range = (
+                    "Content-Range",
+                    format!("bytes 0-{}/{}", blob.len().saturating_sub(1), blob.len()),
+                );
+                respond(stream, "206 Partial Content", &[range], blob)
+            }
+            (_, Hostility::WrongRange) => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                    blob.len()
+                );
+                stream.write_all(head.as_bytes())?;
+                stream.write_all(&blob[..blob.len() / 2])?;
+                stream.flush()?;
+                Ok(())
             }
             _ => respond(stream, "200 OK", &[], blob),
         };
