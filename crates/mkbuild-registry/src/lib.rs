@@ -46,5 +46,7 @@ pub use pull::PullSummary;
 pub use push::PushSummary;
 pub use remote_reference::{RemoteReference, Target};
 
+/// Test servers for this crate's tests and the CLI's (feature `testing`).
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing;
