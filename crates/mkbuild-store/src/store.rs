@@ -430,7 +430,7 @@ mod tests {
     /// A symlink planted at a blob's path is refused, not followed; the blob itself opens.
     #[cfg(unix)]
     #[test]
-    fn open_blob_refuses_a_symlink() -> Result<(), Box<dyn std::error::Error>> {
+    fn open_blob_refuses_a_symlink_and_a_fifo() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("s"))?.with_fsync(false);
         let (digest, _) = store.put_blob(b"real bytes")?;
@@ -444,7 +444,17 @@ mod tests {
             matches!(error, Some(StoreError::BlobNotRegular { .. })),
             "{error:?}"
         );
-        assert!(store.open_blob(&digest).is_ok(), "the old open follows it");
+        // A FIFO is refused too, without waiting for a writer.
+        fs::remove_file(store.blob_path(&digest))?;
+        let status = std::process::Command::new("mkfifo")
+            .arg(store.blob_path(&digest))
+            .status()?;
+        assert!(status.success());
+        let error = store.open_blob(&digest).err();
+        assert!(
+            matches!(error, Some(StoreError::BlobNotRegular { .. })),
+            "{error:?}"
+        );
         Ok(())
     }
 
