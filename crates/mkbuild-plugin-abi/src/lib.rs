@@ -14,7 +14,11 @@
 //!   [`STATUS_PANIC`] the `out` buffer holds a UTF-8 message. A panic never unwinds across the
 //!   boundary: the plugin catches it and returns [`STATUS_PANIC`].
 //! - Compatible growth (a minor version) only appends fields at the end of [`FunctionTable`],
-//!   which is the last field of the declaration; the host reads a field only when `size` covers it.
+//!   which is the last field of the declaration, and every appended field is an
+//!   `Option<unsafe extern "C" fn ...>`. The host copies only the `size` bytes the plugin declares
+//!   into a zeroed declaration of its own layout, so a field an older plugin lacks reads as `None`;
+//!   the ten functions of ABI 1.0 are always there ([`DECLARATION_SIZE_1_0`]). A plugin built for a
+//!   newer minor than the host's is refused: it may rely on functions the host does not call.
 
 // Raw pointers in a `static` need a `Sync` promise, which is an `unsafe impl`.
 #![allow(unsafe_code)]
@@ -29,8 +33,13 @@ pub const ABI_MINOR: u32 = 0;
 /// The name of the exported [`PluginDeclaration`] static, NUL-terminated for `dlsym`.
 pub const DECLARATION_SYMBOL: &[u8] = b"mkbuild_plugin_declaration\0";
 
-/// The size of the declaration in ABI 1.0; a shorter `size` is refused.
-pub const DECLARATION_SIZE_1_0: usize = std::mem::size_of::<PluginDeclaration>();
+/// The size of the declaration in ABI 1.0 (head, name, roles and the ten functions of the 1.0
+/// table); a shorter `size` is refused. A literal, frozen: it must not grow with the struct.
+#[cfg(target_pointer_width = "64")]
+pub const DECLARATION_SIZE_1_0: usize = 120;
+/// The size of the declaration in ABI 1.0; see the 64-bit definition.
+#[cfg(target_pointer_width = "32")]
+pub const DECLARATION_SIZE_1_0: usize = 64;
 
 /// What a call returns.
 pub type Status = u32;
@@ -97,7 +106,8 @@ impl PluginBuffer {
 pub type Instance = *mut c_void;
 
 /// The plugin's functions. Every `out` is written only by the plugin, and only on a status that
-/// says so. Appending is the only change a minor version may make.
+/// says so. Appending is the only change a minor version may make, and what it appends is an
+/// `Option` of a function pointer (zero is `None`, see the crate documentation).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionTable {
@@ -186,6 +196,15 @@ unsafe impl Sync for PluginDeclaration {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_1_0_size_is_the_head_and_the_ten_functions_of_1_0() {
+        assert_eq!(
+            DECLARATION_SIZE_1_0,
+            std::mem::offset_of!(PluginDeclaration, functions) + 10 * std::mem::size_of::<usize>()
+        );
+        assert!(std::mem::size_of::<PluginDeclaration>() >= DECLARATION_SIZE_1_0);
+    }
 
     #[test]
     fn the_function_table_is_the_last_field() {

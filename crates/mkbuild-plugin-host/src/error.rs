@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use mkbuild_plugin_abi::ABI_MAJOR;
+use mkbuild_plugin_abi::{ABI_MAJOR, ABI_MINOR};
 
 /// Why a plugin library was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,8 @@ pub enum HostError {
         major: u32,
         minor: u32,
     },
+    #[error("plugin library `{}` is built for plugin ABI {ABI_MAJOR}.{minor}, newer than the {ABI_MAJOR}.{ABI_MINOR} of this mkbuild; update mkbuild or rebuild the plugin against an mkbuild-sdk of ABI {ABI_MAJOR}.{ABI_MINOR}", path.display())]
+    AbiMinor { path: PathBuf, minor: u32 },
     #[error("plugin library `{}`: its declaration is {size} bytes, shorter than the {minimum} bytes of ABI {ABI_MAJOR}.0", path.display())]
     ShortDeclaration {
         path: PathBuf,

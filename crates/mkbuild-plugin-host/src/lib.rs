@@ -13,6 +13,7 @@
 
 mod adapters;
 mod call;
+mod declaration;
 mod error;
 mod host;
 mod library;

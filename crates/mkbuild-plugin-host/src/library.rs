@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mkbuild_plugin_abi::{
-    FunctionTable, PluginDeclaration, Role, ABI_MAJOR, DECLARATION_SIZE_1_0, DECLARATION_SYMBOL,
-    ROLE_CODEC, ROLE_ENRICHER, ROLE_FILTER, ROLE_NORMALIZER,
+    FunctionTable, PluginDeclaration, Role, DECLARATION_SYMBOL, ROLE_CODEC, ROLE_ENRICHER,
+    ROLE_FILTER, ROLE_NORMALIZER,
 };
 use mkbuild_sdk::Registrar;
 
 use crate::adapters::{DynCodec, DynEnricher, DynFilter, DynNormalizer};
+use crate::declaration::check_declaration;
 use crate::platform::check_platform;
 use crate::HostError;
 
@@ -106,76 +107,10 @@ impl PluginLibrary {
     }
 }
 
-/// Reads the declaration's fixed head first (major, minor, size), and the rest only when the
-/// major is ours and the size covers the ABI 1.0 layout.
-///
-/// # Safety
-/// `declaration` must point to readable memory of at least the head's size.
-pub(crate) unsafe fn check_declaration(
-    declaration: *const PluginDeclaration,
-    path: &Path,
-) -> Result<(String, Role, FunctionTable), HostError> {
-    if declaration.is_null() {
-        return Err(HostError::MissingDeclaration {
-            path: path.to_path_buf(),
-        });
-    }
-    // SAFETY: the first three fields keep their place in every ABI version.
-    let (major, minor, size) = unsafe {
-        (
-            std::ptr::addr_of!((*declaration).abi_major).read(),
-            std::ptr::addr_of!((*declaration).abi_minor).read(),
-            std::ptr::addr_of!((*declaration).size).read(),
-        )
-    };
-    if major != ABI_MAJOR {
-        return Err(HostError::AbiMajor {
-            path: path.to_path_buf(),
-            major,
-            minor,
-        });
-    }
-    if size < DECLARATION_SIZE_1_0 {
-        return Err(HostError::ShortDeclaration {
-            path: path.to_path_buf(),
-            size,
-            minimum: DECLARATION_SIZE_1_0,
-        });
-    }
-    // SAFETY: the plugin says the declaration is at least as large as ours.
-    let declaration = unsafe { &*declaration };
-    let bad = |message: String| HostError::BadDeclaration {
-        path: path.to_path_buf(),
-        message,
-    };
-    let name_bytes = if declaration.name.ptr.is_null() || declaration.name.len == 0 {
-        &[][..]
-    } else {
-        // SAFETY: the name is static data of the library.
-        unsafe { std::slice::from_raw_parts(declaration.name.ptr, declaration.name.len) }
-    };
-    let name =
-        std::str::from_utf8(name_bytes).map_err(|_| bad("the plugin name is not UTF-8".into()))?;
-    if name.is_empty() {
-        return Err(bad("the plugin name is empty".into()));
-    }
-    let known = ROLE_CODEC | ROLE_NORMALIZER | ROLE_ENRICHER | ROLE_FILTER;
-    if declaration.roles & known == 0 {
-        return Err(bad(format!(
-            "plugin `{name}` fills no role this mkbuild knows (roles {:#x})",
-            declaration.roles
-        )));
-    }
-    Ok((
-        name.to_owned(),
-        declaration.roles & known,
-        declaration.functions,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mkbuild_plugin_abi::ABI_MAJOR;
     use mkbuild_sdk::{DynamicPlugin, NormalizerConstructor, OwnershipNormalizer};
 
     struct Keep;
