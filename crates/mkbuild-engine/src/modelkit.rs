@@ -3,9 +3,9 @@
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
+use crate::formats::{Format, FormatRegistry};
 use crate::matching::{match_layers, MatchedLayer};
 use crate::pack::FORMAT_ANNOTATION;
-use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
 
 /// Manifests and configs are small JSON documents; anything bigger is refused unread.

@@ -15,8 +15,8 @@ pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     let bytes = if args.config {
         modelkit.config_bytes
     } else if args.kitfile {
-        let registry = crate::formats::registry(&global.spec_dirs)?;
-        return write_out(&modelkit.kitfile_bytes(&store, &registry)?, false);
+        let formats = crate::known_formats::load(&global.spec_dirs)?;
+        return write_out(&modelkit.kitfile_bytes(&store, &formats)?, false);
     } else {
         modelkit.manifest_bytes
     };
