@@ -6,6 +6,7 @@ pub mod build_cache;
 pub mod builtin_formats;
 mod compression;
 pub mod convert;
+pub mod detect;
 mod error;
 pub mod filter;
 pub mod formats;
