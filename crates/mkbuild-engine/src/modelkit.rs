@@ -90,24 +90,24 @@ impl StoredModelKit {
     /// The format to read this ModelKit with: the recorded one, or the detected generation.
     pub fn resolve_format(
         &self,
-        registry: &FormatRegistry,
+        formats: &FormatRegistry,
     ) -> Result<(Format, FormatOf), EngineError> {
-        let format_of = self.format(registry)?;
+        let format_of = self.format(formats)?;
         let format = match &format_of {
-            FormatOf::Recorded(name) | FormatOf::Detected(name) => registry.format(name)?,
+            FormatOf::Recorded(name) | FormatOf::Detected(name) => formats.format(name)?,
         };
         Ok((format, format_of))
     }
 
     /// The format, the config's Kitfile (with its layer facts) and each entry's stored layer.
-    pub fn layers(&self, registry: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
-        let (format, format_of) = self.resolve_format(registry)?;
+    pub fn layers(&self, formats: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
+        let (format, format_of) = self.resolve_format(formats)?;
         let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
         let layers = match_layers(
             &self.manifest,
             &kitfile,
             &format.media_types,
-            &registry.kitfile_media_types(),
+            &formats.kitfile_media_types(),
         )?;
         Ok(ReadableModelKit {
             format,
@@ -122,9 +122,9 @@ impl StoredModelKit {
     pub fn kitfile_bytes(
         &self,
         store: &Store,
-        registry: &FormatRegistry,
+        formats: &FormatRegistry,
     ) -> Result<Vec<u8>, EngineError> {
-        let kitfile_types = registry.kitfile_media_types();
+        let kitfile_types = formats.kitfile_media_types();
         if let Some(layer) = self
             .manifest
             .layers
