@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use mkbuild_engine::{
     pack, unpack, Compression, Filters, Format, FormatRegistry, NoProgress, PackOutcome,
-    PackRequest, PluginRegistry, UnpackRequest,
+    PackRequest, UnpackRequest,
 };
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Store;
@@ -166,15 +166,9 @@ fn fill(rng: &mut SplitMix64, bytes: &mut [u8]) {
     }
 }
 
-/// The built-in formats, from the repository's `spec/` folder.
+/// The built-in formats, as the CLI has them.
 fn builtin_formats() -> FormatRegistry {
-    let mut plugins = PluginRegistry::default();
-    mkbuild_builtin::register(&mut plugins);
-    let mut registry = FormatRegistry::new(plugins);
-    registry
-        .add_spec_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec"))
-        .expect("the repository's specs load");
-    registry
+    FormatRegistry::builtin().expect("the built-in specs load")
 }
 
 /// A built-in format by name.

@@ -9,6 +9,7 @@ use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::Store;
 
 use crate::compression::Compression;
+use crate::formats::{Format, FormatRegistry};
 use crate::layer_reader::with_matched_layer_tar;
 use crate::layer_writer::LayerWriter;
 use crate::matching::MatchedLayer;
@@ -16,7 +17,6 @@ use crate::modelkit::StoredModelKit;
 use crate::pack::{store_modelkit, PackOutcome};
 use crate::plan::within;
 use crate::progress::Progress;
-use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
 
 /// Mode of a folder above a layer path that the source format did not archive (`v1`).

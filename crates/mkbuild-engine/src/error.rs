@@ -56,6 +56,9 @@ pub enum EngineError {
     Spec { file: String, message: String },
     #[error("unknown format `{name}` (known: {}); `mkbuild formats` lists them, `--spec-dir` adds more", known.join(", "))]
     UnknownFormat { name: String, known: Vec<String> },
+    /// A ModelKit that records no format and that no format's `[detect]` table matches.
+    #[error("the ModelKit records no format and none matches it by its spec's `[detect]` table (tried, in order: {}); add a format whose `[detect]` matches it with `--spec-dir`", tried.join(", "))]
+    Undetected { tried: Vec<String> },
     #[error(transparent)]
     Kitfile(#[from] mkbuild_kitfile::KitfileError),
     #[error(transparent)]

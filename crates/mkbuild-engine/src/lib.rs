@@ -1,11 +1,15 @@
 //! The mkbuild engine: plans layers from a Kitfile, runs them through a format's plugins and
-//! stores the ModelKit. It defines no format of its own: formats are spec files plus plugins.
+//! stores the ModelKit. It defines no format in code: formats are spec files plus plugins; the
+//! built-in ones are the repository's `spec/`, embedded by `builtin_formats`.
 
 pub mod build_cache;
+pub mod builtin_formats;
 mod compression;
 pub mod convert;
+pub mod detect;
 mod error;
 pub mod filter;
+pub mod formats;
 mod hashing;
 pub mod kitfile_source;
 pub mod kitignore;
@@ -17,7 +21,6 @@ pub mod pack;
 pub mod plan;
 mod plugin_failures;
 pub mod progress;
-pub mod registry;
 pub mod small_file;
 pub mod spec;
 pub mod unpack;
@@ -27,9 +30,9 @@ pub use compression::Compression;
 pub use convert::{convert, ConvertRequest};
 pub use error::EngineError;
 pub use filter::{Filter, Filters};
+pub use formats::{Format, FormatInfo, FormatRegistry, PluginRegistry};
 pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use progress::{NoProgress, Progress};
-pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry};
 pub use spec::SpecOrigin;
 pub use unpack::{unpack, UnpackRequest, UnpackSummary};

@@ -3,9 +3,10 @@
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
+use crate::detect::KitFacts;
+use crate::formats::{Format, FormatRegistry};
 use crate::matching::{match_layers, MatchedLayer};
 use crate::pack::FORMAT_ANNOTATION;
-use crate::registry::{Format, FormatRegistry};
 use crate::EngineError;
 
 /// Manifests and configs are small JSON documents; anything bigger is refused unread.
@@ -25,7 +26,8 @@ pub struct StoredModelKit {
 pub enum FormatOf {
     /// Recorded by mkbuild in the manifest.
     Recorded(String),
-    /// Not recorded (made by kit or another tool): the layout generation told by the config.
+    /// Not recorded (made by kit or another tool): the first format whose spec's `[detect]`
+    /// rules match.
     Detected(String),
 }
 
@@ -61,40 +63,51 @@ impl StoredModelKit {
         })
     }
 
-    /// The format recorded in the manifest, or the generation detected from the config: layer
-    /// digests in the config mean path-preserving (`v2`), none mean legacy flat (`v1`).
-    pub fn format(&self) -> Result<FormatOf, EngineError> {
+    /// The format recorded in the manifest, or else the first whose spec's `[detect]` rules
+    /// match the manifest and config (`FormatRegistry::detect`).
+    pub fn format(&self, formats: &FormatRegistry) -> Result<FormatOf, EngineError> {
         if let Some(name) = self.manifest.annotations.get(FORMAT_ANNOTATION) {
             return Ok(FormatOf::Recorded(name.clone()));
         }
         let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
-        let has_digests = kitfile.layer_entries().iter().any(|e| e.info.is_some());
-        Ok(FormatOf::Detected(
-            if has_digests { "v2" } else { "v1" }.to_owned(),
-        ))
+        let facts = KitFacts {
+            layer_media_types: self
+                .manifest
+                .layers
+                .iter()
+                .map(|l| l.media_type.as_str())
+                .collect(),
+            config_layer_info: kitfile.layer_entries().iter().any(|e| e.info.is_some()),
+        };
+        match formats.detect(&facts) {
+            Some(name) => Ok(FormatOf::Detected(name.to_owned())),
+            None => Err(EngineError::Undetected {
+                tried: formats.detection_order(),
+            }),
+        }
     }
 
     /// The format to read this ModelKit with: the recorded one, or the detected generation.
     pub fn resolve_format(
         &self,
-        registry: &FormatRegistry,
+        formats: &FormatRegistry,
     ) -> Result<(Format, FormatOf), EngineError> {
-        let format_of = self.format()?;
+        let format_of = self.format(formats)?;
         let format = match &format_of {
-            FormatOf::Recorded(name) | FormatOf::Detected(name) => registry.format(name)?,
+            FormatOf::Recorded(name) | FormatOf::Detected(name) => formats.format(name)?,
         };
         Ok((format, format_of))
     }
 
     /// The format, the config's Kitfile (with its layer facts) and each entry's stored layer.
-    pub fn layers(&self, registry: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
-        let (format, format_of) = self.resolve_format(registry)?;
+    pub fn layers(&self, formats: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
+        let (format, format_of) = self.resolve_format(formats)?;
         let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
         let layers = match_layers(
             &self.manifest,
             &kitfile,
             &format.media_types,
-            &registry.kitfile_media_types(),
+            &formats.kitfile_media_types(),
         )?;
         Ok(ReadableModelKit {
             format,
@@ -109,9 +122,9 @@ impl StoredModelKit {
     pub fn kitfile_bytes(
         &self,
         store: &Store,
-        registry: &FormatRegistry,
+        formats: &FormatRegistry,
     ) -> Result<Vec<u8>, EngineError> {
-        let kitfile_types = registry.kitfile_media_types();
+        let kitfile_types = formats.kitfile_media_types();
         if let Some(layer) = self
             .manifest
             .layers

@@ -14,11 +14,11 @@ use mkbuild_store::{Descriptor, Manifest, Store};
 
 use crate::build_cache::{record_key, BuildCache};
 use crate::compression::Compression;
+use crate::formats::Format;
 use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
-use crate::registry::Format;
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
 

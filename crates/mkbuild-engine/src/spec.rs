@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::detect::DetectRules;
 use crate::EngineError;
 
 /// The file name of a format spec inside its folder.
@@ -53,6 +54,9 @@ pub struct FormatSpec {
     /// A plugin library to load before the plugins are built.
     #[serde(default)]
     pub plugin: Option<PluginLibrary>,
+    /// How to recognise a ModelKit of this format that does not record its format.
+    #[serde(default)]
+    pub detect: Option<DetectRules>,
 }
 
 /// `[plugin]`: a shared library holding plugins that this spec names.
@@ -69,8 +73,9 @@ pub struct PluginLibrary {
 const PLUGIN_TABLES: [&str; 4] = ["codec", "normalizer", "enricher", "filter"];
 
 /// Keys a format does not pass on to formats that extend it: `[plugin]` paths are relative to the
-/// spec that wrote them, and its library is loaded by then anyway.
-const NOT_INHERITED: [&str; 2] = ["plugin", "extends"];
+/// spec that wrote them, and its library is loaded by then anyway; `[detect]` describes ModelKits
+/// that other tools made, which an extension (another layout) would claim wrongly.
+const NOT_INHERITED: [&str; 3] = ["plugin", "extends", "detect"];
 
 /// The keys of `base` overridden by those of `own`: tables merge key by key (plugin tables only
 /// when they name the same plugin), everything else is replaced.
@@ -177,6 +182,12 @@ impl FormatSpec {
                 "media-types.kitfile",
                 "is required when `kitfile-layer = true`",
             ));
+        }
+        if let Some(detect) = &spec.detect {
+            detect.check().map_err(|message| EngineError::Spec {
+                file: file.to_owned(),
+                message,
+            })?;
         }
         Ok(spec)
     }

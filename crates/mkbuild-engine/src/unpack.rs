@@ -11,10 +11,10 @@ use mkbuild_extract::{CommitSummary, Extractor};
 use mkbuild_store::Store;
 
 use crate::filter::Filters;
+use crate::formats::FormatRegistry;
 use crate::layer_reader::with_matched_layer_tar;
 use crate::modelkit::{FormatOf, StoredModelKit};
 use crate::progress::Progress;
-use crate::registry::FormatRegistry;
 use crate::EngineError;
 
 /// What to unpack, and where.

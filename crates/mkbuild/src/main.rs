@@ -2,7 +2,7 @@
 
 mod cli;
 mod commands;
-mod formats;
+mod known_formats;
 mod output;
 mod progress;
 

@@ -12,13 +12,13 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
         .iter()
         .map(|t| t.parse::<Reference>())
         .collect::<Result<Vec<_>, _>>()?;
-    let registry = crate::formats::registry(&global.spec_dirs)?;
-    let target = registry.format(&args.to)?;
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
+    let target = formats.format(&args.to)?;
     let store = super::open_store(global)?;
     let progress = Reporter::new(args.progress, global.quiet, "convert");
     let outcome = convert(
         &store,
-        &registry,
+        &formats,
         &target,
         &ConvertRequest {
             reference: &args.reference,

@@ -2,10 +2,10 @@ use crate::cli::{FormatsArgs, GlobalArgs};
 use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: FormatsArgs) -> anyhow::Result<()> {
-    let registry = crate::formats::registry(&global.spec_dirs)?;
-    let formats = registry.list();
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
+    let listed = formats.list();
     if args.json {
-        let rows: Vec<serde_json::Value> = formats
+        let rows: Vec<serde_json::Value> = listed
             .iter()
             .map(|f| {
                 serde_json::json!({
@@ -18,8 +18,8 @@ pub fn run(global: &GlobalArgs, args: FormatsArgs) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
-    let width = formats.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    for f in formats {
+    let width = listed.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in listed {
         outln!("{:width$}  {}  [{}]", f.name, f.description, f.origin)?;
     }
     Ok(())

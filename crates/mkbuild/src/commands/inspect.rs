@@ -1,6 +1,6 @@
 use std::io::Write as _;
 
-use mkbuild_engine::StoredModelKit;
+use mkbuild_engine::{FormatRegistry, StoredModelKit};
 use mkbuild_extract::printable;
 
 use crate::cli::{GlobalArgs, InspectArgs};
@@ -10,13 +10,14 @@ pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
     let modelkit = StoredModelKit::load(&store, &args.reference)?;
     if args.summary {
-        return summary(&modelkit);
+        let formats = crate::known_formats::load(&global.spec_dirs)?;
+        return summary(&modelkit, &formats);
     }
     let bytes = if args.config {
         modelkit.config_bytes
     } else if args.kitfile {
-        let registry = crate::formats::registry(&global.spec_dirs)?;
-        return write_out(&modelkit.kitfile_bytes(&store, &registry)?, false);
+        let formats = crate::known_formats::load(&global.spec_dirs)?;
+        return write_out(&modelkit.kitfile_bytes(&store, &formats)?, false);
     } else {
         modelkit.manifest_bytes
     };
@@ -35,9 +36,9 @@ fn write_out(bytes: &[u8], json: bool) -> anyhow::Result<()> {
 }
 
 /// A short description: which ModelKit, which format, what each layer holds.
-fn summary(modelkit: &StoredModelKit) -> anyhow::Result<()> {
+fn summary(modelkit: &StoredModelKit, formats: &FormatRegistry) -> anyhow::Result<()> {
     // What a store holds is not trusted to be free of terminal escapes.
-    let format = printable(&modelkit.format()?.to_string());
+    let format = printable(&modelkit.format(formats)?.to_string());
     outln!(
         "digest:  {}",
         printable(&modelkit.descriptor.digest.to_string())

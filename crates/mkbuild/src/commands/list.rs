@@ -6,6 +6,7 @@ use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
     let mut rows = Vec::new();
     for (reference, descriptor) in store.list()? {
         let modelkit = StoredModelKit::load(&store, &descriptor.digest.to_string())?;
@@ -14,7 +15,7 @@ pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "<none>".into()),
             digest: descriptor.digest.to_string(),
-            format: modelkit.format()?.to_string(),
+            format: modelkit.format(&formats)?.to_string(),
             size: modelkit.total_size(),
         });
     }

@@ -28,8 +28,8 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     }
     let (kitfile_bytes, source) = read_kitfile(&args.dir, args.kitfile.as_deref())?;
     let kitfile = Kitfile::from_yaml(&kitfile_bytes, &source)?;
-    let registry = crate::formats::registry(&global.spec_dirs)?;
-    let format = registry.format(&args.format)?;
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
+    let format = formats.format(&args.format)?;
     let created = source_date_epoch()?;
     let push_to = args
         .push

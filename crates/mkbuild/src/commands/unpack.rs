@@ -11,7 +11,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         .map(|f| f.parse::<Filter>().map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>, _>>()
         .context("bad `--filter`")?;
-    let registry = crate::formats::registry(&global.spec_dirs)?;
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
     let store = super::open_store(global)?;
     let shown = super::registry::Shown::new(args.progress, global);
     let reference =
@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
     let progress = Reporter::new(args.progress, global.quiet, "unpack");
     let summary = unpack(
         &store,
-        &registry,
+        &formats,
         &UnpackRequest {
             reference: &reference,
             target: &args.dir,

@@ -8,6 +8,7 @@ use mkbuild_sdk::{
     NormalizerFactory, OwnershipNormalizer, PluginError, Registrar, Settings,
 };
 
+use crate::detect::KitFacts;
 use crate::plugin_failures::checked_roles;
 use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
 use crate::EngineError;
@@ -104,6 +105,8 @@ struct KnownFormat {
 pub struct FormatRegistry {
     plugins: PluginRegistry,
     formats: BTreeMap<String, KnownFormat>,
+    /// Names in the order they were added: the order detection tries them in.
+    added: Vec<String>,
     loader: Option<Box<dyn LibraryLoader>>,
 }
 
@@ -112,6 +115,7 @@ impl FormatRegistry {
         FormatRegistry {
             plugins,
             formats: BTreeMap::new(),
+            added: Vec::new(),
             loader: None,
         }
     }
@@ -148,6 +152,11 @@ impl FormatRegistry {
             .map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_owned()))?;
         let (spec, table) = match own.get("extends") {
             None => (FormatSpec::parse(text, &file)?, own),
+            Some(toml::Value::String(base)) if base == name => {
+                return Err(bad(format!(
+                    "key `extends`: format `{name}` extends itself; name another format"
+                )))
+            }
             Some(toml::Value::String(base)) => {
                 let base = self.formats.get(base).ok_or_else(|| {
                     let known: Vec<String> =
@@ -170,6 +179,7 @@ impl FormatRegistry {
             self.load_library(&plugin.library, &origin).map_err(bad)?;
         }
         self.instantiate(name, &spec, &origin).map_err(bad)?;
+        self.added.push(name.to_owned());
         self.formats.insert(
             name.to_owned(),
             KnownFormat {
@@ -229,11 +239,12 @@ impl FormatRegistry {
             let waiting: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
             let ready = pending
                 .iter()
-                .position(|(_, text, _)| match extends_of(text) {
-                    Some(base) => !waiting.contains(&base),
+                .position(|(name, text, _)| match extends_of(text) {
+                    // Extending itself waits for nothing: `add_spec` reports it.
+                    Some(base) => base == *name || !waiting.contains(&base),
                     None => true,
                 })
-                .unwrap_or(0);
+                .ok_or_else(|| extends_cycle(&pending))?;
             let (name, text, origin) = pending.remove(ready);
             self.add_spec(&name, &text, origin)?;
         }
@@ -263,6 +274,39 @@ fn read_format_folder(folder: &Path) -> Result<(String, String, SpecOrigin), Eng
     Ok((name, text, SpecOrigin::File(file)))
 }
 
+/// The error for formats of one folder that all wait on each other: it names one cycle of
+/// `extends`, e.g. `a -> b -> a`, and the file of its first format.
+fn extends_cycle(pending: &[(String, String, SpecOrigin)]) -> EngineError {
+    let base_of = |name: &str| {
+        pending
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .and_then(|(_, text, _)| extends_of(text))
+    };
+    // Every pending format extends a pending one, so following `extends` from any of them
+    // reaches a name seen before; the cycle starts there.
+    let mut path: Vec<String> = pending.iter().take(1).map(|p| p.0.clone()).collect();
+    while let Some(base) = path.last().and_then(|n| base_of(n)) {
+        if let Some(start) = path.iter().position(|n| *n == base) {
+            path.drain(..start);
+            path.push(base);
+            break;
+        }
+        path.push(base);
+    }
+    let file = pending
+        .iter()
+        .find(|(n, _, _)| Some(n) == path.first())
+        .map_or_else(String::new, |(_, _, origin)| origin.to_string());
+    EngineError::Spec {
+        file,
+        message: format!(
+            "key `extends`: the formats extend each other in a cycle ({}); one of them must extend a format outside the cycle or none",
+            path.join(" -> ")
+        ),
+    }
+}
+
 /// The `extends` of a spec text, if it parses and has one (errors are reported when it is added).
 fn extends_of(text: &str) -> Option<String> {
     let table: toml::Table = text.parse().ok()?;
@@ -282,6 +326,33 @@ impl FormatRegistry {
                 description: known.spec.description.clone(),
                 origin: known.origin.clone(),
             })
+            .collect()
+    }
+
+    /// The first format, in the order they were added (built-ins in name order, then spec
+    /// folders in the order given), whose `[detect]` rules match `facts`.
+    pub fn detect(&self, facts: &KitFacts<'_>) -> Option<&str> {
+        self.added
+            .iter()
+            .find(|name| {
+                self.formats
+                    .get(name.as_str())
+                    .and_then(|f| f.spec.detect.as_ref())
+                    .is_some_and(|rules| rules.matches(facts))
+            })
+            .map(String::as_str)
+    }
+
+    /// The formats that have `[detect]` rules, in the order `detect` tries them.
+    pub fn detection_order(&self) -> Vec<String> {
+        self.added
+            .iter()
+            .filter(|name| {
+                self.formats
+                    .get(name.as_str())
+                    .is_some_and(|f| f.spec.detect.is_some())
+            })
+            .cloned()
             .collect()
     }
 
