@@ -82,4 +82,18 @@ impl EngineError {
             source,
         }
     }
+
+    /// A `role` plugin's failure on `path` (a context path or an entry name) of the layer made
+    /// from `layer`, in the plugin's own words.
+    pub(crate) fn plugin_on(
+        role: &'static str,
+        layer: &str,
+        path: &str,
+        e: mkbuild_sdk::PluginError,
+    ) -> Self {
+        EngineError::Plugin {
+            role,
+            message: format!("layer `{layer}`, `{path}`: {e}"),
+        }
+    }
 }

@@ -15,7 +15,6 @@ pub mod matching;
 pub mod modelkit;
 pub mod pack;
 pub mod plan;
-mod plugin_failures;
 pub mod progress;
 pub mod registry;
 pub mod small_file;

@@ -8,7 +8,6 @@ use mkbuild_sdk::{
     NormalizerFactory, OwnershipNormalizer, PluginError, Registrar, Settings,
 };
 
-use crate::plugin_failures::checked_roles;
 use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
 use crate::EngineError;
 
@@ -315,11 +314,9 @@ impl FormatRegistry {
         spec: &FormatSpec,
         origin: &SpecOrigin,
     ) -> Result<Format, String> {
-        let (codec, normalizer, enricher) = checked_roles(
-            build("codec", &spec.codec, &self.plugins.codecs)?,
-            build("normalizer", &spec.normalizer, &self.plugins.normalizers)?,
-            build("enricher", &spec.enricher, &self.plugins.enrichers)?,
-        );
+        let codec = build("codec", &spec.codec, &self.plugins.codecs)?;
+        let normalizer = build("normalizer", &spec.normalizer, &self.plugins.normalizers)?;
+        let enricher = build("enricher", &spec.enricher, &self.plugins.enrichers)?;
         let file_filter = match &spec.filter {
             Some(filter) => Some(build("filter", filter, &self.plugins.filters)?),
             None => None,
