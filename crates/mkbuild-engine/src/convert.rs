@@ -140,12 +140,9 @@ impl Rewriter<'_> {
                 .codec
                 .restore_path(self.layer, &name)
                 .map_err(|e| {
-                    EngineError::plugin_on(
-                        "codec",
-                        self.layer,
-                        &mkbuild_extract::printable(&name),
-                        e,
-                    )
+                    let entry = mkbuild_extract::printable(&name);
+                    let plugin = &self.source.plugins.codec;
+                    EngineError::plugin_on("codec", plugin, self.layer, &entry, e)
                 })?
                 .filter(|p| is_safe_relative(p))
                 .ok_or_else(|| bad(format!("entry `{name}` has no safe place in the context")))?;
@@ -191,12 +188,14 @@ impl Rewriter<'_> {
         mode: u32,
         size: u64,
     ) -> Result<Option<EntryHeader>, EngineError> {
-        let failed = |role, e| EngineError::plugin_on(role, self.layer, path, e);
+        let plugins = &self.target.plugins;
+        let failed =
+            |role, plugin: &str, e| EngineError::plugin_on(role, plugin, self.layer, path, e);
         let Some(name) = self
             .target
             .codec
             .entry_name(self.layer, path)
-            .map_err(|e| failed("codec", e))?
+            .map_err(|e| failed("codec", &plugins.codec, e))?
         else {
             return Ok(None);
         };
@@ -214,7 +213,7 @@ impl Rewriter<'_> {
         self.target
             .normalizer
             .normalize(&mut header)
-            .map_err(|e| failed("normalizer", e))?;
+            .map_err(|e| failed("normalizer", &plugins.normalizer, e))?;
         Ok(Some(header))
     }
 

@@ -29,6 +29,6 @@ pub use filter::{Filter, Filters};
 pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use progress::{NoProgress, Progress};
-pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry};
+pub use registry::{Format, FormatInfo, FormatRegistry, PluginRegistry, RolePlugins};
 pub use spec::SpecOrigin;
 pub use unpack::{unpack, UnpackRequest, UnpackSummary};

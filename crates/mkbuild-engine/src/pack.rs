@@ -68,7 +68,13 @@ pub fn pack(
     let plan = plan(
         request.context,
         request.kitfile,
-        (&ignore, format.file_filter.as_deref()),
+        (
+            &ignore,
+            format
+                .file_filter
+                .as_ref()
+                .map(|(name, filter)| (name.as_str(), filter.as_ref())),
+        ),
     )?;
     let cache = request.cache.then(|| BuildCache::new(store, started));
     request
@@ -104,6 +110,7 @@ pub(crate) fn store_modelkit(
             .config(kitfile, &layers)
             .map_err(|e| EngineError::Plugin {
                 role: "enricher",
+                plugin: format.plugins.enricher.clone(),
                 message: e.to_string(),
             })?;
     let (digest, size) = store.put_blob(&config_bytes)?;
@@ -246,11 +253,14 @@ fn layer_entries(
         if member.ancestor && !format.codec.archives_ancestors() {
             continue;
         }
-        let failed = |role, e| EngineError::plugin_on(role, &layer.path, &member.path, e);
+        let plugins = &format.plugins;
+        let failed = |role, plugin: &str, e| {
+            EngineError::plugin_on(role, plugin, &layer.path, &member.path, e)
+        };
         let Some(name) = format
             .codec
             .entry_name(&layer.path, &member.path)
-            .map_err(|e| failed("codec", e))?
+            .map_err(|e| failed("codec", &plugins.codec, e))?
         else {
             continue;
         };
@@ -273,7 +283,7 @@ fn layer_entries(
         format
             .normalizer
             .normalize(&mut header)
-            .map_err(|e| failed("normalizer", e))?;
+            .map_err(|e| failed("normalizer", &plugins.normalizer, e))?;
         let source = (kind == EntryKind::File).then(|| Source {
             path: context.join(&member.path),
             relative: member.path.clone(),

@@ -44,6 +44,7 @@ pub fn unpack(
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
     let codec = &readable.format.codec;
+    let codec_plugin = &readable.format.plugins.codec;
 
     let mut extractor = Extractor::new(request.target)?;
     let selected: Vec<_> = readable
@@ -60,6 +61,7 @@ pub fn unpack(
             codec.restore_path(&layer.path, name).map_err(|e| {
                 EngineError::Plugin {
                     role: "codec",
+                    plugin: codec_plugin.clone(),
                     message: e.to_string(),
                 }
                 .to_string()

@@ -345,7 +345,7 @@ fn a_panicking_plugin_is_an_error_not_an_abort() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("codec plugin: layer `"), "{err}");
+    assert!(err.contains("codec plugin `faulty`: layer `"), "{err}");
     assert!(
         err.contains(": plugin `faulty` (`"),
         "the library is named: {err}"
@@ -453,7 +453,7 @@ fn a_codec_that_fails_to_place_an_entry_stops_unpack_and_convert_in_its_own_word
         ],
     ));
     assert!(
-        err.contains("codec plugin: plugin `faulty` (`")
+        err.contains("codec plugin `faulty`: plugin `faulty` (`")
             && err.contains("): faulty codec fails to place `"),
         "{err}"
     );
@@ -475,7 +475,7 @@ fn a_codec_that_fails_to_place_an_entry_stops_unpack_and_convert_in_its_own_word
         ],
     ));
     assert!(
-        err.contains("codec plugin: layer `")
+        err.contains("codec plugin `faulty`: layer `")
             && err.contains("plugin `faulty` (`")
             && err.contains("): faulty codec fails to place `"),
         "{err}"
@@ -507,7 +507,7 @@ fn a_codec_that_fails_to_name_a_member_stops_pack_and_convert_in_its_own_words()
         ],
     ));
     assert!(
-        err.contains("codec plugin: layer `")
+        err.contains("codec plugin `faulty`: layer `")
             && err.contains("plugin `faulty` (`")
             && err.contains("): faulty codec fails to name `"),
         "{err}"
@@ -541,7 +541,8 @@ fn a_codec_that_fails_to_name_a_member_stops_pack_and_convert_in_its_own_words()
         ],
     ));
     assert!(
-        err.contains("codec plugin: layer `") && err.contains("): faulty codec fails to name `"),
+        err.contains("codec plugin `faulty`: layer `")
+            && err.contains("): faulty codec fails to name `"),
         "{err}"
     );
     not_tagged(store.path(), "c/d:1");
@@ -570,7 +571,7 @@ fn a_normalizer_that_fails_stops_pack_and_convert_in_its_own_words() {
         ],
     ));
     assert!(
-        err.contains("normalizer plugin: layer `")
+        err.contains("normalizer plugin `faulty`: layer `")
             && err.contains("plugin `faulty` (`")
             && err.contains("): faulty normalizer fails on `"),
         "{err}"
@@ -604,7 +605,7 @@ fn a_normalizer_that_fails_stops_pack_and_convert_in_its_own_words() {
         ],
     ));
     assert!(
-        err.contains("normalizer plugin: layer `")
+        err.contains("normalizer plugin `faulty`: layer `")
             && err.contains("): faulty normalizer fails on `"),
         "{err}"
     );
