@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut committed = false;
     if let Ok(mut extractor) = Extractor::new(&target) {
-        let place = |name: &str| Some(name.to_owned());
+        let place = |name: &str| -> Result<_, String> { Ok(Some(name.to_owned())) };
         if extractor.extract_tar(data, "fuzz", &place).is_ok() {
             committed = extractor.commit(false).is_ok();
         }

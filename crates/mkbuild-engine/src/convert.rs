@@ -139,6 +139,11 @@ impl Rewriter<'_> {
                 .source
                 .codec
                 .restore_path(self.layer, &name)
+                .map_err(|e| {
+                    let entry = mkbuild_extract::printable(&name);
+                    let plugin = &self.source.plugins.codec;
+                    EngineError::plugin_on("codec", plugin, self.layer, &entry, e)
+                })?
                 .filter(|p| is_safe_relative(p))
                 .ok_or_else(|| bad(format!("entry `{name}` has no safe place in the context")))?;
             let kind = match entry.header().entry_type() {
@@ -165,7 +170,7 @@ impl Rewriter<'_> {
                 continue;
             }
             let mode = entry.header().mode().map_err(|e| bad(e.to_string()))?;
-            let header = self.header(&path, kind, mode, entry.size());
+            let header = self.header(&path, kind, mode, entry.size())?;
             let Some(header) = header else { continue };
             match kind {
                 EntryKind::Dir => writer.add_dir(&header)?,
@@ -176,8 +181,24 @@ impl Rewriter<'_> {
     }
 
     /// The target's header for a context path, or `None` when its codec leaves the path out.
-    fn header(&self, path: &str, kind: EntryKind, mode: u32, size: u64) -> Option<EntryHeader> {
-        let name = self.target.codec.entry_name(self.layer, path)?;
+    fn header(
+        &self,
+        path: &str,
+        kind: EntryKind,
+        mode: u32,
+        size: u64,
+    ) -> Result<Option<EntryHeader>, EngineError> {
+        let plugins = &self.target.plugins;
+        let failed =
+            |role, plugin: &str, e| EngineError::plugin_on(role, plugin, self.layer, path, e);
+        let Some(name) = self
+            .target
+            .codec
+            .entry_name(self.layer, path)
+            .map_err(|e| failed("codec", &plugins.codec, e))?
+        else {
+            return Ok(None);
+        };
         let mut header = EntryHeader {
             name,
             kind,
@@ -189,8 +210,11 @@ impl Rewriter<'_> {
             uname: String::new(),
             gname: String::new(),
         };
-        self.target.normalizer.normalize(&mut header);
-        Some(header)
+        self.target
+            .normalizer
+            .normalize(&mut header)
+            .map_err(|e| failed("normalizer", &plugins.normalizer, e))?;
+        Ok(Some(header))
     }
 
     /// Writes the folders above the layer path that the source did not carry, once, before the
@@ -209,7 +233,9 @@ impl Rewriter<'_> {
             if self.layer == "." || self.seen.contains(&ancestor) {
                 continue;
             }
-            if let Some(header) = self.header(&ancestor, EntryKind::Dir, SYNTHETIC_FOLDER_MODE, 0) {
+            if let Some(header) =
+                self.header(&ancestor, EntryKind::Dir, SYNTHETIC_FOLDER_MODE, 0)?
+            {
                 writer.add_dir(&header)?;
             }
             self.seen.insert(ancestor);

@@ -74,8 +74,13 @@ pub enum EngineError {
     Mismatch(String),
     #[error(transparent)]
     Extract(#[from] mkbuild_extract::ExtractError),
-    #[error("{role} plugin: {message}")]
-    Plugin { role: &'static str, message: String },
+    /// A plugin failed; `plugin` is its name in the spec, `message` its own words.
+    #[error("{role} plugin `{plugin}`: {message}")]
+    Plugin {
+        role: &'static str,
+        plugin: String,
+        message: String,
+    },
 }
 
 impl EngineError {
@@ -83,6 +88,22 @@ impl EngineError {
         EngineError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// The failure of `role` plugin `plugin` on `path` (a context path or an entry name) of the
+    /// layer made from `layer`, in the plugin's own words.
+    pub(crate) fn plugin_on(
+        role: &'static str,
+        plugin: &str,
+        layer: &str,
+        path: &str,
+        e: mkbuild_sdk::PluginError,
+    ) -> Self {
+        EngineError::Plugin {
+            role,
+            plugin: plugin.to_owned(),
+            message: format!("layer `{layer}`, `{path}`: {e}"),
         }
     }
 }

@@ -9,7 +9,6 @@ use mkbuild_sdk::{
 };
 
 use crate::detect::KitFacts;
-use crate::plugin_failures::checked_roles;
 use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
 use crate::EngineError;
 
@@ -79,11 +78,21 @@ pub struct Format {
     pub codec: Box<dyn LayerCodec>,
     pub normalizer: Box<dyn OwnershipNormalizer>,
     pub enricher: Box<dyn ConfigEnricher>,
-    /// Files and folders that never ship (spec table `[filter]`).
-    pub file_filter: Option<Box<dyn FileFilter>>,
+    /// Files and folders that never ship (spec table `[filter]`), with its plugin's name.
+    pub file_filter: Option<(String, Box<dyn FileFilter>)>,
+    /// The names of the codec, normalizer and enricher plugins, for errors.
+    pub plugins: RolePlugins,
     pub media_types: MediaTypes,
     pub artifact_type: Option<String>,
     pub kitfile_layer: bool,
+}
+
+/// The plugin names a format's spec gives its roles; errors name the plugin that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePlugins {
+    pub codec: String,
+    pub normalizer: String,
+    pub enricher: String,
 }
 
 /// What `mkbuild formats` shows of a format.
@@ -386,13 +395,14 @@ impl FormatRegistry {
         spec: &FormatSpec,
         origin: &SpecOrigin,
     ) -> Result<Format, String> {
-        let (codec, normalizer, enricher) = checked_roles(
-            build("codec", &spec.codec, &self.plugins.codecs)?,
-            build("normalizer", &spec.normalizer, &self.plugins.normalizers)?,
-            build("enricher", &spec.enricher, &self.plugins.enrichers)?,
-        );
+        let codec = build("codec", &spec.codec, &self.plugins.codecs)?;
+        let normalizer = build("normalizer", &spec.normalizer, &self.plugins.normalizers)?;
+        let enricher = build("enricher", &spec.enricher, &self.plugins.enrichers)?;
         let file_filter = match &spec.filter {
-            Some(filter) => Some(build("filter", filter, &self.plugins.filters)?),
+            Some(filter) => Some((
+                filter.plugin.clone(),
+                build("filter", filter, &self.plugins.filters)?,
+            )),
             None => None,
         };
         Ok(Format {
@@ -403,6 +413,11 @@ impl FormatRegistry {
             normalizer,
             enricher,
             file_filter,
+            plugins: RolePlugins {
+                codec: spec.codec.plugin.clone(),
+                normalizer: spec.normalizer.plugin.clone(),
+                enricher: spec.enricher.plugin.clone(),
+            },
             media_types: spec.media_types.clone(),
             artifact_type: spec.artifact_type.clone(),
             kitfile_layer: spec.kitfile_layer,

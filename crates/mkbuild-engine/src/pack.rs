@@ -68,7 +68,13 @@ pub fn pack(
     let plan = plan(
         request.context,
         request.kitfile,
-        (&ignore, format.file_filter.as_deref()),
+        (
+            &ignore,
+            format
+                .file_filter
+                .as_ref()
+                .map(|(name, filter)| (name.as_str(), filter.as_ref())),
+        ),
     )?;
     let cache = request.cache.then(|| BuildCache::new(store, started));
     request
@@ -104,6 +110,7 @@ pub(crate) fn store_modelkit(
             .config(kitfile, &layers)
             .map_err(|e| EngineError::Plugin {
                 role: "enricher",
+                plugin: format.plugins.enricher.clone(),
                 message: e.to_string(),
             })?;
     let (digest, size) = store.put_blob(&config_bytes)?;
@@ -236,13 +243,25 @@ struct Source {
 }
 
 /// The entries of a planned layer, through the format's codec and normalizer.
-fn layer_entries(format: &Format, context: &Path, layer: &PlannedLayer) -> Vec<LayerEntry> {
+fn layer_entries(
+    format: &Format,
+    context: &Path,
+    layer: &PlannedLayer,
+) -> Result<Vec<LayerEntry>, EngineError> {
     let mut entries = Vec::with_capacity(layer.members.len());
     for member in &layer.members {
         if member.ancestor && !format.codec.archives_ancestors() {
             continue;
         }
-        let Some(name) = format.codec.entry_name(&layer.path, &member.path) else {
+        let plugins = &format.plugins;
+        let failed = |role, plugin: &str, e| {
+            EngineError::plugin_on(role, plugin, &layer.path, &member.path, e)
+        };
+        let Some(name) = format
+            .codec
+            .entry_name(&layer.path, &member.path)
+            .map_err(|e| failed("codec", &plugins.codec, e))?
+        else {
             continue;
         };
         let kind = match member.meta.kind {
@@ -261,7 +280,10 @@ fn layer_entries(format: &Format, context: &Path, layer: &PlannedLayer) -> Vec<L
             uname: String::new(),
             gname: String::new(),
         };
-        format.normalizer.normalize(&mut header);
+        format
+            .normalizer
+            .normalize(&mut header)
+            .map_err(|e| failed("normalizer", &plugins.normalizer, e))?;
         let source = (kind == EntryKind::File).then(|| Source {
             path: context.join(&member.path),
             relative: member.path.clone(),
@@ -269,7 +291,7 @@ fn layer_entries(format: &Format, context: &Path, layer: &PlannedLayer) -> Vec<L
         });
         entries.push(LayerEntry { header, source });
     }
-    entries
+    Ok(entries)
 }
 
 /// Writes one planned layer, or takes it from the build cache when none of its files changed.
@@ -280,7 +302,7 @@ fn write_layer(
     cache: Option<&BuildCache>,
     layer: &PlannedLayer,
 ) -> Result<PackedLayer, EngineError> {
-    let entries = layer_entries(format, request.context, layer);
+    let entries = layer_entries(format, request.context, layer)?;
     let written = match cache {
         Some(cache) => {
             let key = record_key(

@@ -56,7 +56,8 @@ pub struct LayerPlan {
 #[derive(Clone, Copy)]
 pub struct Exclusions<'a> {
     pub ignore: &'a KitIgnore,
-    pub filter: Option<&'a dyn FileFilter>,
+    /// The format's filter, with its plugin's name for errors.
+    pub filter: Option<(&'a str, &'a dyn FileFilter)>,
 }
 
 impl<'a> From<&'a KitIgnore> for Exclusions<'a> {
@@ -68,8 +69,8 @@ impl<'a> From<&'a KitIgnore> for Exclusions<'a> {
     }
 }
 
-impl<'a> From<(&'a KitIgnore, Option<&'a dyn FileFilter>)> for Exclusions<'a> {
-    fn from((ignore, filter): (&'a KitIgnore, Option<&'a dyn FileFilter>)) -> Self {
+impl<'a> From<(&'a KitIgnore, Option<(&'a str, &'a dyn FileFilter)>)> for Exclusions<'a> {
+    fn from((ignore, filter): (&'a KitIgnore, Option<(&'a str, &'a dyn FileFilter)>)) -> Self {
         Exclusions { ignore, filter }
     }
 }
@@ -77,7 +78,7 @@ impl<'a> From<(&'a KitIgnore, Option<&'a dyn FileFilter>)> for Exclusions<'a> {
 impl Exclusions<'_> {
     /// Whether the format's filter refuses `path`.
     fn filtered_out(&self, path: &str, kind: FileKind) -> Result<bool, EngineError> {
-        let (Some(filter), Some(kind)) = (self.filter, entry_kind(kind)) else {
+        let (Some((plugin, filter)), Some(kind)) = (self.filter, entry_kind(kind)) else {
             return Ok(false);
         };
         filter
@@ -85,6 +86,7 @@ impl Exclusions<'_> {
             .map(|keep| !keep)
             .map_err(|e| EngineError::Plugin {
                 role: "filter",
+                plugin: plugin.to_owned(),
                 message: format!("`{path}`: {e}"),
             })
     }
@@ -324,7 +326,7 @@ mod tests {
         .expect("Kitfile");
         let ignore = KitIgnore::load(dir.path()).expect("no .kitignore");
         let filter: &dyn FileFilter = &NoTmp;
-        let plan = plan(dir.path(), &kitfile, (&ignore, Some(filter))).expect("plan");
+        let plan = plan(dir.path(), &kitfile, (&ignore, Some(("no-tmp", filter)))).expect("plan");
         let paths: Vec<&str> = plan.layers[0]
             .members
             .iter()

@@ -44,6 +44,7 @@ pub fn unpack(
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
     let codec = &readable.format.codec;
+    let codec_plugin = &readable.format.plugins.codec;
 
     let mut extractor = Extractor::new(request.target)?;
     let selected: Vec<_> = readable
@@ -55,7 +56,17 @@ pub fn unpack(
         .progress
         .start(selected.iter().map(|l| l.descriptor.size).sum());
     let extracted = selected.iter().try_for_each(|layer| {
-        let place = |name: &str| codec.restore_path(&layer.path, name);
+        // The extractor names the layer and entry; the message names the role and the plugin.
+        let place = |name: &str| {
+            codec.restore_path(&layer.path, name).map_err(|e| {
+                EngineError::Plugin {
+                    role: "codec",
+                    plugin: codec_plugin.clone(),
+                    message: e.to_string(),
+                }
+                .to_string()
+            })
+        };
         with_matched_layer_tar(store, layer, request.progress, |tar, label| {
             extractor.extract_tar(tar, label, &place)?;
             Ok(())

@@ -117,6 +117,15 @@ pub enum ExtractError {
     )]
     EntryRefused { origin: String, entry: String },
 
+    /// The format's codec failed while placing an entry; `message` is its own words (role and
+    /// plugin included), so the user sees what failed rather than a refusal.
+    #[error("{origin}: entry `{entry}`: {message}")]
+    PlaceFailed {
+        origin: String,
+        entry: String,
+        message: String,
+    },
+
     /// An entry name is not UTF-8.
     #[error("{origin}: entry `{entry}` is not valid UTF-8; refusing to unpack")]
     NonUtf8Name { origin: String, entry: String },

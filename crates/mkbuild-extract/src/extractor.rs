@@ -123,8 +123,9 @@ impl Extractor {
     /// Extracts every entry of a tar stream into staging.
     ///
     /// `place(name)` maps a cleaned entry name (no `./`, no trailing `/`) to the destination path
-    /// relative to the target, or `None` to refuse the entry; the destination is checked by the same
-    /// rules as entry names. `layer` names the layer in errors. The stream is read up to the tar
+    /// relative to the target, `None` to refuse the entry, or an error message when the mapping
+    /// itself failed (a codec plugin's error); the destination is checked by the same rules as
+    /// entry names. `layer` names the layer in errors. The stream is read up to the tar
     /// end-of-archive block; whatever follows is left to the caller (e.g. a
     /// [`VerifyingReader`](crate::VerifyingReader) that hashes the rest).
     ///
@@ -133,7 +134,7 @@ impl Extractor {
         &mut self,
         tar: impl Read,
         layer: &str,
-        place: &dyn Fn(&str) -> Option<String>,
+        place: &dyn Fn(&str) -> Result<Option<String>, String>,
     ) -> Result<ExtractStats, ExtractError> {
         let result = self.extract_tar_entries(tar, layer, place);
         self.failed |= result.is_err();
@@ -174,7 +175,7 @@ impl Extractor {
         &mut self,
         tar: impl Read,
         layer: &str,
-        place: &dyn Fn(&str) -> Option<String>,
+        place: &dyn Fn(&str) -> Result<Option<String>, String>,
     ) -> Result<ExtractStats, ExtractError> {
         let origin = format!("layer `{}`", printable(layer));
         let (tracker, reached_end) = EofTracker::new(HeaderGuard::new(tar));
@@ -592,13 +593,19 @@ enum WriteFailure {
 /// The destination of a cleaned entry name, as the format's codec places it, checked again.
 fn destination_of(
     clean: &str,
-    place: &dyn Fn(&str) -> Option<String>,
+    place: &dyn Fn(&str) -> Result<Option<String>, String>,
     at: &EntryRef,
 ) -> Result<String, ExtractError> {
-    let destination = place(clean).ok_or_else(|| ExtractError::EntryRefused {
-        origin: at.origin.to_string(),
-        entry: at.entry.to_string(),
-    })?;
+    let destination = place(clean)
+        .map_err(|message| ExtractError::PlaceFailed {
+            origin: at.origin.to_string(),
+            entry: at.entry.to_string(),
+            message,
+        })?
+        .ok_or_else(|| ExtractError::EntryRefused {
+            origin: at.origin.to_string(),
+            entry: at.entry.to_string(),
+        })?;
     normalize_entry_name(&destination).map_err(|problem| ExtractError::UnsafeDestination {
         origin: at.origin.to_string(),
         entry: at.entry.to_string(),

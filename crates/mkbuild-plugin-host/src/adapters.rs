@@ -1,7 +1,7 @@
 //! The one place where the ABI becomes the SDK traits: each adapter owns an instance of a loaded
 //! plugin and turns trait calls into ABI calls.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mkbuild_plugin_abi::{
     ByteSlice, Instance, Role, KIND_DIR, KIND_FILE, ROLE_CODEC, ROLE_ENRICHER, ROLE_FILTER,
@@ -69,26 +69,10 @@ impl Drop for Handle {
     }
 }
 
-/// Keeps the first failure of a method that has no error return, for `take_failure`.
-#[derive(Default)]
-struct FailureSlot(Mutex<Option<String>>);
-
-impl FailureSlot {
-    fn record(&self, error: PluginError) {
-        if let Ok(mut slot) = self.0.lock() {
-            slot.get_or_insert_with(|| error.to_string());
-        }
-    }
-    fn take(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|mut slot| slot.take())
-    }
-}
-
 /// A codec from a plugin library.
 pub struct DynCodec {
     handle: Handle,
     archives_ancestors: bool,
-    failure: FailureSlot,
 }
 
 impl DynCodec {
@@ -108,7 +92,6 @@ impl DynCodec {
         Ok(Box::new(DynCodec {
             handle,
             archives_ancestors: answer != 0,
-            failure: FailureSlot::default(),
         }))
     }
 
@@ -123,7 +106,7 @@ impl DynCodec {
         layer: &str,
         path: &str,
         what: &str,
-    ) -> Option<String> {
+    ) -> Result<Option<String>, PluginError> {
         let library = &self.handle.library;
         let answer = call(library, |out| {
             // SAFETY: the instance is live; the paths live through the call.
@@ -135,25 +118,21 @@ impl DynCodec {
                     out,
                 )
             }
-        })
-        .and_then(|answer| match answer {
+        })?;
+        match answer {
             Answer::Bytes(bytes) => utf8(library, bytes, what).map(Some),
             Answer::Nothing => Ok(None),
-        });
-        answer.unwrap_or_else(|e| {
-            self.failure.record(e);
-            None
-        })
+        }
     }
 }
 
 impl LayerCodec for DynCodec {
-    fn entry_name(&self, layer: &str, member: &str) -> Option<String> {
+    fn entry_name(&self, layer: &str, member: &str) -> Result<Option<String>, PluginError> {
         let f = self.handle.library.functions.codec_entry_name;
         self.path_call(f, layer, member, "an entry name")
     }
 
-    fn restore_path(&self, layer: &str, name: &str) -> Option<String> {
+    fn restore_path(&self, layer: &str, name: &str) -> Result<Option<String>, PluginError> {
         let f = self.handle.library.functions.codec_restore_path;
         self.path_call(f, layer, name, "a restore path")
     }
@@ -161,16 +140,11 @@ impl LayerCodec for DynCodec {
     fn archives_ancestors(&self) -> bool {
         self.archives_ancestors
     }
-
-    fn take_failure(&self) -> Option<String> {
-        self.failure.take()
-    }
 }
 
 /// An ownership normalizer from a plugin library.
 pub struct DynNormalizer {
     handle: Handle,
-    failure: FailureSlot,
 }
 
 impl DynNormalizer {
@@ -180,35 +154,29 @@ impl DynNormalizer {
     ) -> Result<Box<dyn OwnershipNormalizer>, PluginError> {
         Ok(Box::new(DynNormalizer {
             handle: Handle::create(library, ROLE_NORMALIZER, settings)?,
-            failure: FailureSlot::default(),
         }))
     }
 }
 
 impl OwnershipNormalizer for DynNormalizer {
-    fn normalize(&self, header: &mut EntryHeader) {
+    fn normalize(&self, header: &mut EntryHeader) -> Result<(), PluginError> {
         let library = &self.handle.library;
         let json = header_to_json(header);
-        let result = call(library, |out| {
+        let answer = call(library, |out| {
             // SAFETY: the instance is live; the JSON lives through the call.
             unsafe { (library.functions.normalize)(self.handle.instance, lend(&json), out) }
-        })
-        .and_then(|answer| match answer {
+        })?;
+        *header = match answer {
             Answer::Bytes(bytes) => header_from_json(&bytes)
-                .map_err(|e| PluginError::Failed(format!("{}: {e}", library.label()))),
-            Answer::Nothing => Err(PluginError::Failed(format!(
-                "{}: `normalize` returned no header",
-                library.label()
-            ))),
-        });
-        match result {
-            Ok(normalized) => *header = normalized,
-            Err(e) => self.failure.record(e),
-        }
-    }
-
-    fn take_failure(&self) -> Option<String> {
-        self.failure.take()
+                .map_err(|e| PluginError::Failed(format!("{}: {e}", library.label())))?,
+            Answer::Nothing => {
+                return Err(PluginError::Failed(format!(
+                    "{}: `normalize` returned no header",
+                    library.label()
+                )))
+            }
+        };
+        Ok(())
     }
 }
 

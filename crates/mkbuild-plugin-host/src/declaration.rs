@@ -130,7 +130,9 @@ mod tests {
 
     struct Keep;
     impl OwnershipNormalizer for Keep {
-        fn normalize(&self, _: &mut EntryHeader) {}
+        fn normalize(&self, _: &mut EntryHeader) -> Result<(), mkbuild_sdk::PluginError> {
+            Ok(())
+        }
     }
     struct Test;
     impl DynamicPlugin for Test {

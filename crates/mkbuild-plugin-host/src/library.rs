@@ -115,7 +115,12 @@ mod tests {
 
     struct Keep;
     impl OwnershipNormalizer for Keep {
-        fn normalize(&self, _: &mut mkbuild_sdk::EntryHeader) {}
+        fn normalize(
+            &self,
+            _: &mut mkbuild_sdk::EntryHeader,
+        ) -> Result<(), mkbuild_sdk::PluginError> {
+            Ok(())
+        }
     }
     struct Test;
     impl DynamicPlugin for Test {

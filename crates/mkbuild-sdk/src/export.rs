@@ -221,7 +221,8 @@ unsafe extern "C" fn codec_entry_name(
             let Built::Codec(codec) = built(instance)? else {
                 return Err(wrong_role("codec"));
             };
-            let name = codec.entry_name(text(layer, "layer path")?, text(member, "member path")?);
+            let name =
+                codec.entry_name(text(layer, "layer path")?, text(member, "member path")?)?;
             Ok(name.map_or(Reply::Nothing, |n| Reply::Bytes(n.into_bytes())))
         })
     }
@@ -239,7 +240,7 @@ unsafe extern "C" fn codec_restore_path(
             let Built::Codec(codec) = built(instance)? else {
                 return Err(wrong_role("codec"));
             };
-            let path = codec.restore_path(text(layer, "layer path")?, text(name, "entry name")?);
+            let path = codec.restore_path(text(layer, "layer path")?, text(name, "entry name")?)?;
             Ok(path.map_or(Reply::Nothing, |p| Reply::Bytes(p.into_bytes())))
         })
     }
@@ -274,10 +275,7 @@ unsafe extern "C" fn normalize(
                 return Err(wrong_role("normalizer"));
             };
             let mut header = wire::header_from_json(bytes(header_json)).map_err(Failure::Error)?;
-            normalizer.normalize(&mut header);
-            if let Some(message) = normalizer.take_failure() {
-                return Err(Failure::Error(message));
-            }
+            normalizer.normalize(&mut header)?;
             Ok(Reply::Bytes(wire::header_to_json(&header)))
         })
     }

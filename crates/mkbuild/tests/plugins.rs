@@ -345,15 +345,271 @@ fn a_panicking_plugin_is_an_error_not_an_abort() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("codec plugin `faulty`: layer `"), "{err}");
     assert!(
-        err.contains("the codec failed on a layer: plugin `faulty`"),
-        "{err}"
+        err.contains(": plugin `faulty` (`"),
+        "the library is named: {err}"
     );
     assert!(
         err.contains("panicked: faulty codec cannot name `"),
         "{err}"
     );
     assert!(mkbuild(store.path(), &["inspect", "x/y:1"]).status.code() != Some(0));
+}
+
+/// The format `faulty` with `settings` in its `[codec]` table.
+fn faulty_codec_spec(library: &Path, settings: &str) -> tempfile::TempDir {
+    spec_dir("faulty", &format!("{FAULTY}{settings}\n"), library)
+}
+
+/// The format `faulty` of `v2` with the faulty normalizer, told to fail.
+fn failing_normalizer_spec(library: &Path) -> tempfile::TempDir {
+    spec_dir(
+        "faulty",
+        "extends = \"v2\"\n[plugin]\nlibrary = \"LIBRARY\"\n[normalizer]\nplugin = \"faulty\"\nfail = true\n",
+        library,
+    )
+}
+
+/// Every file under `dir`, relative, sorted, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
+            if path.is_dir() {
+                out.push((format!("{rel}/"), Vec::new()));
+                walk(root, &path, out);
+            } else {
+                out.push((rel, std::fs::read(&path).expect("read file")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Asserts that `out` failed with exit code 1 and returns its stderr.
+fn failed(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    err
+}
+
+/// Asserts that no ModelKit is tagged `reference` in `store`.
+fn not_tagged(store: &Path, reference: &str) {
+    let listed = ok(store, &["list"]);
+    assert!(
+        !listed.contains(reference),
+        "{reference} was tagged: {listed}"
+    );
+    assert_ne!(
+        mkbuild(store, &["inspect", reference]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_codec_that_fails_to_place_an_entry_stops_unpack_and_convert_in_its_own_words() {
+    let libs = tempfile::tempdir().expect("libs");
+    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
+    // Naming works, so the pack succeeds; only placing the entries back fails.
+    let specs = faulty_codec_spec(&library, "fail-on-restore = true");
+    let spec_dir = s(specs.path());
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+    ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "faulty",
+            "-t",
+            "a/b:1",
+        ],
+    );
+
+    let target = tempfile::tempdir().expect("target");
+    write(target.path(), "keep.txt", "mine", 0o644);
+    let before = tree(target.path());
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "unpack",
+            "a/b:1",
+            "-d",
+            s(target.path()),
+        ],
+    ));
+    assert!(
+        err.contains("codec plugin `faulty`: plugin `faulty` (`")
+            && err.contains("): faulty codec fails to place `"),
+        "{err}"
+    );
+    assert!(err.contains("entry `"), "the entry is named: {err}");
+    assert!(!err.contains("does not fit the layout"), "{err}");
+    assert_eq!(tree(target.path()), before, "the target is unchanged");
+
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "convert",
+            "a/b:1",
+            "--to",
+            "v2",
+            "-t",
+            "c/d:1",
+        ],
+    ));
+    assert!(
+        err.contains("codec plugin `faulty`: layer `")
+            && err.contains("plugin `faulty` (`")
+            && err.contains("): faulty codec fails to place `"),
+        "{err}"
+    );
+    assert!(!err.contains("has no safe place"), "{err}");
+    not_tagged(store.path(), "c/d:1");
+}
+
+#[test]
+fn a_codec_that_fails_to_name_a_member_stops_pack_and_convert_in_its_own_words() {
+    let libs = tempfile::tempdir().expect("libs");
+    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
+    let specs = faulty_codec_spec(&library, "fail-on-entry = true");
+    let spec_dir = s(specs.path());
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "faulty",
+            "-t",
+            "x/y:1",
+        ],
+    ));
+    assert!(
+        err.contains("codec plugin `faulty`: layer `")
+            && err.contains("plugin `faulty` (`")
+            && err.contains("): faulty codec fails to name `"),
+        "{err}"
+    );
+    not_tagged(store.path(), "x/y:1");
+
+    ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "v2",
+            "-t",
+            "a/b:1",
+        ],
+    );
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "convert",
+            "a/b:1",
+            "--to",
+            "faulty",
+            "-t",
+            "c/d:1",
+        ],
+    ));
+    assert!(
+        err.contains("codec plugin `faulty`: layer `")
+            && err.contains("): faulty codec fails to name `"),
+        "{err}"
+    );
+    not_tagged(store.path(), "c/d:1");
+}
+
+#[test]
+fn a_normalizer_that_fails_stops_pack_and_convert_in_its_own_words() {
+    let libs = tempfile::tempdir().expect("libs");
+    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
+    let specs = failing_normalizer_spec(&library);
+    let spec_dir = s(specs.path());
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "faulty",
+            "-t",
+            "x/y:1",
+        ],
+    ));
+    assert!(
+        err.contains("normalizer plugin `faulty`: layer `")
+            && err.contains("plugin `faulty` (`")
+            && err.contains("): faulty normalizer fails on `"),
+        "{err}"
+    );
+    not_tagged(store.path(), "x/y:1");
+
+    ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "v2",
+            "-t",
+            "a/b:1",
+        ],
+    );
+    let err = failed(&mkbuild(
+        store.path(),
+        &[
+            "--spec-dir",
+            spec_dir,
+            "convert",
+            "a/b:1",
+            "--to",
+            "faulty",
+            "-t",
+            "c/d:1",
+        ],
+    ));
+    assert!(
+        err.contains("normalizer plugin `faulty`: layer `")
+            && err.contains("): faulty normalizer fails on `"),
+        "{err}"
+    );
+    not_tagged(store.path(), "c/d:1");
 }
 
 #[test]

@@ -27,13 +27,14 @@ impl FixedOwner {
 }
 
 impl OwnershipNormalizer for FixedOwner {
-    fn normalize(&self, header: &mut EntryHeader) {
+    fn normalize(&self, header: &mut EntryHeader) -> Result<(), PluginError> {
         header.uid = self.uid;
         header.gid = self.gid;
         header.mtime = self.mtime;
         header.mode &= 0o7777;
         header.uname.clear();
         header.gname.clear();
+        Ok(())
     }
 }
 
@@ -59,7 +60,7 @@ mod tests {
             uname: "me".into(),
             gname: "us".into(),
         };
-        n.normalize(&mut h);
+        n.normalize(&mut h).unwrap();
         assert_eq!((h.uid, h.gid, h.mtime, h.mode), (1000, 0, 0, 0o4755));
         assert!(h.uname.is_empty() && h.gname.is_empty());
     }

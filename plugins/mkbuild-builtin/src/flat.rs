@@ -15,15 +15,15 @@ impl FlatCodec {
 }
 
 impl LayerCodec for FlatCodec {
-    fn entry_name(&self, layer: &str, member: &str) -> Option<String> {
+    fn entry_name(&self, layer: &str, member: &str) -> Result<Option<String>, PluginError> {
         // Members always lie at or under the layer; the parent of `.` is `.` itself.
-        strip_base(member, parent(layer))
+        Ok(strip_base(member, parent(layer))
             .filter(|name| *name != ".")
-            .map(str::to_owned)
+            .map(str::to_owned))
     }
 
-    fn restore_path(&self, layer: &str, name: &str) -> Option<String> {
-        Some(join(parent(layer), name))
+    fn restore_path(&self, layer: &str, name: &str) -> Result<Option<String>, PluginError> {
+        Ok(Some(join(parent(layer), name)))
     }
 }
 
@@ -35,20 +35,27 @@ mod tests {
     fn names_are_relative_to_the_parent_of_the_layer() {
         let c = FlatCodec;
         assert_eq!(
-            c.entry_name("data/train", "data/train").as_deref(),
+            c.entry_name("data/train", "data/train").unwrap().as_deref(),
             Some("train")
         );
         assert_eq!(
-            c.entry_name("data/train", "data/train/a.csv").as_deref(),
+            c.entry_name("data/train", "data/train/a.csv")
+                .unwrap()
+                .as_deref(),
             Some("train/a.csv")
         );
-        assert_eq!(c.entry_name("m.bin", "m.bin").as_deref(), Some("m.bin"));
-        assert_eq!(c.entry_name(".", "x/y").as_deref(), Some("x/y"));
         assert_eq!(
-            c.restore_path("data/train", "train/a.csv").as_deref(),
+            c.entry_name("m.bin", "m.bin").unwrap().as_deref(),
+            Some("m.bin")
+        );
+        assert_eq!(c.entry_name(".", "x/y").unwrap().as_deref(), Some("x/y"));
+        assert_eq!(
+            c.restore_path("data/train", "train/a.csv")
+                .unwrap()
+                .as_deref(),
             Some("data/train/a.csv")
         );
-        assert_eq!(c.restore_path(".", "x").as_deref(), Some("x"));
+        assert_eq!(c.restore_path(".", "x").unwrap().as_deref(), Some("x"));
         assert!(!c.archives_ancestors());
     }
 }

@@ -13,12 +13,12 @@ impl PathPreservingCodec {
 }
 
 impl LayerCodec for PathPreservingCodec {
-    fn entry_name(&self, _layer: &str, member: &str) -> Option<String> {
-        (member != ".").then(|| member.to_owned())
+    fn entry_name(&self, _layer: &str, member: &str) -> Result<Option<String>, PluginError> {
+        Ok((member != ".").then(|| member.to_owned()))
     }
 
-    fn restore_path(&self, _layer: &str, name: &str) -> Option<String> {
-        Some(name.to_owned())
+    fn restore_path(&self, _layer: &str, name: &str) -> Result<Option<String>, PluginError> {
+        Ok(Some(name.to_owned()))
     }
 
     fn archives_ancestors(&self) -> bool {
@@ -33,13 +33,19 @@ mod tests {
     #[test]
     fn names_are_context_paths() {
         let c = PathPreservingCodec;
-        assert_eq!(c.entry_name("data/x/m", "data").as_deref(), Some("data"));
         assert_eq!(
-            c.entry_name("data/x/m", "data/x/m").as_deref(),
+            c.entry_name("data/x/m", "data").unwrap().as_deref(),
+            Some("data")
+        );
+        assert_eq!(
+            c.entry_name("data/x/m", "data/x/m").unwrap().as_deref(),
             Some("data/x/m")
         );
-        assert_eq!(c.entry_name(".", "."), None);
-        assert_eq!(c.restore_path("data", "data/a").as_deref(), Some("data/a"));
+        assert_eq!(c.entry_name(".", ".").unwrap(), None);
+        assert_eq!(
+            c.restore_path("data", "data/a").unwrap().as_deref(),
+            Some("data/a")
+        );
         assert!(c.archives_ancestors());
     }
 }

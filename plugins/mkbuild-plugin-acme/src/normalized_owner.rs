@@ -23,7 +23,7 @@ impl NormalizedOwner {
 }
 
 impl OwnershipNormalizer for NormalizedOwner {
-    fn normalize(&self, header: &mut EntryHeader) {
+    fn normalize(&self, header: &mut EntryHeader) -> Result<(), PluginError> {
         header.uid = self.uid;
         header.gid = self.gid;
         header.mtime = 0;
@@ -35,6 +35,7 @@ impl OwnershipNormalizer for NormalizedOwner {
         } else {
             0o644
         };
+        Ok(())
     }
 }
 
@@ -50,13 +51,13 @@ mod tests {
         };
         let mut h = EntryHeader::file("x", 0o4700, 1);
         h.uname = "me".into();
-        n.normalize(&mut h);
+        n.normalize(&mut h).unwrap();
         assert_eq!(
             (h.mode, h.uid, h.gid, h.uname.as_str()),
             (0o755, 2000, 2000, "")
         );
         let mut h = EntryHeader::file("y", 0o600, 1);
-        n.normalize(&mut h);
+        n.normalize(&mut h).unwrap();
         assert_eq!(h.mode, 0o644);
     }
 }

@@ -32,15 +32,17 @@ impl RootedCodec {
 }
 
 impl LayerCodec for RootedCodec {
-    fn entry_name(&self, _layer: &str, member: &str) -> Option<String> {
-        (member != ".").then(|| format!("{}/{member}", self.root))
+    fn entry_name(&self, _layer: &str, member: &str) -> Result<Option<String>, PluginError> {
+        Ok((member != ".").then(|| format!("{}/{member}", self.root)))
     }
 
-    fn restore_path(&self, _layer: &str, name: &str) -> Option<String> {
-        name.strip_prefix(&self.root)?
-            .strip_prefix('/')
+    fn restore_path(&self, _layer: &str, name: &str) -> Result<Option<String>, PluginError> {
+        // A name outside the root does not fit this layout: refused, not a failure.
+        Ok(name
+            .strip_prefix(&self.root)
+            .and_then(|rest| rest.strip_prefix('/'))
             .filter(|rest| !rest.is_empty())
-            .map(str::to_owned)
+            .map(str::to_owned))
     }
 
     fn archives_ancestors(&self) -> bool {
@@ -58,16 +60,18 @@ mod tests {
             root: "models".into(),
         };
         assert_eq!(
-            c.entry_name("data", "data/a.csv").as_deref(),
+            c.entry_name("data", "data/a.csv").unwrap().as_deref(),
             Some("models/data/a.csv")
         );
-        assert_eq!(c.entry_name(".", "."), None);
+        assert_eq!(c.entry_name(".", ".").unwrap(), None);
         assert_eq!(
-            c.restore_path("data", "models/data/a.csv").as_deref(),
+            c.restore_path("data", "models/data/a.csv")
+                .unwrap()
+                .as_deref(),
             Some("data/a.csv")
         );
-        assert_eq!(c.restore_path("data", "modelsx/a"), None);
-        assert_eq!(c.restore_path("data", "other/a"), None);
+        assert_eq!(c.restore_path("data", "modelsx/a").unwrap(), None);
+        assert_eq!(c.restore_path("data", "other/a").unwrap(), None);
     }
 
     #[test]

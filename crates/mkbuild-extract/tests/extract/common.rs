@@ -129,8 +129,8 @@ pub fn tar(entries: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// The codec of "flat" layers in tests: entry names are destinations.
-pub fn same(name: &str) -> Option<String> {
-    Some(name.to_string())
+pub fn same(name: &str) -> Result<Option<String>, String> {
+    Ok(Some(name.to_string()))
 }
 
 /// Extracts one tar into a fresh extractor and returns the error it must fail with.

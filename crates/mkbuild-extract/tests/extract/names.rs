@@ -135,9 +135,9 @@ fn dots_and_trailing_slashes_are_cleaned() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     let seen = std::cell::RefCell::new(Vec::new());
-    let place = |name: &str| {
+    let place = |name: &str| -> Result<_, String> {
         seen.borrow_mut().push(name.to_string());
-        Some(format!("./data//{name}/"))
+        Ok(Some(format!("./data//{name}/")))
     };
     let bytes = tar(&[
         folder(b"./", 0o755),
@@ -162,7 +162,7 @@ fn destinations_from_the_codec_are_checked() {
     let bytes = tar(&[file(b"a.txt", 0o644, b"A")]);
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     let error = extractor
-        .extract_tar(&bytes[..], "l", &|name| Some(format!("../{name}")))
+        .extract_tar(&bytes[..], "l", &|name| Ok(Some(format!("../{name}"))))
         .expect_err("escaping destination");
     drop(extractor);
     assert_eq!(
@@ -173,7 +173,7 @@ fn destinations_from_the_codec_are_checked() {
 
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     let error = extractor
-        .extract_tar(&bytes[..], "l", &|_| Some("/etc/a.txt".to_string()))
+        .extract_tar(&bytes[..], "l", &|_| Ok(Some("/etc/a.txt".to_string())))
         .expect_err("absolute destination");
     drop(extractor);
     assert!(matches!(
@@ -186,7 +186,7 @@ fn destinations_from_the_codec_are_checked() {
 
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     let error = extractor
-        .extract_tar(&bytes[..], "l", &|_| None)
+        .extract_tar(&bytes[..], "l", &|_| Ok(None))
         .expect_err("refused");
     assert_eq!(
         error.to_string(),
@@ -194,6 +194,32 @@ fn destinations_from_the_codec_are_checked() {
          (the ModelKit was not written by this format, or was tampered with)"
     );
     drop(extractor);
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_failing_codec_is_reported_in_its_own_words_not_as_a_refusal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = tar(&[file(b"a.txt", 0o644, b"A"), file(b"b.txt", 0o644, b"B")]);
+    let mut extractor = Extractor::new(dir.path()).expect("extractor");
+    let error = extractor
+        .extract_tar(&bytes[..], "l", &|name| {
+            if name == "b.txt" {
+                Err(format!("codec plugin: cannot place `{name}`"))
+            } else {
+                Ok(Some(name.to_owned()))
+            }
+        })
+        .expect_err("the codec failed");
+    assert_eq!(
+        error.to_string(),
+        "layer `l`: entry `b.txt`: codec plugin: cannot place `b.txt`"
+    );
+    // What was staged before the failure never reaches the target.
+    assert!(matches!(
+        extractor.commit(false),
+        Err(ExtractError::EarlierFailure)
+    ));
     assert_eq!(names(dir.path()), Vec::<String>::new());
 }
 

@@ -89,7 +89,7 @@ fn swapping_folders_for_links_never_sends_a_write_outside() {
         ));
         let layer = tar(&entries);
         let result = Extractor::new(&target).and_then(|mut extractor| {
-            extractor.extract_tar(&layer[..], "race", &|name| Some(name.to_string()))?;
+            extractor.extract_tar(&layer[..], "race", &|name| Ok(Some(name.to_string())))?;
             extractor.commit(false)
         });
         match result {

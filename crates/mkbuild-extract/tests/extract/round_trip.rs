@@ -104,7 +104,7 @@ fn a_layer_codec_places_entries() {
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     extractor
         .extract_tar(&sample_tar()[..], "data/train", &|name| {
-            Some(format!("data/train/{name}"))
+            Ok(Some(format!("data/train/{name}")))
         })
         .expect("extract");
     extractor
