@@ -3,21 +3,19 @@ use std::path::{Path, PathBuf};
 /// Everything pack and unpack can fail on; each variant names the file, entry or key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("`{}`: {source}", path.display())]
+    #[error("`{}`: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file or folder of the context that cannot be opened or listed.
     #[error(
-        "cannot read `{}`: {source}; make it readable or list it in `.kitignore`",
+        "cannot read `{}`: {cause}; make it readable or list it in `.kitignore`",
         path.display()
     )]
     Unreadable {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file whose name no unpack could write back (a control character, a backslash...).
     #[error(
@@ -63,7 +61,7 @@ pub enum EngineError {
     Kitfile(#[from] mkbuild_kitfile::KitfileError),
     #[error(transparent)]
     Store(#[from] mkbuild_store::StoreError),
-    #[error("layer `{layer}`: {source}")]
+    #[error("layer `{layer}`")]
     Tar {
         layer: String,
         #[source]
@@ -87,7 +85,7 @@ impl EngineError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         EngineError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 

@@ -38,7 +38,7 @@ impl KitIgnore {
                     message,
                 })
             }
-            Err(EngineError::Io { source, .. })
+            Err(EngineError::Io { cause: source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
                 Ok(KitIgnore::default())

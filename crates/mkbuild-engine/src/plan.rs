@@ -149,7 +149,7 @@ fn check_layer_path(context: &Path, entry: &LayerEntry, path: &str) -> Result<()
         let full = context.join(&so_far);
         let meta = match FileMeta::of(&full) {
             Ok(meta) => meta,
-            Err(EngineError::Io { source, .. })
+            Err(EngineError::Io { cause: source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
                 return Err(EngineError::MissingLayerPath {

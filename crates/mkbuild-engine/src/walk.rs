@@ -123,7 +123,7 @@ pub fn walk(
     )
     .map_err(|e| EngineError::Unreadable {
         path: root.to_path_buf(),
-        source: e.into(),
+        cause: e.into(),
     })?;
     walk_dir(&dir, root, "", visit)
 }
@@ -136,7 +136,7 @@ fn walk_dir(
 ) -> Result<(), EngineError> {
     let unreadable = |e: Errno| EngineError::Unreadable {
         path: join(root, rel),
-        source: e.into(),
+        cause: e.into(),
     };
     let mut names = Vec::new();
     for entry in Dir::read_from(dir).map_err(unreadable)? {
@@ -183,7 +183,7 @@ fn open_dir_at(
         Errno::LOOP | Errno::NOTDIR => EngineError::Changed { path: path() },
         e => EngineError::Unreadable {
             path: path(),
-            source: e.into(),
+            cause: e.into(),
         },
     })?;
     let stat = rustix::fs::fstat(&sub).map_err(|e| EngineError::io(&path(), e.into()))?;
@@ -206,7 +206,7 @@ pub fn open_beneath(
         Errno::LOOP | Errno::NOTDIR | Errno::NOENT => EngineError::Changed { path: path() },
         e => EngineError::Unreadable {
             path: path(),
-            source: e.into(),
+            cause: e.into(),
         },
     };
     let mut dir = openat(
@@ -217,7 +217,7 @@ pub fn open_beneath(
     )
     .map_err(|e| EngineError::Unreadable {
         path: root.to_path_buf(),
-        source: e.into(),
+        cause: e.into(),
     })?;
     let mut parts = rel.split('/').peekable();
     while let Some(part) = parts.next() {

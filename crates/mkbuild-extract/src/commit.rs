@@ -61,7 +61,7 @@ impl Target<'_> {
         beneath::found_at(parent, name).map_err(|source| ExtractError::Io {
             action: "inspect",
             path: self.path.join(rel),
-            source,
+            cause: source,
         })
     }
 }
@@ -77,7 +77,7 @@ fn changed(target: &Path, e: WalkError) -> ExtractError {
         _ => ExtractError::Io {
             action: "open the folder",
             path,
-            source: e.source,
+            cause: e.source,
         },
     }
 }
@@ -91,7 +91,7 @@ pub(crate) fn commit_staging(
     let handle_error = |source| ExtractError::Io {
         action: "open again",
         path: target_path.to_path_buf(),
-        source,
+        cause: source,
     };
     let mut target = Target {
         path: target_path,
@@ -202,14 +202,14 @@ pub(crate) fn commit_staging(
                 _ => ExtractError::Io {
                     action: "open the folder",
                     path: path.clone(),
-                    source,
+                    cause: source,
                 },
             }
         })?;
         beneath::set_mode(&folder, mode).map_err(|source| ExtractError::Io {
             action: "set the mode of",
             path,
-            source,
+            cause: source,
         })?;
     }
     Ok(summary)
@@ -240,7 +240,7 @@ fn move_into_place(
     let (from_dir, name) = staged_dir.parent(rel).map_err(|e| ExtractError::Io {
         action: "open the staging folder",
         path: staging_root.join(&e.at),
-        source: e.source,
+        cause: e.source,
     })?;
     let (to_dir, _) = target
         .dir
@@ -253,7 +253,7 @@ fn move_into_place(
             ExtractError::Io {
                 action: "move into place",
                 path: to.clone(),
-                source,
+                cause: source,
             }
         }
     })

@@ -83,11 +83,10 @@ pub enum ExtractError {
     },
 
     /// Reading the blob failed.
-    #[error("cannot read blob `{label}`: {source}")]
+    #[error("cannot read blob `{label}`: {cause}")]
     Read {
         label: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// An entry name from the archive is unsafe.
@@ -206,21 +205,19 @@ pub enum ExtractError {
     Truncated { origin: String, place: String },
 
     /// The tar stream cannot be parsed (bad checksum, bad number field, a decoder error...).
-    #[error("{origin}: cannot read the tar stream: {source}")]
+    #[error("{origin}: cannot read the tar stream: {cause}")]
     Tar {
         origin: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// A file-system operation failed.
-    #[error("cannot {action} `{}`: {source}", path.display())]
+    #[error("cannot {action} `{}`: {cause}", path.display())]
     Io {
         /// What the extractor was doing, e.g. "create the file".
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// The target exists but is not a folder.

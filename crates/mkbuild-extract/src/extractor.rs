@@ -74,7 +74,7 @@ impl Extractor {
                 fs::create_dir_all(target).map_err(|source| ExtractError::Io {
                     action: "create the target folder",
                     path: target.to_path_buf(),
-                    source,
+                    cause: source,
                 })?;
                 missing
             }
@@ -82,20 +82,20 @@ impl Extractor {
                 return Err(ExtractError::Io {
                     action: "inspect the target folder",
                     path: target.to_path_buf(),
-                    source,
+                    cause: source,
                 })
             }
         };
         let target_dir = Beneath::open_root(target).map_err(|source| ExtractError::Io {
             action: "open the target folder",
             path: target.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let (staging_name, staging_dir) =
             create_staging(&target_dir).map_err(|source| ExtractError::Io {
                 action: "create a staging folder in",
                 path: target.to_path_buf(),
-                source,
+                cause: source,
             })?;
         let staging = Staging::new(target.join(&staging_name), Beneath::new(staging_dir));
         Ok(Extractor {
@@ -190,7 +190,7 @@ impl Extractor {
             } else {
                 ExtractError::Tar {
                     origin: origin.clone(),
-                    source,
+                    cause: source,
                 }
             }
         };
@@ -352,7 +352,7 @@ impl Extractor {
                 WriteFailure::Read(source) => ExtractError::Io {
                     action: "read the bytes for",
                     path: PathBuf::from(&clean),
-                    source,
+                    cause: source,
                 },
                 WriteFailure::Other(e) => e,
             })?;
@@ -506,7 +506,7 @@ impl Extractor {
             WriteFailure::Other(ExtractError::Io {
                 action: "set the mode of",
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             })
         })?;
         self.staging.set_file_size(rel, size);
@@ -518,7 +518,7 @@ fn write_error(path: &Path, source: io::Error) -> WriteFailure {
     WriteFailure::Other(ExtractError::Io {
         action: "write the file",
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })
 }
 

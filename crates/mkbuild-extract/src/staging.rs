@@ -115,7 +115,7 @@ impl Staging {
                     ExtractError::Io {
                         action: "create the file",
                         path: self.root.join(rel),
-                        source,
+                        cause: source,
                     }
                 })
             })?;
@@ -162,7 +162,7 @@ impl Staging {
             .map_err(|source| ExtractError::Io {
                 action: "create the folder",
                 path: self.root.join(rel),
-                source,
+                cause: source,
             })
     }
 }
@@ -172,6 +172,6 @@ fn walk_error(root: &Path, e: WalkError) -> ExtractError {
     ExtractError::Io {
         action: "open the staging folder",
         path: root.join(e.at),
-        source: e.source,
+        cause: e.source,
     }
 }

@@ -86,7 +86,7 @@ impl<R: Read> VerifyingReader<R> {
         }
         let actual_hex = self.hasher.finish().map_err(|died| ExtractError::Read {
             label: self.label.clone(),
-            source: io::Error::other(died),
+            cause: io::Error::other(died),
         })?;
         if actual_hex != self.expected_hex {
             return Err(ExtractError::DigestMismatch {
@@ -145,7 +145,7 @@ impl<R: Read> VerifyingReader<R> {
             },
             _ => ExtractError::Read {
                 label: self.label.clone(),
-                source: error,
+                cause: error,
             },
         }
     }

@@ -5,11 +5,10 @@ use mkbuild_plugin_abi::{ABI_MAJOR, ABI_MINOR};
 /// Why a plugin library was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("plugin library `{}`: {source}", path.display())]
+    #[error("plugin library `{}`: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("plugin library `{}` is built for another platform: {detail}", path.display())]
     OtherPlatform { path: PathBuf, detail: String },

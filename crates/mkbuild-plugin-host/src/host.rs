@@ -28,7 +28,7 @@ impl PluginHost {
         let path = library_path(path);
         let key = path.canonicalize().map_err(|source| HostError::Io {
             path: path.clone(),
-            source,
+            cause: source,
         })?;
         if let Some(library) = self.loaded.get(&key) {
             return Ok(library.name().to_owned());

@@ -57,7 +57,7 @@ pub fn check_platform(path: &Path) -> Result<(), HostError> {
     let mut head = [0u8; 20];
     let mut file = std::fs::File::open(path).map_err(|source| HostError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let mut read = 0;
     while read < head.len() {
@@ -67,7 +67,7 @@ pub fn check_platform(path: &Path) -> Result<(), HostError> {
             Err(source) => {
                 return Err(HostError::Io {
                     path: path.to_path_buf(),
-                    source,
+                    cause: source,
                 })
             }
         }

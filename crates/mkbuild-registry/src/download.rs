@@ -107,7 +107,7 @@ impl RegistryClient {
                 tokio::task::block_in_place(|| partial.writer.write_all(&bytes)).map_err(
                     |source| RegistryError::Io {
                         path: temp_path,
-                        source,
+                        cause: source,
                     },
                 )?;
                 partial.received = received;

@@ -158,7 +158,7 @@ fn store_manifest(store: &Store, bytes: &[u8]) -> Result<(Digest, u64), Registry
     let temp_path = writer.temp_path().to_owned();
     std::io::Write::write_all(&mut writer, bytes).map_err(|source| RegistryError::Io {
         path: temp_path,
-        source,
+        cause: source,
     })?;
     Ok(writer.finish()?.commit()?)
 }

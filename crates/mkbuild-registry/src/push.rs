@@ -73,7 +73,7 @@ impl RegistryClient {
                 .metadata()
                 .map_err(|source| RegistryError::Io {
                     path: path.clone(),
-                    source,
+                    cause: source,
                 })?
                 .len();
             if size != blob.size {

@@ -249,7 +249,7 @@ impl Session<'_> {
         )
         .map_err(|source| RegistryError::Io {
             path: self.store.blob_path(self.digest()),
-            source,
+            cause: source,
         })?;
         let action = self.action();
         let build = |http: &reqwest::Client| {

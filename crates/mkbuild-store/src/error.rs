@@ -9,13 +9,12 @@ use crate::Digest;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A file-system operation failed.
-    #[error("cannot {action} `{}`: {source}", path.display())]
+    #[error("cannot {action} `{}`: {cause}", path.display())]
     Io {
         /// What the store was doing, e.g. "create the folder".
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// The store folder holds files but no `oci-layout`.
@@ -122,7 +121,7 @@ impl StoreError {
         move |source| StoreError::Io {
             action,
             path,
-            source,
+            cause: source,
         }
     }
 }

@@ -218,7 +218,7 @@ fn concurrent_writers_of_the_same_bytes() -> TestResult {
                         .map_err(|e| StoreError::Io {
                             action: "write",
                             path: "test".into(),
-                            source: e,
+                            cause: e,
                         })?;
                     writer.commit()
                 })

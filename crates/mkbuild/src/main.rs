@@ -21,14 +21,9 @@ fn main() -> ExitCode {
             // Not `eprintln!`: it panics when stderr is a closed pipe.
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "error: {err}");
-            let mut said = err.to_string();
+            // Errors show their source or return it, never both: each cause is said once.
             for cause in err.chain().skip(1) {
-                // Library errors often quote their source already; say each thing once.
-                let cause = cause.to_string();
-                if !said.contains(&cause) {
-                    let _ = writeln!(stderr, "  caused by: {cause}");
-                }
-                said = cause;
+                let _ = writeln!(stderr, "  caused by: {cause}");
             }
             ExitCode::FAILURE
         }

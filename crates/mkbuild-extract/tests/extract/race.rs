@@ -102,7 +102,11 @@ fn swapping_folders_for_links_never_sends_a_write_outside() {
                     ExtractError::SymlinkInTarget { .. } | ExtractError::TargetChanged { .. } => {
                         true
                     }
-                    ExtractError::Io { path, source, .. } => {
+                    ExtractError::Io {
+                        path,
+                        cause: source,
+                        ..
+                    } => {
                         path.to_string_lossy().contains("/.mkbuild-unpack-")
                             // ENOENT, EEXIST, ENOTDIR, ELOOP
                             && matches!(source.raw_os_error(), Some(2 | 17 | 20 | 40))

@@ -82,7 +82,7 @@ fn read_kitfile(context: &Path, file: Option<&Path>) -> anyhow::Result<(Vec<u8>,
     };
     let bytes = match read_small_file(&path, "Kitfile", MAX_KITFILE_BYTES, links) {
         Ok(bytes) => bytes,
-        Err(EngineError::Io { source, .. }) => {
+        Err(EngineError::Io { cause: source, .. }) => {
             return Err(anyhow::Error::new(source)
                 .context(format!("cannot read the Kitfile `{}`", path.display())))
         }
