@@ -12,6 +12,27 @@ pub const MANIFEST_VERSION: &str = "1.0.0";
 /// Kit's limit on a model part's `type`.
 const MAX_PART_TYPE_LEN: usize = 64;
 
+/// How deep `parameters` may nest. The config JSON that carries them must read back (serde_json
+/// stops at 128 levels, and the config adds its own), so a Kitfile that packs always unpacks;
+/// real parameters nest a few levels.
+pub const MAX_PARAMETER_DEPTH: usize = 100;
+
+/// The nesting depth of a JSON value: 0 for a scalar, 1 for a flat object or array.
+fn depth(value: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Vec<&serde_json::Value> = match value {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            serde_json::Value::Object(map) => map.values().collect(),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.into_iter().map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
 fn invalid(entry: impl Into<String>, problem: impl Into<String>) -> KitfileError {
     KitfileError::Invalid {
         file: None,
@@ -48,6 +69,28 @@ impl Kitfile {
                     "manifestVersion",
                     format!("unsupported version `{other}`; expected `{MANIFEST_VERSION}`"),
                 ))
+            }
+        }
+
+        let parameters = self
+            .model
+            .iter()
+            .map(|m| ("model.parameters".to_owned(), &m.parameters))
+            .chain(self.datasets.iter().enumerate().map(|(i, d)| {
+                (
+                    format!("{}.parameters", item_label("datasets", i, &d.name)),
+                    &d.parameters,
+                )
+            }));
+        for (label, value) in parameters {
+            if value
+                .as_ref()
+                .is_some_and(|v| depth(v) > MAX_PARAMETER_DEPTH)
+            {
+                return Err(invalid(
+                    label,
+                    format!("nests more than {MAX_PARAMETER_DEPTH} levels deep; flatten it"),
+                ));
             }
         }
 

@@ -158,3 +158,40 @@ fn paths_with_control_characters_are_refused_and_shown_escaped() {
         "Kitfile: code[0]: path `a\\tb` contains a control character; rename the file"
     );
 }
+
+/// `parameters` nested `levels` deep under `model` (block style, as the fuzzer found it).
+fn nested_parameters(levels: usize) -> String {
+    let mut yaml = format!("{MV}model:\n  path: w.bin\n  parameters:\n");
+    for level in 0..levels {
+        yaml.push_str(&" ".repeat(4 + level));
+        yaml.push_str(if level + 1 == levels {
+            "k: v\n"
+        } else {
+            "k:\n"
+        });
+    }
+    yaml
+}
+
+#[test]
+fn parameters_nest_only_as_deep_as_their_config_json_reads_back() {
+    // Found by the kitfile_yaml fuzz target: YAML this deep parsed, but its config JSON did not
+    // read back (serde_json stops at 128 levels), so the ModelKit would not have unpacked.
+    let deepest = ok(&nested_parameters(100));
+    let json = deepest.to_config_json();
+    let back = Kitfile::from_config_json(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.to_config_json(), json);
+    assert_eq!(
+        err(&nested_parameters(120)),
+        "Kitfile: model.parameters: nests more than 100 levels deep; flatten it"
+    );
+}
+
+#[test]
+fn the_fuzzers_deep_parameters_are_refused_or_read_back() {
+    let input = include_bytes!("../../../fuzz/corpus/kitfile_yaml/regression-deep-parameters.yaml");
+    if let Ok(kitfile) = Kitfile::from_yaml(input, "Kitfile") {
+        let json = kitfile.to_config_json();
+        assert!(Kitfile::from_config_json(&json).is_ok());
+    }
+}
