@@ -114,8 +114,12 @@ pub fn walk(
     root: &Path,
     visit: &mut dyn FnMut(&str, &FileMeta) -> Result<Walk, EngineError>,
 ) -> Result<(), EngineError> {
-    // The root itself is the user's to name, so a link to it is followed.
-    let dir = openat(
+    walk_dir(&open_root(root)?, root, "", visit)
+}
+
+/// Opens the context folder. The root itself is the user's to name, so a link to it is followed.
+fn open_root(root: &Path) -> Result<OwnedFd, EngineError> {
+    openat(
         CWD,
         root,
         DIR_FLAGS.difference(OFlags::NOFOLLOW),
@@ -124,8 +128,7 @@ pub fn walk(
     .map_err(|e| EngineError::Unreadable {
         path: root.to_path_buf(),
         cause: e.into(),
-    })?;
-    walk_dir(&dir, root, "", visit)
+    })
 }
 
 fn walk_dir(
@@ -209,16 +212,7 @@ pub fn open_beneath(
             cause: e.into(),
         },
     };
-    let mut dir = openat(
-        CWD,
-        root,
-        DIR_FLAGS.difference(OFlags::NOFOLLOW),
-        Mode::empty(),
-    )
-    .map_err(|e| EngineError::Unreadable {
-        path: root.to_path_buf(),
-        cause: e.into(),
-    })?;
+    let mut dir = open_root(root)?;
     let mut parts = rel.split('/').peekable();
     while let Some(part) = parts.next() {
         if part.is_empty() || part == "." || part == ".." {
