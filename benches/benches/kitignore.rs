@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use globset::{GlobBuilder, GlobMatcher};
-use mkbuild_engine::kitignore::KitIgnore;
+use mkbuild_engine::KitIgnore;
 
 const PATTERNS: usize = 2_000;
 const PATHS: usize = 10_000;

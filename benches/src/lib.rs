@@ -10,9 +10,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use mkbuild_engine::{
-    pack, unpack, Compression, Filters, Format, FormatRegistry, NoProgress, PackOutcome,
-    PackRequest, UnpackRequest,
+    pack, unpack, Compression, NoProgress, PackOutcome, PackRequest, Selection, UnpackRequest,
 };
+use mkbuild_format::{Format, FormatRegistry};
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Store;
 
@@ -168,7 +168,7 @@ fn fill(rng: &mut SplitMix64, bytes: &mut [u8]) {
 
 /// The built-in formats, as the CLI has them.
 fn builtin_formats() -> FormatRegistry {
-    FormatRegistry::builtin().expect("the built-in specs load")
+    mkbuild_builtin::formats().expect("the built-in specs load")
 }
 
 /// A built-in format by name.
@@ -220,7 +220,7 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
         &UnpackRequest {
             reference: digest,
             target,
-            filters: &Filters(Vec::new()),
+            selection: &Selection(Vec::new()),
             overwrite: false,
             progress: &mkbuild_engine::NoProgress,
         },

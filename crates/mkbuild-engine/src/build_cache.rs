@@ -45,9 +45,9 @@ pub struct BuildCache {
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
     fingerprint: String,
-    digest: String,
+    digest: Digest,
     #[serde(rename = "diffId")]
-    diff_id: String,
+    diff_id: Digest,
     size: u64,
 }
 
@@ -94,7 +94,7 @@ impl BuildCache {
         if record.fingerprint != fingerprint {
             return None;
         }
-        let digest: Digest = record.digest.parse().ok()?;
+        let digest = record.digest;
         let stored = fs::metadata(store.blob_path(&digest)).ok()?;
         (stored.is_file() && stored.len() == record.size).then_some(WrittenLayer {
             digest,
@@ -111,7 +111,7 @@ impl BuildCache {
         }
         let record = Record {
             fingerprint: fingerprint.hex(),
-            digest: layer.digest.to_string(),
+            digest: layer.digest.clone(),
             diff_id: layer.diff_id.clone(),
             size: layer.size,
         };

@@ -5,11 +5,10 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
+use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::Store;
 
 use crate::compression::Compression;
-use crate::formats::{Format, FormatRegistry};
 use crate::layer_reader::with_matched_layer_tar;
 use crate::layer_writer::LayerWriter;
 use crate::matching::MatchedLayer;
@@ -18,6 +17,7 @@ use crate::pack::{store_modelkit, PackOutcome};
 use crate::plan::within;
 use crate::progress::Progress;
 use crate::EngineError;
+use mkbuild_format::{Format, FormatRegistry};
 
 /// Mode of a folder above a layer path that the source format did not archive (`v1`).
 const SYNTHETIC_FOLDER_MODE: u32 = 0o755;
@@ -92,7 +92,7 @@ fn convert_layers(
                 layer.entry.kind.media_kind(),
                 compression.media_type_suffix(),
             ),
-            digest: written.digest.to_string(),
+            digest: written.digest,
             diff_id: written.diff_id,
             size: written.size,
         });

@@ -50,13 +50,11 @@ pub enum EngineError {
     UnsupportedLayerPath { entry: String, path: String },
     #[error("no Kitfile in `{}` (looked for `Kitfile`, `kitfile`, `.kitfile`); write one or pass `-f FILE`", context.display())]
     NoKitfile { context: PathBuf },
-    #[error("`{file}`: {message}")]
-    Spec { file: String, message: String },
-    #[error("unknown format `{name}` (known: {}); `mkbuild formats` lists them, `--spec-dir` adds more", known.join(", "))]
-    UnknownFormat { name: String, known: Vec<String> },
-    /// A ModelKit that records no format and that no format's `[detect]` table matches.
-    #[error("the ModelKit records no format and none matches it by its spec's `[detect]` table (tried, in order: {}); add a format whose `[detect]` matches it with `--spec-dir`", tried.join(", "))]
-    Undetected { tried: Vec<String> },
+    /// `SOURCE_DATE_EPOCH` that is not a usable time.
+    #[error("`SOURCE_DATE_EPOCH`: `{value}` is not a usable time: {message}")]
+    SourceDateEpoch { value: i64, message: String },
+    #[error(transparent)]
+    Format(#[from] mkbuild_format::FormatError),
     #[error(transparent)]
     Kitfile(#[from] mkbuild_kitfile::KitfileError),
     #[error(transparent)]
@@ -96,7 +94,7 @@ impl EngineError {
         plugin: &str,
         layer: &str,
         path: &str,
-        e: mkbuild_sdk::PluginError,
+        e: mkbuild_format::PluginError,
     ) -> Self {
         EngineError::Plugin {
             role,

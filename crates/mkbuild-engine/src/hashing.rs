@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use mkbuild_hash::PipelinedSha256;
+use mkbuild_hash::{Digest, PipelinedSha256};
 
 /// Passes bytes through to `inner`, hashing them on the way when asked to (the diffId of a
 /// compressed layer is the digest of the tar before compression; it is hashed on a thread of its
@@ -18,12 +18,11 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    /// The inner writer and, when hashing, `sha256:<hex>` of what went through.
-    pub fn finish(self) -> io::Result<(W, Option<String>)> {
+    /// The inner writer and, when hashing, the digest of what went through.
+    pub fn finish(self) -> io::Result<(W, Option<Digest>)> {
         let digest = match self.hasher {
-            Some(hasher) => Some(format!(
-                "sha256:{}",
-                hex::encode(hasher.finalize().map_err(io::Error::other)?)
+            Some(hasher) => Some(Digest::from_sha256(
+                hasher.finalize().map_err(io::Error::other)?,
             )),
             None => None,
         };

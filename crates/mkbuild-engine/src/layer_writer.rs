@@ -21,8 +21,8 @@ pub struct LayerWriter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenLayer {
     pub digest: Digest,
-    /// `sha256:` of the uncompressed tar.
-    pub diff_id: String,
+    /// The digest of the uncompressed tar.
+    pub diff_id: Digest,
     pub size: u64,
 }
 
@@ -79,7 +79,7 @@ impl LayerWriter {
         let blob = compressed.finish().map_err(|e| EngineError::io(&root, e))?;
         let (digest, size) = blob.commit()?;
         Ok(WrittenLayer {
-            diff_id: tar_digest.unwrap_or_else(|| digest.to_string()),
+            diff_id: tar_digest.unwrap_or_else(|| digest.clone()),
             digest,
             size,
         })

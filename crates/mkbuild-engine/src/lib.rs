@@ -1,37 +1,40 @@
-//! The mkbuild engine: plans layers from a Kitfile, runs them through a format's plugins and
-//! stores the ModelKit. It defines no format in code: formats are spec files plus plugins; the
-//! built-in ones are the repository's `spec/`, embedded by `builtin_formats`.
+//! The mkbuild engine: the pipelines over a format (`mkbuild-format`). Pack walks a context,
+//! plans layers from its Kitfile, runs them through the format's plugins and stores the ModelKit;
+//! unpack and convert read a stored ModelKit back through the format it was written with. The
+//! engine defines no format: the built-in ones are `mkbuild-builtin`'s, others come from spec
+//! folders.
+//!
+//! Its modules are private; this list is the whole surface.
 
-pub mod build_cache;
-pub mod builtin_formats;
+mod build_cache;
 mod compression;
-pub mod convert;
-pub mod detect;
+mod convert;
 mod error;
-pub mod filter;
-pub mod formats;
 mod hashing;
-pub mod kitfile_source;
-pub mod kitignore;
-pub mod layer_reader;
-pub mod layer_writer;
-pub mod matching;
-pub mod modelkit;
-pub mod pack;
-pub mod plan;
-pub mod progress;
-pub mod small_file;
-pub mod spec;
-pub mod unpack;
-pub mod walk;
+mod kitfile_source;
+mod kitignore;
+mod layer_reader;
+mod layer_writer;
+mod matching;
+mod modelkit;
+mod pack;
+mod plan;
+mod progress;
+mod selection;
+mod small_file;
+mod unpack;
+mod walk;
 
 pub use compression::Compression;
 pub use convert::{convert, ConvertRequest};
 pub use error::EngineError;
-pub use filter::{Filter, Filters};
-pub use formats::{Format, FormatInfo, FormatRegistry, PluginRegistry, RolePlugins};
+pub use kitfile_source::{find_kitfile, DEFAULT_KITFILE_NAMES};
+pub use kitignore::KitIgnore;
 pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use progress::{NoProgress, Progress};
-pub use spec::SpecOrigin;
+pub use selection::{Selection, Selector, SelectorKind};
+pub use small_file::{
+    read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES, MAX_KITIGNORE_BYTES,
+};
 pub use unpack::{unpack, UnpackRequest, UnpackSummary};

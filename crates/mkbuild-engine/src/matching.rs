@@ -9,8 +9,8 @@ use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
 use mkbuild_store::{Descriptor, Manifest};
 
 use crate::compression::Compression;
-use crate::spec::MediaTypes;
 use crate::EngineError;
+use mkbuild_format::MediaTypes;
 
 /// A Kitfile entry with the stored layer that holds it.
 #[derive(Debug, Clone)]

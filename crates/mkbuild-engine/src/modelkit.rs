@@ -3,11 +3,11 @@
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
-use crate::detect::KitFacts;
-use crate::formats::{Format, FormatRegistry};
 use crate::matching::{match_layers, MatchedLayer};
 use crate::pack::FORMAT_ANNOTATION;
 use crate::EngineError;
+use mkbuild_format::KitFacts;
+use mkbuild_format::{Format, FormatError, FormatRegistry};
 
 /// Manifests and configs are small JSON documents; anything bigger is refused unread.
 const MAX_JSON_BLOB: u64 = 16 << 20;
@@ -81,9 +81,10 @@ impl StoredModelKit {
         };
         match formats.detect(&facts) {
             Some(name) => Ok(FormatOf::Detected(name.to_owned())),
-            None => Err(EngineError::Undetected {
+            None => Err(FormatError::Undetected {
                 tried: formats.detection_order(),
-            }),
+            }
+            .into()),
         }
     }
 

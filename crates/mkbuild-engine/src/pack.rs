@@ -7,20 +7,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_kitfile::Kitfile;
-use mkbuild_sdk::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
 use crate::build_cache::{record_key, BuildCache};
 use crate::compression::Compression;
-use crate::formats::Format;
 use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
+use mkbuild_format::Format;
 
 /// The manifest annotation that records the format a ModelKit was built with.
 pub const FORMAT_ANNOTATION: &str = "ml.mkbuild.format";
@@ -123,15 +123,13 @@ pub(crate) fn store_modelkit(
 
     let mut descriptors: Vec<Descriptor> = layers
         .iter()
-        .map(|l| -> Result<Descriptor, EngineError> {
-            Ok(Descriptor {
-                media_type: l.media_type.clone(),
-                digest: l.digest.parse()?,
-                size: l.size,
-                annotations: BTreeMap::new(),
-            })
+        .map(|l| Descriptor {
+            media_type: l.media_type.clone(),
+            digest: l.digest.clone(),
+            size: l.size,
+            annotations: BTreeMap::new(),
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
     if format.kitfile_layer {
         if let Some(media_type) = &format.media_types.kitfile {
             let (digest, size) = store.put_blob(kitfile_bytes)?;
@@ -350,7 +348,7 @@ fn write_layer(
             layer.entry.kind.media_kind(),
             request.compression.media_type_suffix(),
         ),
-        digest: written.digest.to_string(),
+        digest: written.digest,
         diff_id: written.diff_id,
         size: written.size,
     })
@@ -384,9 +382,9 @@ fn write_entries(
 fn rfc3339(seconds: i64) -> Result<String, EngineError> {
     jiff::Timestamp::from_second(seconds)
         .map(|t| t.to_string())
-        .map_err(|e| EngineError::Spec {
-            file: "SOURCE_DATE_EPOCH".into(),
-            message: format!("`{seconds}` is not a usable time: {e}"),
+        .map_err(|e| EngineError::SourceDateEpoch {
+            value: seconds,
+            message: e.to_string(),
         })
 }
 

@@ -6,10 +6,10 @@
 //! Kitfile names at the root are left out of every layer, and so is whatever the format's
 //! [`FileFilter`] refuses (a refused folder is not entered).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use mkbuild_format::{EntryKind, FileFilter};
 use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
-use mkbuild_sdk::{EntryKind, FileFilter};
 
 use crate::kitignore::KitIgnore;
 use crate::walk::{open_beneath, walk, FileKind, FileMeta, Walk};
@@ -47,7 +47,6 @@ impl PlannedLayer {
 /// All layers of a Kitfile over one context folder.
 #[derive(Debug, Clone)]
 pub struct LayerPlan {
-    pub context: PathBuf,
     pub layers: Vec<PlannedLayer>,
 }
 
@@ -129,10 +128,7 @@ pub fn plan<'a>(
             members,
         });
     }
-    Ok(LayerPlan {
-        context: context.to_path_buf(),
-        layers,
-    })
+    Ok(LayerPlan { layers })
 }
 
 /// The layer path must exist and be reached through real folders only.
@@ -303,7 +299,11 @@ mod tests {
     /// Refuses `*.tmp` files and `cache` folders.
     struct NoTmp;
     impl FileFilter for NoTmp {
-        fn includes(&self, path: &str, kind: EntryKind) -> Result<bool, mkbuild_sdk::PluginError> {
+        fn includes(
+            &self,
+            path: &str,
+            kind: EntryKind,
+        ) -> Result<bool, mkbuild_format::PluginError> {
             Ok(match kind {
                 EntryKind::File => !path.ends_with(".tmp"),
                 EntryKind::Dir => !path.ends_with("cache"),

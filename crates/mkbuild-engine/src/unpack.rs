@@ -10,18 +10,18 @@ use std::path::Path;
 use mkbuild_extract::{CommitSummary, Extractor};
 use mkbuild_store::Store;
 
-use crate::filter::Filters;
-use crate::formats::FormatRegistry;
 use crate::layer_reader::with_matched_layer_tar;
 use crate::modelkit::{FormatOf, StoredModelKit};
 use crate::progress::Progress;
+use crate::selection::Selection;
 use crate::EngineError;
+use mkbuild_format::FormatRegistry;
 
 /// What to unpack, and where.
 pub struct UnpackRequest<'a> {
     pub reference: &'a str,
     pub target: &'a Path,
-    pub filters: &'a Filters,
+    pub selection: &'a Selection,
     /// Replace files that already exist in the target.
     pub overwrite: bool,
     /// Told the bytes of the layers to read, then each byte read.
@@ -50,7 +50,7 @@ pub fn unpack(
     let selected: Vec<_> = readable
         .layers
         .iter()
-        .filter(|l| request.filters.selects_entry(&l.entry))
+        .filter(|l| request.selection.selects_entry(&l.entry))
         .collect();
     request
         .progress
@@ -75,7 +75,7 @@ pub fn unpack(
     request.progress.finish();
     extracted?;
     let unpacked = selected.len();
-    if request.filters.selects_kitfile() {
+    if request.selection.selects_kitfile() {
         let bytes = modelkit.kitfile_bytes(store, registry)?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;
     }

@@ -7,7 +7,10 @@
 //! no copy); unpack's verifying reader copies what passed through it
 //! ([`PipelinedSha256::update`]); a copy costs a fraction of the hash it moves off the thread.
 
+mod digest;
 mod hash_thread;
+
+pub use digest::{Digest, InvalidDigest};
 
 use sha2::{Digest as _, Sha256};
 

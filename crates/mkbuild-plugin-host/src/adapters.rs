@@ -1,16 +1,16 @@
-//! The one place where the ABI becomes the SDK traits: each adapter owns an instance of a loaded
+//! The one place where the ABI becomes the format traits: each adapter owns an instance of a loaded
 //! plugin and turns trait calls into ABI calls.
 
 use std::sync::Arc;
 
-use mkbuild_plugin_abi::{
-    ByteSlice, Instance, Role, KIND_DIR, KIND_FILE, ROLE_CODEC, ROLE_ENRICHER, ROLE_FILTER,
-    ROLE_NORMALIZER,
-};
-use mkbuild_sdk::wire::{header_from_json, header_to_json, layers_to_json};
-use mkbuild_sdk::{
+use mkbuild_format::{
     ConfigEnricher, EntryHeader, EntryKind, FileFilter, Kitfile, LayerCodec, OwnershipNormalizer,
     PackedLayer, PluginError, Settings,
+};
+use mkbuild_plugin_protocol::wire::{header_from_json, header_to_json, layers_to_json};
+use mkbuild_plugin_protocol::{
+    ByteSlice, Instance, Role, KIND_DIR, KIND_FILE, ROLE_CODEC, ROLE_ENRICHER, ROLE_FILTER,
+    ROLE_NORMALIZER,
 };
 
 use crate::call::{call, utf8, Answer};
@@ -30,7 +30,7 @@ struct Handle {
     instance: Instance,
 }
 
-// SAFETY: the instance is a `Box<dyn Trait + Send + Sync>` inside the plugin (the SDK's traits
+// SAFETY: the instance is a `Box<dyn Trait + Send + Sync>` inside the plugin (the format traits
 // require both), so it may be used and dropped from any thread.
 unsafe impl Send for Handle {}
 // SAFETY: as above.
@@ -101,7 +101,7 @@ impl DynCodec {
             Instance,
             ByteSlice,
             ByteSlice,
-            *mut mkbuild_plugin_abi::PluginBuffer,
+            *mut mkbuild_plugin_protocol::PluginBuffer,
         ) -> u32,
         layer: &str,
         path: &str,

@@ -1,10 +1,10 @@
 //! One call into a plugin: the status and the `out` buffer become a Rust result, and the buffer
 //! goes back to the plugin to be freed.
 
-use mkbuild_plugin_abi::{
+use mkbuild_format::PluginError;
+use mkbuild_plugin_protocol::{
     PluginBuffer, Status, STATUS_ERROR, STATUS_NONE, STATUS_OK, STATUS_PANIC, STATUS_SETTINGS,
 };
-use mkbuild_sdk::PluginError;
 
 use crate::PluginLibrary;
 

@@ -6,7 +6,7 @@
 use std::mem::MaybeUninit;
 use std::path::Path;
 
-use mkbuild_plugin_abi::{
+use mkbuild_plugin_protocol::{
     FunctionTable, PluginDeclaration, Role, ABI_MAJOR, ABI_MINOR, DECLARATION_SIZE_1_0, ROLE_CODEC,
     ROLE_ENRICHER, ROLE_FILTER, ROLE_NORMALIZER,
 };
@@ -125,12 +125,12 @@ pub(crate) unsafe fn read_declaration<D: DeclarationLayout>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mkbuild_plugin_abi::{ByteSlice, Instance, PluginBuffer, Status, STATUS_OK};
-    use mkbuild_sdk::{DynamicPlugin, EntryHeader, NormalizerConstructor, OwnershipNormalizer};
+    use mkbuild_plugin::{DynamicPlugin, EntryHeader, NormalizerConstructor, OwnershipNormalizer};
+    use mkbuild_plugin_protocol::{ByteSlice, Instance, PluginBuffer, Status, STATUS_OK};
 
     struct Keep;
     impl OwnershipNormalizer for Keep {
-        fn normalize(&self, _: &mut EntryHeader) -> Result<(), mkbuild_sdk::PluginError> {
+        fn normalize(&self, _: &mut EntryHeader) -> Result<(), mkbuild_format::PluginError> {
             Ok(())
         }
     }
@@ -168,10 +168,10 @@ mod tests {
 
     #[test]
     fn a_1_0_plugin_loads_in_a_1_1_host_without_the_new_function() -> Result<(), HostError> {
-        let d = mkbuild_sdk::export::declaration::<Test>();
+        let d = mkbuild_plugin::export::declaration::<Test>();
         assert_eq!(
             d.size, DECLARATION_SIZE_1_0,
-            "the SDK builds 1.0 declarations"
+            "mkbuild-plugin builds 1.0 declarations"
         );
         // Trailing bytes after the declaration that a careless copy would read as the new field.
         let mut bytes = vec![0xAAu8; std::mem::size_of::<Declaration1_1>()];
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_1_1_plugin_is_read_whole_by_a_1_1_host_and_refused_by_this_1_0_host() {
-        let base = mkbuild_sdk::export::declaration::<Test>();
+        let base = mkbuild_plugin::export::declaration::<Test>();
         let d = Declaration1_1 {
             abi_major: ABI_MAJOR,
             abi_minor: ABI_MINOR + 1,
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(
             message,
             format!(
-                "plugin library `libnew.so` is built for plugin ABI {ABI_MAJOR}.{}, newer than the {ABI_MAJOR}.{ABI_MINOR} of this mkbuild; update mkbuild or rebuild the plugin against an mkbuild-sdk of ABI {ABI_MAJOR}.{ABI_MINOR}",
+                "plugin library `libnew.so` is built for plugin ABI {ABI_MAJOR}.{}, newer than the {ABI_MAJOR}.{ABI_MINOR} of this mkbuild; update mkbuild or rebuild the plugin against an mkbuild-plugin of ABI {ABI_MAJOR}.{ABI_MINOR}",
                 ABI_MINOR + 1
             )
         );

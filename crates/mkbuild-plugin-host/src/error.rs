@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use mkbuild_plugin_abi::{ABI_MAJOR, ABI_MINOR};
+use mkbuild_plugin_protocol::{ABI_MAJOR, ABI_MINOR};
 
 /// Why a plugin library was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -14,15 +14,15 @@ pub enum HostError {
     OtherPlatform { path: PathBuf, detail: String },
     #[error("plugin library `{}` cannot be loaded: {message}", path.display())]
     Load { path: PathBuf, message: String },
-    #[error("plugin library `{}` has no `mkbuild_plugin_declaration` symbol; a plugin exports one with `mkbuild_sdk::export_plugin!`", path.display())]
+    #[error("plugin library `{}` has no `mkbuild_plugin_declaration` symbol; a plugin exports one with `mkbuild_plugin::export_plugin!`", path.display())]
     MissingDeclaration { path: PathBuf },
-    #[error("plugin library `{}` is built for plugin ABI {major}.{minor}, this mkbuild loads ABI {ABI_MAJOR}.x; rebuild the plugin against an mkbuild-sdk of ABI {ABI_MAJOR}", path.display())]
+    #[error("plugin library `{}` is built for plugin ABI {major}.{minor}, this mkbuild loads ABI {ABI_MAJOR}.x; rebuild the plugin against an mkbuild-plugin of ABI {ABI_MAJOR}", path.display())]
     AbiMajor {
         path: PathBuf,
         major: u32,
         minor: u32,
     },
-    #[error("plugin library `{}` is built for plugin ABI {ABI_MAJOR}.{minor}, newer than the {ABI_MAJOR}.{ABI_MINOR} of this mkbuild; update mkbuild or rebuild the plugin against an mkbuild-sdk of ABI {ABI_MAJOR}.{ABI_MINOR}", path.display())]
+    #[error("plugin library `{}` is built for plugin ABI {ABI_MAJOR}.{minor}, newer than the {ABI_MAJOR}.{ABI_MINOR} of this mkbuild; update mkbuild or rebuild the plugin against an mkbuild-plugin of ABI {ABI_MAJOR}.{ABI_MINOR}", path.display())]
     AbiMinor { path: PathBuf, minor: u32 },
     #[error("plugin library `{}`: its declaration is {size} bytes, shorter than the {minimum} bytes of ABI {ABI_MAJOR}.0", path.display())]
     ShortDeclaration {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mkbuild_sdk::Registrar;
+use mkbuild_format::Registrar;
 
 use crate::{HostError, PluginLibrary};
 

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mkbuild_plugin_abi::{
+use mkbuild_format::Registrar;
+use mkbuild_plugin_protocol::{
     FunctionTable, PluginDeclaration, Role, DECLARATION_SYMBOL, ROLE_CODEC, ROLE_ENRICHER,
     ROLE_FILTER, ROLE_NORMALIZER,
 };
-use mkbuild_sdk::Registrar;
 
 use crate::adapters::{DynCodec, DynEnricher, DynFilter, DynNormalizer};
 use crate::declaration::check_declaration;
@@ -21,8 +21,9 @@ pub struct PluginLibrary {
     name: String,
     roles: Role,
     pub(crate) functions: FunctionTable,
-    // Last, so that it is dropped (unloaded) after everything above.
-    _library: libloading::Library,
+    // Last, so that it is dropped (unloaded) after everything above. `None` for a declaration
+    // linked into this program (`from_declaration`), which is never unloaded.
+    _library: Option<libloading::Library>,
 }
 
 impl std::fmt::Debug for PluginLibrary {
@@ -62,7 +63,26 @@ impl PluginLibrary {
             name,
             roles,
             functions,
-            _library: library,
+            _library: Some(library),
+        }))
+    }
+
+    /// A plugin whose declaration is linked into this program rather than loaded: it goes through
+    /// the same checks and the same ABI calls as a loaded library, without `dlopen`. For tests of
+    /// plugins (`mkbuild-plugin-test-support`); `label` stands for the library's path in messages.
+    pub fn from_declaration(
+        declaration: &'static PluginDeclaration,
+        label: &Path,
+    ) -> Result<Arc<PluginLibrary>, HostError> {
+        // SAFETY: a reference to a whole declaration, alive for `'static`; the host reads at most
+        // `size_of::<PluginDeclaration>()` bytes of it (its own layout), all inside the reference.
+        let (name, roles, functions) = unsafe { check_declaration(declaration, label)? };
+        Ok(Arc::new(PluginLibrary {
+            path: label.to_path_buf(),
+            name,
+            roles,
+            functions,
+            _library: None,
         }))
     }
 
@@ -110,15 +130,15 @@ impl PluginLibrary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mkbuild_plugin_abi::ABI_MAJOR;
-    use mkbuild_sdk::{DynamicPlugin, NormalizerConstructor, OwnershipNormalizer};
+    use mkbuild_plugin::{DynamicPlugin, NormalizerConstructor, OwnershipNormalizer};
+    use mkbuild_plugin_protocol::ABI_MAJOR;
 
     struct Keep;
     impl OwnershipNormalizer for Keep {
         fn normalize(
             &self,
-            _: &mut mkbuild_sdk::EntryHeader,
-        ) -> Result<(), mkbuild_sdk::PluginError> {
+            _: &mut mkbuild_format::EntryHeader,
+        ) -> Result<(), mkbuild_format::PluginError> {
             Ok(())
         }
     }
@@ -137,25 +157,25 @@ mod tests {
 
     #[test]
     fn accepts_a_declaration_of_this_abi() {
-        let d = mkbuild_sdk::export::declaration::<Test>();
+        let d = mkbuild_plugin::export::declaration::<Test>();
         assert_eq!(check(&d), Ok(("test".to_owned(), ROLE_NORMALIZER)));
     }
 
     #[test]
     fn refuses_another_major_and_a_short_declaration() {
-        let mut d = mkbuild_sdk::export::declaration::<Test>();
+        let mut d = mkbuild_plugin::export::declaration::<Test>();
         d.abi_major = ABI_MAJOR + 1;
         d.abi_minor = 7;
         let err = check(&d).unwrap_err();
-        assert_eq!(err, format!("plugin library `libtest.so` is built for plugin ABI {}.7, this mkbuild loads ABI {ABI_MAJOR}.x; rebuild the plugin against an mkbuild-sdk of ABI {ABI_MAJOR}", ABI_MAJOR + 1));
-        let mut d = mkbuild_sdk::export::declaration::<Test>();
+        assert_eq!(err, format!("plugin library `libtest.so` is built for plugin ABI {}.7, this mkbuild loads ABI {ABI_MAJOR}.x; rebuild the plugin against an mkbuild-plugin of ABI {ABI_MAJOR}", ABI_MAJOR + 1));
+        let mut d = mkbuild_plugin::export::declaration::<Test>();
         d.size = 16;
         let err = check(&d).unwrap_err();
         assert!(
             err.contains("its declaration is 16 bytes, shorter than"),
             "{err}"
         );
-        let mut d = mkbuild_sdk::export::declaration::<Test>();
+        let mut d = mkbuild_plugin::export::declaration::<Test>();
         d.roles = 0x100;
         let err = check(&d).unwrap_err();
         assert!(err.contains("fills no role this mkbuild knows"), "{err}");

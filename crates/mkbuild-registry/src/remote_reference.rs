@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(r.target, Target::Tag("latest".to_owned()));
         let digest = format!("sha256:{}", "a".repeat(64));
         let r = RemoteReference::parse(&format!("reg.example.com/a/b@{digest}"))?;
-        assert_eq!(r.target, Target::Digest(digest.parse()?));
+        assert_eq!(
+            r.target,
+            Target::Digest(digest.parse().map_err(mkbuild_store::StoreError::from)?)
+        );
         assert_eq!(r.local_reference(), None);
         assert_eq!(r.to_string(), format!("reg.example.com/a/b@{digest}"));
         Ok(())

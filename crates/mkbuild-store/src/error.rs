@@ -38,10 +38,8 @@ pub enum StoreError {
     InvalidLayoutFile { path: PathBuf, reason: String },
 
     /// A string that should be a digest is not one.
-    #[error(
-        "invalid digest `{input}`: {reason}; a digest looks like `sha256:` followed by 64 lowercase hex digits"
-    )]
-    InvalidDigest { input: String, reason: String },
+    #[error(transparent)]
+    InvalidDigest(#[from] mkbuild_hash::InvalidDigest),
 
     /// A string that should be a reference is not one.
     #[error(

@@ -18,7 +18,6 @@
 
 mod blob_writer;
 mod descriptor;
-mod digest;
 mod error;
 mod gc;
 mod index;
@@ -33,10 +32,10 @@ mod writers;
 
 pub use blob_writer::{BlobWriter, FinishedBlob};
 pub use descriptor::Descriptor;
-pub use digest::Digest;
 pub use error::StoreError;
 pub use gc::GcReport;
 pub use manifest::{Manifest, SCHEMA_VERSION};
+pub use mkbuild_hash::{Digest, InvalidDigest};
 pub use reference::{Reference, DEFAULT_TAG};
 pub use store::{Store, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
 pub use tags::MIN_DIGEST_PREFIX;

@@ -57,7 +57,7 @@ mod tests {
     use crate::media_type::OCI_MANIFEST;
 
     fn digest(byte: char) -> Result<Digest, StoreError> {
-        format!("sha256:{}", byte.to_string().repeat(64)).parse()
+        Ok(format!("sha256:{}", byte.to_string().repeat(64)).parse()?)
     }
 
     fn sample() -> Result<Manifest, StoreError> {

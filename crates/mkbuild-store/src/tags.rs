@@ -51,12 +51,12 @@ impl Store {
                 return self.resolve_digest(&reference.parse()?, &index.manifests, reference);
             }
             if hex.len() < MIN_DIGEST_PREFIX || !is_lower_hex(hex) {
-                return Err(StoreError::InvalidDigest {
+                return Err(StoreError::InvalidDigest(mkbuild_hash::InvalidDigest {
                     input: reference.to_owned(),
                     reason: format!(
                         "give all 64 hex digits, or at least {MIN_DIGEST_PREFIX} of them"
                     ),
-                });
+                }));
             }
             return find_by_prefix(hex, &index.manifests)?.ok_or_else(|| self.not_found(reference));
         }

@@ -1,16 +1,14 @@
-//! The formats known to this run: the engine's built-in formats plus `--spec-dir` folders, whose
+//! The formats known to this run: the built-in formats (`mkbuild-builtin`) plus `--spec-dir` folders, whose
 //! specs may load plugin libraries through the plugin host.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use mkbuild_engine::formats::LibraryLoader;
-use mkbuild_engine::FormatRegistry;
+use mkbuild_format::{FormatRegistry, LibraryLoader, Registrar};
 use mkbuild_plugin_host::PluginHost;
-use mkbuild_sdk::Registrar;
 
 pub fn load(spec_dirs: &[PathBuf]) -> anyhow::Result<FormatRegistry> {
-    let mut formats = FormatRegistry::builtin().context("a built-in format spec is broken")?;
+    let mut formats = mkbuild_builtin::formats().context("a built-in format spec is broken")?;
     formats.set_loader(Box::new(HostLoader(PluginHost::new())));
     for dir in spec_dirs {
         formats.add_spec_dir(dir)?;

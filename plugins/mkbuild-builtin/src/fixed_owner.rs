@@ -1,4 +1,4 @@
-use mkbuild_sdk::{EntryHeader, OwnershipNormalizer, PluginError, Settings};
+use mkbuild_format::{EntryHeader, OwnershipNormalizer, PluginError, Settings};
 
 /// Gives every entry one owner and one mtime and keeps only the permission bits, so that a layer
 /// depends on the files' contents and modes and on nothing else of the machine that packed it.
@@ -41,7 +41,7 @@ impl OwnershipNormalizer for FixedOwner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mkbuild_sdk::EntryKind;
+    use mkbuild_format::EntryKind;
 
     #[test]
     fn rewrites_owner_and_time_and_keeps_permission_bits() {

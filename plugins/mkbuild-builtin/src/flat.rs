@@ -1,5 +1,5 @@
 use crate::paths::{join, parent, strip_base};
-use mkbuild_sdk::{LayerCodec, PluginError, Settings};
+use mkbuild_format::{LayerCodec, PluginError, Settings};
 
 /// kit's legacy layout (before v0.5.0): entry names are relative to the parent of the layer path,
 /// so `data/train` holds `train`, `train/a.csv` and a single-file layer holds just its base name.

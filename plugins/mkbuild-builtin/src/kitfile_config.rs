@@ -1,4 +1,4 @@
-use mkbuild_sdk::{ConfigEnricher, Kitfile, LayerInfo, PackedLayer, PluginError, Settings};
+use mkbuild_format::{ConfigEnricher, Kitfile, LayerInfo, PackedLayer, PluginError, Settings};
 
 /// The config object kit writes: the Kitfile as Go's encoding/json writes it. With
 /// `layer-info = true` every Kitfile entry also carries its layer's `digest` and `diffId`.
@@ -22,8 +22,8 @@ impl ConfigEnricher for KitfileConfig {
             let infos = layers
                 .iter()
                 .map(|l| LayerInfo {
-                    digest: l.digest.clone(),
-                    diff_id: l.diff_id.clone(),
+                    digest: l.digest.to_string(),
+                    diff_id: l.diff_id.to_string(),
                 })
                 .collect();
             kitfile

@@ -1,4 +1,5 @@
-//! The plugins the built-in formats (`spec/v1`, `spec/v2`) are made of.
+//! The built-in formats: the plugins `spec/v1` and `spec/v2` are made of, and [`formats()`], the
+//! registry of every spec in the repository's `spec/` folder (embedded at compile time).
 //!
 //! | kind       | name              | what it does                                                   |
 //! |------------|-------------------|----------------------------------------------------------------|
@@ -9,16 +10,18 @@
 
 mod fixed_owner;
 mod flat;
+mod formats;
 mod kitfile_config;
 mod path_preserving;
 mod paths;
 
 pub use fixed_owner::FixedOwner;
 pub use flat::FlatCodec;
+pub use formats::formats;
 pub use kitfile_config::KitfileConfig;
 pub use path_preserving::PathPreservingCodec;
 
-use mkbuild_sdk::Registrar;
+use mkbuild_format::Registrar;
 
 /// Announces every built-in plugin.
 pub fn register(registrar: &mut dyn Registrar) {

@@ -1,4 +1,4 @@
-use mkbuild_sdk::{LayerCodec, PluginError, Settings};
+use mkbuild_format::{LayerCodec, PluginError, Settings};
 
 /// kit's layout since v0.5.0: entry names are the paths relative to the context, and the folders
 /// above the layer path are archived too, so every layer unpacks at the root.

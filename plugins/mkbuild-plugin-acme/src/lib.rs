@@ -19,7 +19,7 @@ pub use provenance_config::ProvenanceConfig;
 pub use rooted_codec::RootedCodec;
 pub use skip_filter::SkipFilter;
 
-use mkbuild_sdk::{
+use mkbuild_plugin::{
     CodecConstructor, DynamicPlugin, EnricherConstructor, FilterConstructor, NormalizerConstructor,
 };
 
@@ -34,4 +34,4 @@ impl DynamicPlugin for Acme {
     const FILTER: Option<FilterConstructor> = Some(SkipFilter::from_settings);
 }
 
-mkbuild_sdk::export_plugin!(Acme);
+mkbuild_plugin::export_plugin!(Acme);

@@ -1,4 +1,4 @@
-use mkbuild_sdk::{EntryHeader, EntryKind, OwnershipNormalizer, PluginError, Settings};
+use mkbuild_plugin::{EntryHeader, EntryKind, OwnershipNormalizer, PluginError, Settings};
 
 /// One owner for every entry (2000:2000 unless set), mtime 0, no owner names, and modes reduced
 /// to two: 0755 for folders and for files anyone may run, 0644 for other files.

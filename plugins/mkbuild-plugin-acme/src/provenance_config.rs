@@ -1,5 +1,5 @@
 use mkbuild_builtin::KitfileConfig;
-use mkbuild_sdk::{ConfigEnricher, Kitfile, PackedLayer, PluginError, Settings};
+use mkbuild_plugin::{ConfigEnricher, Kitfile, PackedLayer, PluginError, Settings};
 
 /// kit's config object (with layer digests unless `layer-info = false`) plus a `provenance`
 /// object last: `{"organisation": ..., "builder": "mkbuild-plugin-acme <version>", "layers": N}`.

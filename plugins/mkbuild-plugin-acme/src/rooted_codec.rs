@@ -1,4 +1,4 @@
-use mkbuild_sdk::{LayerCodec, PluginError, Settings};
+use mkbuild_plugin::{LayerCodec, PluginError, Settings};
 
 /// Entry names are context paths under one root folder (`models/data/a.csv`), so that a layer
 /// unpacked at a container's `/` lands where the container expects its models. Folders above the

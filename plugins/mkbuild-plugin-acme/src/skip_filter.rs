@@ -1,4 +1,4 @@
-use mkbuild_sdk::{EntryKind, FileFilter, PluginError, Settings};
+use mkbuild_plugin::{EntryKind, FileFilter, PluginError, Settings};
 
 /// Leaves out files whose name ends with one of `skip-suffixes` (default `.tmp`) and folders named
 /// one of `skip-folders` (default `__pycache__`), wherever they are.

@@ -9,7 +9,7 @@
 // With `no-declaration` nothing refers to the plugin.
 #![cfg_attr(feature = "no-declaration", allow(dead_code))]
 
-use mkbuild_sdk::{
+use mkbuild_plugin::{
     CodecConstructor, DynamicPlugin, EntryHeader, LayerCodec, NormalizerConstructor,
     OwnershipNormalizer, PluginError, Settings,
 };
@@ -102,13 +102,13 @@ impl DynamicPlugin for Faulty {
 }
 
 #[cfg(not(any(feature = "wrong-abi", feature = "no-declaration")))]
-mkbuild_sdk::export_plugin!(Faulty);
+mkbuild_plugin::export_plugin!(Faulty);
 
 #[cfg(all(feature = "wrong-abi", not(feature = "no-declaration")))]
 #[allow(unsafe_code)]
 #[no_mangle]
-pub static mkbuild_plugin_declaration: mkbuild_sdk::abi::PluginDeclaration = {
-    let mut declaration = mkbuild_sdk::export::declaration::<Faulty>();
+pub static mkbuild_plugin_declaration: mkbuild_plugin::protocol::PluginDeclaration = {
+    let mut declaration = mkbuild_plugin::export::declaration::<Faulty>();
     declaration.abi_major += 1;
     declaration
 };

@@ -1,7 +1,8 @@
 use std::io::Write as _;
 
-use mkbuild_engine::{FormatRegistry, StoredModelKit};
+use mkbuild_engine::StoredModelKit;
 use mkbuild_extract::printable;
+use mkbuild_format::FormatRegistry;
 
 use crate::cli::{GlobalArgs, InspectArgs};
 use crate::output::outln;

@@ -1,11 +1,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
-use mkbuild_engine::kitfile_source::find_kitfile;
-use mkbuild_engine::small_file::{
-    read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES,
+use mkbuild_engine::{
+    find_kitfile, pack, read_bounded, read_small_file, BoundedReadError, Compression, EngineError,
+    Links, PackRequest, MAX_KITFILE_BYTES,
 };
-use mkbuild_engine::{pack, Compression, EngineError, PackRequest};
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Reference;
 

@@ -1,5 +1,5 @@
 use anyhow::Context as _;
-use mkbuild_engine::{unpack, Filter, Filters, UnpackRequest};
+use mkbuild_engine::{unpack, Selection, Selector, UnpackRequest};
 
 use crate::cli::{GlobalArgs, UnpackArgs};
 use crate::progress::Reporter;
@@ -8,7 +8,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
     let filters = args
         .filters
         .iter()
-        .map(|f| f.parse::<Filter>().map_err(anyhow::Error::msg))
+        .map(|f| f.parse::<Selector>().map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>, _>>()
         .context("bad `--filter`")?;
     let formats = crate::known_formats::load(&global.spec_dirs)?;
@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         &UnpackRequest {
             reference: &reference,
             target: &args.dir,
-            filters: &Filters(filters),
+            selection: &Selection(filters),
             overwrite: args.overwrite,
             progress: &progress,
         },

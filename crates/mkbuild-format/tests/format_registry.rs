@@ -2,11 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use mkbuild_engine::detect::KitFacts;
-use mkbuild_engine::formats::LibraryLoader;
-use mkbuild_engine::{FormatRegistry, SpecOrigin};
-use mkbuild_plugin_host::PluginHost;
-use mkbuild_sdk::Registrar;
+use mkbuild_format::{
+    FormatRegistry, KitFacts, LibraryLoader, PluginRegistry, Registrar, SpecOrigin,
+};
 
 /// A spec folder holding `format.toml` files, one per `(name, text)`.
 fn spec_dir(specs: &[(&str, &str)]) -> tempfile::TempDir {
@@ -19,7 +17,7 @@ fn spec_dir(specs: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn builtin() -> FormatRegistry {
-    FormatRegistry::builtin().expect("the built-in specs load")
+    mkbuild_builtin::formats().expect("the built-in specs load")
 }
 
 fn add_err(formats: &mut FormatRegistry, dir: &Path) -> String {
@@ -149,14 +147,13 @@ fn a_name_defined_twice_is_refused_and_the_first_definition_stays() {
 }
 
 /// The plugin host as the CLI uses it.
-struct HostLoader(PluginHost);
+/// A loader that finds no library, as the plugin host answers for a missing file; the registry
+/// must hand it the path resolved against the spec's folder and name the key in its error.
+struct MissingLoader;
 
-impl LibraryLoader for HostLoader {
-    fn load(&mut self, path: &Path, registrar: &mut dyn Registrar) -> Result<(), String> {
-        self.0
-            .load(path, registrar)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+impl LibraryLoader for MissingLoader {
+    fn load(&mut self, path: &Path, _: &mut dyn Registrar) -> Result<(), String> {
+        Err(format!("`{}`: no such file", path.display()))
     }
 }
 
@@ -167,7 +164,7 @@ fn a_plugin_library_that_does_not_exist_is_named() {
         "extends = \"v2\"\ndescription = \"g\"\n[plugin]\nlibrary = \"libs/libghost.so\"\n",
     )]);
     let mut formats = builtin();
-    formats.set_loader(Box::new(HostLoader(PluginHost::new())));
+    formats.set_loader(Box::new(MissingLoader));
     let err = add_err(&mut formats, dir.path());
     assert!(err.contains("ghost/format.toml"), "{err}");
     assert!(err.contains("plugin.library"), "{err}");
@@ -222,7 +219,7 @@ fn detection_tries_formats_in_the_order_added_and_every_rule_must_hold() {
     // Added `zz-raw` first, then `aa-any` and `mm-none`: the order added, not the names, counts.
     let first = spec_dir(&[("zz-raw", &raw)]);
     let second = spec_dir(&[("aa-any", &any), ("mm-none", &none)]);
-    let mut plugins = mkbuild_engine::PluginRegistry::default();
+    let mut plugins = PluginRegistry::default();
     mkbuild_builtin::register(&mut plugins);
     let mut formats = FormatRegistry::new(plugins);
     formats.add_spec_dir(first.path()).expect("raw");

@@ -5,7 +5,26 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::StoreError;
+/// A string that should be a digest and is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidDigest {
+    /// The string given.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for InvalidDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid digest `{}`: {}; a digest looks like `sha256:` followed by 64 lowercase hex digits",
+            self.input, self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidDigest {}
 
 const PREFIX: &str = "sha256:";
 const HEX_LEN: usize = 64;
@@ -45,10 +64,10 @@ impl Digest {
 }
 
 impl FromStr for Digest {
-    type Err = StoreError;
+    type Err = InvalidDigest;
 
-    fn from_str(input: &str) -> Result<Digest, StoreError> {
-        let invalid = |reason: String| StoreError::InvalidDigest {
+    fn from_str(input: &str) -> Result<Digest, InvalidDigest> {
+        let invalid = |reason: String| InvalidDigest {
             input: input.to_owned(),
             reason,
         };
@@ -72,9 +91,9 @@ impl FromStr for Digest {
 }
 
 impl TryFrom<String> for Digest {
-    type Error = StoreError;
+    type Error = InvalidDigest;
 
-    fn try_from(input: String) -> Result<Digest, StoreError> {
+    fn try_from(input: String) -> Result<Digest, InvalidDigest> {
         input.parse()
     }
 }
@@ -107,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_and_displays() -> Result<(), StoreError> {
+    fn parses_and_displays() -> Result<(), InvalidDigest> {
         let digest: Digest = EMPTY.parse()?;
         assert_eq!(digest.to_string(), EMPTY);
         assert_eq!(digest.hex(), &EMPTY[7..]);

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EntryHeader, EntryKind, LayerEntry, LayerInfo, LayerKind, PackedLayer};
+use mkbuild_format::{
+    Digest, EntryHeader, EntryKind, LayerEntry, LayerInfo, LayerKind, PackedLayer,
+};
 
 /// A tar header: `{"name", "kind": "file"|"dir", "mode", "uid", "gid", "size", "mtime",
 /// "uname", "gname"}`.
@@ -39,8 +41,8 @@ struct WireLayer {
     label: String,
     info: Option<WireInfo>,
     media_type: String,
-    digest: String,
-    diff_id: String,
+    digest: Digest,
+    diff_id: Digest,
     size: u64,
 }
 
@@ -56,6 +58,7 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
+/// The JSON of a tar header.
 pub fn header_to_json(header: &EntryHeader) -> Vec<u8> {
     to_json(&WireHeader {
         name: header.name.clone(),
@@ -73,6 +76,7 @@ pub fn header_to_json(header: &EntryHeader) -> Vec<u8> {
     })
 }
 
+/// A tar header from its JSON; the error says what is wrong with it.
 pub fn header_from_json(bytes: &[u8]) -> Result<EntryHeader, String> {
     let w: WireHeader = serde_json::from_slice(bytes).map_err(|e| format!("header JSON: {e}"))?;
     Ok(EntryHeader {
@@ -91,6 +95,7 @@ pub fn header_from_json(bytes: &[u8]) -> Result<EntryHeader, String> {
     })
 }
 
+/// The JSON of the packed layers, in manifest order.
 pub fn layers_to_json(layers: &[PackedLayer]) -> Vec<u8> {
     let wire: Vec<WireLayer> = layers
         .iter()
@@ -112,6 +117,7 @@ pub fn layers_to_json(layers: &[PackedLayer]) -> Vec<u8> {
     to_json(&wire)
 }
 
+/// Packed layers from their JSON; digests are validated.
 pub fn layers_from_json(bytes: &[u8]) -> Result<Vec<PackedLayer>, String> {
     let wire: Vec<WireLayer> =
         serde_json::from_slice(bytes).map_err(|e| format!("layers JSON: {e}"))?;
@@ -176,6 +182,13 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_with_a_malformed_digest_is_refused() {
+        let json = br#"[{"kind":"model","path":"m","name":"","label":"model","info":null,"mediaType":"m","digest":"sha256:aa","diffId":"sha256:aa","size":1}]"#;
+        let err = layers_from_json(json).err().unwrap_or_default();
+        assert!(err.contains("invalid digest `sha256:aa`"), "{err}");
+    }
+
+    #[test]
     fn layers_round_trip() {
         let layers = vec![PackedLayer {
             entry: LayerEntry {
@@ -186,8 +199,8 @@ mod tests {
                 info: None,
             },
             media_type: "m".into(),
-            digest: "sha256:aa".into(),
-            diff_id: "sha256:bb".into(),
+            digest: Digest::of(b"a"),
+            diff_id: Digest::of(b"b"),
             size: 9,
         }];
         let json = layers_to_json(&layers);

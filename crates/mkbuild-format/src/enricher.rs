@@ -1,4 +1,4 @@
-use crate::{Kitfile, LayerEntry, PluginError};
+use crate::{Digest, Kitfile, LayerEntry, PluginError};
 
 /// A layer as it was stored: the Kitfile entry it came from and its descriptor facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -7,10 +7,10 @@ pub struct PackedLayer {
     pub entry: LayerEntry,
     /// The layer's media type, as stored in the manifest.
     pub media_type: String,
-    /// Digest of the stored (possibly compressed) blob, `sha256:<hex>`.
-    pub digest: String,
-    /// Digest of the uncompressed tar; equal to `digest` when uncompressed.
-    pub diff_id: String,
+    /// Digest of the stored (possibly compressed) blob.
+    pub digest: Digest,
+    /// Digest of the uncompressed layer; equal to `digest` when uncompressed.
+    pub diff_id: Digest,
     /// Size of the stored blob in bytes.
     pub size: u64,
 }

@@ -1,10 +1,11 @@
-//! `--filter TYPE[,TYPE...][:NAME_OR_PATH]`: which parts of a ModelKit to unpack, as kit spells it.
+//! The selection of what to unpack: kit's `--filter TYPE[,TYPE...][:NAME_OR_PATH]`. Called a
+//! selection here, because "filter" in a format means the pack-time `FileFilter` role.
 
 use mkbuild_kitfile::{clean_path, LayerEntry, LayerKind};
 
-/// What a filter can select.
+/// A kind of part a selector can select (kit's filter types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterType {
+pub enum SelectorKind {
     Kitfile,
     Model,
     Parts,
@@ -13,17 +14,17 @@ pub enum FilterType {
     Docs,
 }
 
-/// One `--filter` value: some types, optionally narrowed to one name or path.
+/// One `--filter` value: some kinds, optionally narrowed to one name or path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    pub types: Vec<FilterType>,
+pub struct Selector {
+    pub types: Vec<SelectorKind>,
     pub name_or_path: Option<String>,
 }
 
-impl std::str::FromStr for Filter {
+impl std::str::FromStr for Selector {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Filter, String> {
+    fn from_str(s: &str) -> Result<Selector, String> {
         let (types, name) = match s.split_once(':') {
             Some((types, name)) if !name.is_empty() => (types, Some(name.to_owned())),
             Some((_, _)) => return Err(format!("filter `{s}` has an empty name after `:`")),
@@ -32,32 +33,32 @@ impl std::str::FromStr for Filter {
         let types = types
             .split(',')
             .map(|t| match t.trim() {
-                "kitfile" => Ok(FilterType::Kitfile),
-                "model" => Ok(FilterType::Model),
-                "parts" => Ok(FilterType::Parts),
-                "code" => Ok(FilterType::Code),
-                "datasets" => Ok(FilterType::Datasets),
-                "docs" => Ok(FilterType::Docs),
+                "kitfile" => Ok(SelectorKind::Kitfile),
+                "model" => Ok(SelectorKind::Model),
+                "parts" => Ok(SelectorKind::Parts),
+                "code" => Ok(SelectorKind::Code),
+                "datasets" => Ok(SelectorKind::Datasets),
+                "docs" => Ok(SelectorKind::Docs),
                 other => Err(format!(
                     "unknown filter type `{other}` (expected kitfile, model, parts, code, datasets or docs)"
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Filter {
+        Ok(Selector {
             types,
             name_or_path: name,
         })
     }
 }
 
-impl Filter {
+impl Selector {
     fn selects(&self, entry: &LayerEntry) -> bool {
         let wanted = match entry.kind {
-            LayerKind::Model => FilterType::Model,
-            LayerKind::ModelPart => FilterType::Parts,
-            LayerKind::Code => FilterType::Code,
-            LayerKind::Dataset => FilterType::Datasets,
-            LayerKind::Docs => FilterType::Docs,
+            LayerKind::Model => SelectorKind::Model,
+            LayerKind::ModelPart => SelectorKind::Parts,
+            LayerKind::Code => SelectorKind::Code,
+            LayerKind::Dataset => SelectorKind::Datasets,
+            LayerKind::Docs => SelectorKind::Docs,
         };
         self.types.contains(&wanted)
             && self
@@ -69,9 +70,9 @@ impl Filter {
 
 /// All `--filter` values of a command; none selects everything.
 #[derive(Debug, Clone, Default)]
-pub struct Filters(pub Vec<Filter>);
+pub struct Selection(pub Vec<Selector>);
 
-impl Filters {
+impl Selection {
     pub fn selects_entry(&self, entry: &LayerEntry) -> bool {
         self.0.is_empty() || self.0.iter().any(|f| f.selects(entry))
     }
@@ -81,7 +82,7 @@ impl Filters {
             || self
                 .0
                 .iter()
-                .any(|f| f.types.contains(&FilterType::Kitfile))
+                .any(|f| f.types.contains(&SelectorKind::Kitfile))
     }
 }
 
@@ -100,15 +101,15 @@ mod tests {
     }
 
     #[test]
-    fn filters_select_by_type_name_and_path() {
-        let f: Filter = "model,datasets:train".parse().expect("valid");
+    fn selectors_select_by_type_name_and_path() {
+        let f: Selector = "model,datasets:train".parse().expect("valid");
         assert!(f.selects(&entry(LayerKind::Dataset, "train", "data/train")));
         assert!(!f.selects(&entry(LayerKind::Dataset, "test", "data/test")));
-        let f: Filter = "code:./src/".parse().expect("valid");
+        let f: Selector = "code:./src/".parse().expect("valid");
         assert!(f.selects(&entry(LayerKind::Code, "", "src")));
-        assert!(!Filters(vec![f]).selects_kitfile());
-        assert!(Filters::default().selects_kitfile());
-        assert!("weights".parse::<Filter>().is_err());
-        assert!("model:".parse::<Filter>().is_err());
+        assert!(!Selection(vec![f]).selects_kitfile());
+        assert!(Selection::default().selects_kitfile());
+        assert!("weights".parse::<Selector>().is_err());
+        assert!("model:".parse::<Selector>().is_err());
     }
 }

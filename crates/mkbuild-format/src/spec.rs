@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::detect::DetectRules;
-use crate::EngineError;
+use crate::FormatError;
 
 /// The file name of a format spec inside its folder.
 pub const SPEC_FILE: &str = "format.toml";
@@ -48,9 +48,10 @@ pub struct FormatSpec {
     /// Files and folders that never ship; absent keeps everything `.kitignore` keeps.
     #[serde(default)]
     pub filter: Option<PluginRef>,
-    /// The format this one starts from (see [`extend`]); already applied when parsed.
-    #[serde(default)]
-    pub extends: Option<String>,
+    /// The format this one starts from (see [`extend`]); already applied when parsed, read
+    /// only so that `deny_unknown_fields` accepts the key.
+    #[serde(default, rename = "extends")]
+    _extends: Option<String>,
     /// A plugin library to load before the plugins are built.
     #[serde(default)]
     pub plugin: Option<PluginLibrary>,
@@ -147,8 +148,8 @@ impl<'de> Deserialize<'de> for PluginRef {
 
 impl FormatSpec {
     /// Parses and checks a spec; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<FormatSpec, EngineError> {
-        let spec: FormatSpec = toml::from_str(text).map_err(|e| EngineError::Spec {
+    pub fn parse(text: &str, file: &str) -> Result<FormatSpec, FormatError> {
+        let spec: FormatSpec = toml::from_str(text).map_err(|e| FormatError::Spec {
             file: file.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
@@ -156,18 +157,18 @@ impl FormatSpec {
     }
 
     /// Reads a spec from a table, e.g. one merged by [`extend`]; `file` names it in errors.
-    pub fn from_table(table: toml::Table, file: &str) -> Result<FormatSpec, EngineError> {
+    pub fn from_table(table: toml::Table, file: &str) -> Result<FormatSpec, FormatError> {
         let spec =
-            FormatSpec::deserialize(toml::Value::Table(table)).map_err(|e| EngineError::Spec {
+            FormatSpec::deserialize(toml::Value::Table(table)).map_err(|e| FormatError::Spec {
                 file: file.to_owned(),
                 message: e.to_string().trim_end().to_owned(),
             })?;
         spec.check(file)
     }
 
-    fn check(self, file: &str) -> Result<FormatSpec, EngineError> {
+    fn check(self, file: &str) -> Result<FormatSpec, FormatError> {
         let spec = self;
-        let bad = |key: &str, message: &str| EngineError::Spec {
+        let bad = |key: &str, message: &str| FormatError::Spec {
             file: file.to_owned(),
             message: format!("key `{key}`: {message}"),
         };
@@ -184,7 +185,7 @@ impl FormatSpec {
             ));
         }
         if let Some(detect) = &spec.detect {
-            detect.check().map_err(|message| EngineError::Spec {
+            detect.check().map_err(|message| FormatError::Spec {
                 file: file.to_owned(),
                 message,
             })?;

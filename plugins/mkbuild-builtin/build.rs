@@ -1,5 +1,5 @@
-//! Embeds every `spec/<name>/format.toml` of the repository into the engine, for
-//! `FormatRegistry::builtin()`: a new folder in `spec/` is a built-in format without a code change.
+//! Embeds every `spec/<name>/format.toml` of the repository into this crate, for
+//! `mkbuild_builtin::formats()`: a new folder in `spec/` is a built-in format without a code change.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

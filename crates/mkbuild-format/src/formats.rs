@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use mkbuild_sdk::{
+use crate::{
     CodecFactory, ConfigEnricher, EnricherFactory, FileFilter, FilterFactory, LayerCodec,
     NormalizerFactory, OwnershipNormalizer, PluginError, Registrar, Settings,
 };
 
 use crate::detect::KitFacts;
 use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
-use crate::EngineError;
+use crate::FormatError;
 
 /// Every codec, normalizer, enricher and file filter that spec files may name.
 #[derive(Default)]
@@ -141,18 +141,18 @@ impl FormatRegistry {
         name: &str,
         text: &str,
         origin: SpecOrigin,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), FormatError> {
         let file = match &origin {
             SpecOrigin::BuiltIn => format!("spec/{name}/{SPEC_FILE} (built-in)"),
             SpecOrigin::File(path) => path.display().to_string(),
         };
         if let Some(existing) = self.formats.get(name) {
-            return Err(EngineError::Spec {
+            return Err(FormatError::Spec {
                 file,
                 message: format!("format `{name}` is already defined by {}", existing.origin),
             });
         }
-        let bad = |message: String| EngineError::Spec {
+        let bad = |message: String| FormatError::Spec {
             file: file.clone(),
             message,
         };
@@ -218,20 +218,20 @@ impl FormatRegistry {
 
     /// Adds the formats of a folder: either one format folder (with `format.toml`, named after the
     /// folder) or a folder of such folders, like the repository's `spec/`.
-    pub fn add_spec_dir(&mut self, dir: &Path) -> Result<(), EngineError> {
+    pub fn add_spec_dir(&mut self, dir: &Path) -> Result<(), FormatError> {
         if dir.join(SPEC_FILE).is_file() {
             return self.add_format_folder(dir);
         }
-        let entries = std::fs::read_dir(dir).map_err(|e| EngineError::io(dir, e))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| FormatError::io(dir, e))?;
         let mut folders = Vec::new();
         for entry in entries {
-            let path = entry.map_err(|e| EngineError::io(dir, e))?.path();
+            let path = entry.map_err(|e| FormatError::io(dir, e))?.path();
             if path.join(SPEC_FILE).is_file() {
                 folders.push(path);
             }
         }
         if folders.is_empty() {
-            return Err(EngineError::Spec {
+            return Err(FormatError::Spec {
                 file: dir.display().to_string(),
                 message: format!(
                     "no `{SPEC_FILE}` here nor in any folder inside; a spec folder holds `<name>/{SPEC_FILE}`"
@@ -260,32 +260,32 @@ impl FormatRegistry {
         Ok(())
     }
 
-    fn add_format_folder(&mut self, folder: &Path) -> Result<(), EngineError> {
+    fn add_format_folder(&mut self, folder: &Path) -> Result<(), FormatError> {
         let (name, text, origin) = read_format_folder(folder)?;
         self.add_spec(&name, &text, origin)
     }
 }
 
 /// A format folder's name (the format's name), spec text and origin.
-fn read_format_folder(folder: &Path) -> Result<(String, String, SpecOrigin), EngineError> {
+fn read_format_folder(folder: &Path) -> Result<(String, String, SpecOrigin), FormatError> {
     let file = folder.join(SPEC_FILE);
     let name = folder
         .canonicalize()
-        .map_err(|e| EngineError::io(folder, e))?
+        .map_err(|e| FormatError::io(folder, e))?
         .file_name()
         .and_then(|n| n.to_str())
         .map(str::to_owned)
-        .ok_or_else(|| EngineError::Spec {
+        .ok_or_else(|| FormatError::Spec {
             file: file.display().to_string(),
             message: "the folder name (the format's name) is not UTF-8".into(),
         })?;
-    let text = std::fs::read_to_string(&file).map_err(|e| EngineError::io(&file, e))?;
+    let text = std::fs::read_to_string(&file).map_err(|e| FormatError::io(&file, e))?;
     Ok((name, text, SpecOrigin::File(file)))
 }
 
 /// The error for formats of one folder that all wait on each other: it names one cycle of
 /// `extends`, e.g. `a -> b -> a`, and the file of its first format.
-fn extends_cycle(pending: &[(String, String, SpecOrigin)]) -> EngineError {
+fn extends_cycle(pending: &[(String, String, SpecOrigin)]) -> FormatError {
     let base_of = |name: &str| {
         pending
             .iter()
@@ -307,7 +307,7 @@ fn extends_cycle(pending: &[(String, String, SpecOrigin)]) -> EngineError {
         .iter()
         .find(|(n, _, _)| Some(n) == path.first())
         .map_or_else(String::new, |(_, _, origin)| origin.to_string());
-    EngineError::Spec {
+    FormatError::Spec {
         file,
         message: format!(
             "key `extends`: the formats extend each other in a cycle ({}); one of them must extend a format outside the cycle or none",
@@ -374,16 +374,16 @@ impl FormatRegistry {
     }
 
     /// Builds the format `name`.
-    pub fn format(&self, name: &str) -> Result<Format, EngineError> {
+    pub fn format(&self, name: &str) -> Result<Format, FormatError> {
         let known = self
             .formats
             .get(name)
-            .ok_or_else(|| EngineError::UnknownFormat {
+            .ok_or_else(|| FormatError::UnknownFormat {
                 name: name.to_owned(),
                 known: self.formats.keys().cloned().collect(),
             })?;
         self.instantiate(name, &known.spec, &known.origin)
-            .map_err(|message| EngineError::Spec {
+            .map_err(|message| FormatError::Spec {
                 file: known.origin.to_string(),
                 message,
             })

@@ -1,4 +1,6 @@
-use crate::{ConfigEnricher, FileFilter, LayerCodec, OwnershipNormalizer, PluginError, Settings};
+use mkbuild_format::{
+    ConfigEnricher, FileFilter, LayerCodec, OwnershipNormalizer, PluginError, Settings,
+};
 
 /// Builds a codec from its settings; built-in and loaded plugins use the same signature.
 pub type CodecConstructor = fn(Settings) -> Result<Box<dyn LayerCodec>, PluginError>;
@@ -15,11 +17,11 @@ pub type FilterConstructor = fn(Settings) -> Result<Box<dyn FileFilter>, PluginE
 ///
 /// ```ignore
 /// struct Acme;
-/// impl mkbuild_sdk::DynamicPlugin for Acme {
+/// impl mkbuild_plugin::DynamicPlugin for Acme {
 ///     const NAME: &'static str = "acme";
-///     const NORMALIZER: Option<mkbuild_sdk::NormalizerConstructor> = Some(AcmeOwner::from_settings);
+///     const NORMALIZER: Option<mkbuild_plugin::NormalizerConstructor> = Some(AcmeOwner::from_settings);
 /// }
-/// mkbuild_sdk::export_plugin!(Acme);
+/// mkbuild_plugin::export_plugin!(Acme);
 /// ```
 pub trait DynamicPlugin: 'static {
     const NAME: &'static str;
