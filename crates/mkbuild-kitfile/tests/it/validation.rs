@@ -189,7 +189,8 @@ fn parameters_nest_only_as_deep_as_their_config_json_reads_back() {
 
 #[test]
 fn the_fuzzers_deep_parameters_are_refused_or_read_back() {
-    let input = include_bytes!("../../../fuzz/corpus/kitfile_yaml/regression-deep-parameters.yaml");
+    let input =
+        include_bytes!("../../../../fuzz/corpus/kitfile_yaml/regression-deep-parameters.yaml");
     if let Ok(kitfile) = Kitfile::from_yaml(input, "Kitfile") {
         let json = kitfile.to_config_json();
         assert!(Kitfile::from_config_json(&json).is_ok());
