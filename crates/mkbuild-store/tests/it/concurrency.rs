@@ -89,6 +89,7 @@ fn concurrent_threads_lose_no_tag() -> TestResult {
 
 #[test]
 fn concurrent_processes_lose_no_tag() -> TestResult {
+    let _serial = crate::common::serial();
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("store");
     let exe = std::env::current_exe()?;
@@ -97,7 +98,7 @@ fn concurrent_processes_lose_no_tag() -> TestResult {
             Command::new(&exe)
                 .args([
                     "--exact",
-                    "process_worker",
+                    "concurrency::process_worker",
                     "--nocapture",
                     "--test-threads",
                     "1",

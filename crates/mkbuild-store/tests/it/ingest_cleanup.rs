@@ -7,21 +7,12 @@ use std::process::{Command, Stdio};
 
 use mkbuild_store::Store;
 
+use crate::common::serial;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Set in the child process of `a_killed_writers_leftovers_are_removed_by_the_next_open`.
 const WRITER_ENV: &str = "MKBUILD_STORE_TEST_HALF_WRITER_ROOT";
-
-/// The tests run one at a time: a child spawned by one test inherits, until it execs, the open
-/// lock files of the other, which would then see a live writer for a moment (and safely clean
-/// nothing).
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn ingest_files(root: &Path) -> Result<Vec<String>, std::io::Error> {
     let mut names = Vec::new();
@@ -41,7 +32,7 @@ fn a_killed_writers_leftovers_are_removed_by_the_next_open() -> TestResult {
     let mut child = Command::new(std::env::current_exe()?)
         .args([
             "--exact",
-            "half_writer",
+            "ingest_cleanup::half_writer",
             "--nocapture",
             "--test-threads",
             "1",

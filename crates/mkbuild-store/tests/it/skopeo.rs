@@ -28,6 +28,7 @@ fn skopeo_reads_tagged_manifests() -> TestResult {
     if !mkbuild_test_support::require_tool("skopeo") {
         return Ok(());
     }
+    let _serial = crate::common::serial();
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("store");
     let store = Store::open(&root)?;
