@@ -1,5 +1,4 @@
 //! Shared by the integration tests: reading the Go reference fixtures.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 

@@ -1,9 +1,6 @@
 //! Whole archives from `TarWriter` against the archives Go's `archive/tar` wrote.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{go_fixture, pattern};
+use crate::common::{go_fixture, pattern};
 use mkbuild_tar::{EntryHeader, TarWriter};
 
 /// The entries of `archive_small.tar`, as the Go generator lists them.

@@ -1,9 +1,6 @@
 //! `encode_header` against the header bytes Go's `archive/tar` wrote for the same headers.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::go_fixture;
+use crate::common::go_fixture;
 use mkbuild_tar::{encode_header, EntryHeader, EntryKind, BLOCK_SIZE};
 
 struct Case {

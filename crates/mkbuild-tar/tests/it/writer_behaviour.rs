@@ -1,11 +1,8 @@
 //! How `TarWriter` copies data and reports sources that do not match the header.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::io::{self, Read, Write};
 
-use common::pattern;
+use crate::common::pattern;
 use mkbuild_tar::{encode_header, EntryHeader, TarError, TarWriter};
 
 /// Records the length of every write it gets.

@@ -1,11 +1,8 @@
 //! The `tar` crate reads archives from `TarWriter` back with the right names, sizes and modes.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::io::Read;
 
-use common::pattern;
+use crate::common::pattern;
 use mkbuild_tar::{EntryHeader, EntryKind, TarWriter};
 
 fn entries() -> Vec<EntryHeader> {
