@@ -1,7 +1,15 @@
 //! Helpers shared by the CLI tests: run the real binary, build contexts from fixture scripts.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Virtual memory allowed to each bounded mkbuild run (`ulimit -v`, KiB): a bomb must fail within
+/// it.
+const MEMORY_CAP_KIB: u64 = 1 << 20;
+/// A bounded run still going after this is a hang.
+pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 /// The repository's `tests/fixtures` folder.
 pub fn fixtures() -> PathBuf {
@@ -10,21 +18,98 @@ pub fn fixtures() -> PathBuf {
 
 /// Runs `mkbuild` with `args` against the store `store`; stdin is empty.
 pub fn mkbuild(store: &Path, args: &[&str]) -> Output {
-    mkbuild_in(store, args, None)
-}
-
-pub fn mkbuild_in(store: &Path, args: &[&str], cwd: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mkbuild"));
     cmd.arg("--store").arg(store).args(args);
+    clean_env(&mut cmd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mkbuild")
+}
+
+/// Removes the variables that would change what mkbuild does from the environment of `cmd`; every
+/// test sets what it needs on its own child, never on this (shared) process.
+fn clean_env(cmd: &mut Command) -> &mut Command {
     cmd.env_remove("SOURCE_DATE_EPOCH")
         .env_remove("MKBUILD_STORE")
         .env_remove("MKBUILD_SPEC_DIR")
         .env_remove("MKBUILD_FORMAT")
-        .stdin(Stdio::null());
-    if let Some(dir) = cwd {
-        cmd.current_dir(dir);
+}
+
+/// Waits for `child`, polling every `every`; kills it the first time `kill_if` (given its pid, while
+/// it runs) says so. Returns how it ended and whether it was killed.
+pub fn wait_polling(
+    child: &mut Child,
+    every: Duration,
+    mut kill_if: impl FnMut(u32) -> bool,
+) -> (ExitStatus, bool) {
+    let mut killed = false;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status, killed);
+        }
+        if !killed && kill_if(child.id()) {
+            let _ = child.kill();
+            killed = true;
+        }
+        std::thread::sleep(every);
     }
-    cmd.output().expect("run mkbuild")
+}
+
+/// Runs mkbuild under the memory cap and the time limit, its stdin fed by `feed` on a thread (empty
+/// without one); returns (exit code, stdout, stderr). A panic, a signal (an allocation failure
+/// aborts) or a hang fails the test; `what` names the case in the failure.
+pub fn run_bounded(
+    what: &str,
+    store: &Path,
+    args: &[&str],
+    feed: Option<fn(ChildStdin)>,
+) -> (i32, String, String) {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {MEMORY_CAP_KIB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args);
+    let mut child = clean_env(&mut cmd)
+        .stdin(if feed.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mkbuild");
+    if let (Some(feed), Some(stdin)) = (feed, child.stdin.take()) {
+        std::thread::spawn(move || feed(stdin));
+    }
+    let read_all = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = read_all(Box::new(child.stdout.take().expect("stdout")));
+    let err = read_all(Box::new(child.stderr.take().expect("stderr")));
+    let start = Instant::now();
+    let (status, hung) = wait_polling(&mut child, Duration::from_millis(20), |_| {
+        start.elapsed() > TIME_LIMIT
+    });
+    assert!(
+        !hung,
+        "{what}: mkbuild {args:?} still running after {TIME_LIMIT:?} (a hang)"
+    );
+    let (stdout, stderr) = (out.join().expect("stdout"), err.join().expect("stderr"));
+    assert!(
+        !stderr.contains("panicked"),
+        "{what}: mkbuild {args:?} panicked: {stderr}"
+    );
+    let code = status.code().unwrap_or_else(|| {
+        panic!("{what}: mkbuild {args:?} killed by a signal ({status:?}): {stderr}")
+    });
+    (code, stdout, stderr)
 }
 
 /// Runs `mkbuild` and expects success; returns stdout.

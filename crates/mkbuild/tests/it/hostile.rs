@@ -4,14 +4,10 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{blob_path, ok, pack_evil_modelkit, sha256_hex};
-
-/// Virtual memory allowed to each mkbuild run (`ulimit -v`, KiB): a bomb must fail within it.
-const MEMORY_CAP_KIB: u64 = 1 << 20;
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+use crate::common::{blob_path, ok, pack_evil_modelkit, run_bounded, sha256_hex};
 
 fn hostile() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/hostile")
@@ -21,51 +17,8 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
-/// Runs mkbuild under the memory cap and time limit; returns (exit code, stderr). A panic, a
-/// signal (an allocation failure aborts) or a hang fails the test.
-fn run_bounded(store: &Path, args: &[&str], what: &str) -> (i32, String) {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_CAP_KIB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_mkbuild"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("MKBUILD_STORE")
-        .env_remove("MKBUILD_SPEC_DIR")
-        .env_remove("MKBUILD_FORMAT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mkbuild");
-    let stderr = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: mkbuild still running after {TIME_LIMIT:?} (a hang)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = reader.join().expect("stderr reader");
-    assert!(
-        !stderr.contains("panicked"),
-        "{what}: mkbuild panicked: {stderr}"
-    );
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("{what}: killed by a signal ({status:?}): {stderr}"));
-    (code, stderr)
-}
-
 fn expect_error(store: &Path, args: &[&str], what: &str, expected: &str) -> String {
-    let (code, stderr) = run_bounded(store, args, what);
+    let (code, _, stderr) = run_bounded(what, store, args, None);
     assert_eq!(code, 1, "{what}: exit code; stderr: {stderr}");
     assert!(
         stderr.contains(expected),

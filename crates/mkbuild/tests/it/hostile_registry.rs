@@ -13,6 +13,8 @@ use mkbuild_registry::testing::{FaultProxy, Faults, HostileRegistry, Hostility, 
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Digest, Manifest};
 
+use crate::common::{wait_polling, TIME_LIMIT};
+
 /// The peak resident memory allowed to a pull, whatever the registry sends.
 const MAX_RSS_KIB: u64 = 64 * 1024;
 /// A pull past this is killed, so that a regression cannot eat the machine's memory.
@@ -34,7 +36,8 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Runs mkbuild with `args` and `envs`, polling its peak memory until it exits (at most 60 s).
+/// Runs mkbuild with `args` and `envs`, polling its peak memory until it exits (it is killed past
+/// the memory or the time limit).
 fn run(store: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let stderr_path = dir.path().join("stderr");
@@ -59,20 +62,12 @@ fn run(store: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run mkbuild: {e}"));
     let mut peak_kib = 0;
-    let mut killed = false;
-    let status = loop {
-        if let Some(kib) = vm_hwm_kib(child.id()) {
+    let (status, killed) = wait_polling(&mut child, Duration::from_millis(5), |pid| {
+        if let Some(kib) = vm_hwm_kib(pid) {
             peak_kib = peak_kib.max(kib);
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        if !killed && (peak_kib > KILL_RSS_KIB || start.elapsed() > Duration::from_secs(60)) {
-            let _ = child.kill();
-            killed = true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+        peak_kib > KILL_RSS_KIB || start.elapsed() > TIME_LIMIT
+    });
     Run {
         status,
         stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! refuse, terminal escapes, and panics. Every case must end with a clear error (or success), never
 //! a panic, a hang or a read outside the context.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,11 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{blob_path, fails, manifest, ok, pack_evil_modelkit, sha256_hex};
-
-/// Virtual memory allowed to each bounded mkbuild run (`ulimit -v`, KiB).
-const MEMORY_CAP_KIB: u64 = 1 << 20;
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+use crate::common::{blob_path, fails, manifest, ok, pack_evil_modelkit, run_bounded, sha256_hex};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
@@ -34,71 +30,8 @@ fn context() -> tempfile::TempDir {
     dir
 }
 
-/// Runs mkbuild under the memory cap and the time limit, `stdin` fed by `feed` on a thread;
-/// returns (exit code, stdout, stderr). A panic, a signal or a hang fails the test.
-fn run_bounded(
-    store: &Path,
-    args: &[&str],
-    feed: Option<fn(std::process::ChildStdin)>,
-) -> (i32, String, String) {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_CAP_KIB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_mkbuild"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("MKBUILD_STORE")
-        .env_remove("MKBUILD_SPEC_DIR")
-        .stdin(if feed.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mkbuild");
-    if let (Some(feed), Some(stdin)) = (feed, child.stdin.take()) {
-        std::thread::spawn(move || feed(stdin));
-    }
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("mkbuild {args:?} still running after {TIME_LIMIT:?} (a hang)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (stdout, stderr) = (out.join().expect("stdout"), err.join().expect("stderr"));
-    assert!(
-        !stderr.contains("panicked"),
-        "mkbuild {args:?} panicked: {stderr}"
-    );
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("mkbuild {args:?} killed by a signal ({status:?}): {stderr}"));
-    (code, stdout, stderr)
-}
-
 fn expect_error(store: &Path, args: &[&str], expected: &[&str]) -> String {
-    let (code, _, stderr) = run_bounded(store, args, None);
+    let (code, _, stderr) = run_bounded("red team", store, args, None);
     assert_eq!(code, 1, "mkbuild {args:?}: exit code; stderr: {stderr}");
     for e in expected {
         assert!(
@@ -190,6 +123,7 @@ fn a_kitfile_that_reads_forever_is_refused() {
     );
     // An endless standard input stops at the limit.
     let (code, _, stderr) = run_bounded(
+        "red team",
         store.path(),
         &["pack", s(ctx.path()), "-f", "-", "-t", "red:1"],
         Some(|mut stdin| {
@@ -218,6 +152,7 @@ fn a_kitfile_named_with_f_may_be_a_link_or_a_pipe() {
         &["pack", s(ctx.path()), "-f", s(&link), "-t", "red:1"],
     );
     let (code, _, stderr) = run_bounded(
+        "red team",
         store.path(),
         &["pack", s(ctx.path()), "-f", "-", "-t", "red:2"],
         Some(|mut stdin| {
@@ -563,6 +498,7 @@ fn control_characters_from_the_store_never_reach_the_terminal_raw() {
 fn an_endless_password_on_stdin_is_refused() {
     let store = tempfile::tempdir().expect("store");
     let (code, _, stderr) = run_bounded(
+        "red team",
         store.path(),
         &["login", "127.0.0.1:9", "-u", "x", "--password-stdin"],
         Some(|mut stdin| {
@@ -597,7 +533,7 @@ fn a_fifo_or_link_planted_at_a_blob_path_is_refused_without_hanging_and_repaired
 
     let out = tempfile::tempdir().expect("out");
     let target = out.path().join("t");
-    let (code, problems, stderr) = run_bounded(store.path(), &["verify"], None);
+    let (code, problems, stderr) = run_bounded("red team", store.path(), &["verify"], None);
     assert_eq!(code, 1, "{stderr}");
     assert!(problems.contains("not a regular file"), "{problems}");
     assert!(problems.contains("symbolic link"), "{problems}");
