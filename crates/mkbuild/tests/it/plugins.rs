@@ -413,42 +413,102 @@ fn not_tagged(store: &Path, reference: &str) {
     );
 }
 
+/// A store, the acme context, and a spec folder whose format `faulty` runs the faulty plugin as
+/// `spec` sets it up.
+struct Faulty {
+    _libs: tempfile::TempDir,
+    specs: tempfile::TempDir,
+    store: tempfile::TempDir,
+    ctx: tempfile::TempDir,
+}
+
+impl Faulty {
+    fn new(spec: impl FnOnce(&Path) -> tempfile::TempDir) -> Faulty {
+        let libs = tempfile::tempdir().expect("libs");
+        let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
+        Faulty {
+            specs: spec(&library),
+            _libs: libs,
+            store: tempfile::tempdir().expect("store"),
+            ctx: acme_context(),
+        }
+    }
+
+    fn store(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// `args` after `--spec-dir <the spec folder>`.
+    fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["--spec-dir", s(self.specs.path())];
+        all.extend_from_slice(args);
+        all
+    }
+
+    /// The arguments of `pack <the context> --format <format> -t <tag>`.
+    fn pack<'a>(&'a self, format: &'a str, tag: &'a str) -> Vec<&'a str> {
+        self.args(&["pack", s(self.ctx.path()), "--format", format, "-t", tag])
+    }
+
+    /// The arguments of `convert <reference> --to <format> -t <tag>`.
+    fn convert<'a>(&'a self, reference: &'a str, format: &'a str, tag: &'a str) -> Vec<&'a str> {
+        self.args(&["convert", reference, "--to", format, "-t", tag])
+    }
+}
+
+/// Asserts that mkbuild failed with the `role` plugin's error in its own words: the layer and
+/// `words` are named, and, with `names_library`, the library too. Returns stderr.
+fn fails_in_its_own_words(
+    out: &std::process::Output,
+    role: &str,
+    words: &str,
+    names_library: bool,
+) -> String {
+    let err = failed(out);
+    assert!(
+        err.contains(&format!("{role} plugin `faulty`: layer `"))
+            && (!names_library || err.contains("plugin `faulty` (`"))
+            && err.contains(&format!("): {words}")),
+        "{err}"
+    );
+    err
+}
+
+/// Packing with the format `faulty` fails in the `role` plugin's `words` and tags nothing; so does
+/// converting a `v2` ModelKit to it.
+fn pack_and_convert_to_faulty_fail(faulty: &Faulty, role: &str, words: &str) {
+    let store = faulty.store();
+    fails_in_its_own_words(
+        &mkbuild(store, &faulty.pack("faulty", "x/y:1")),
+        role,
+        words,
+        true,
+    );
+    not_tagged(store, "x/y:1");
+
+    ok(store, &faulty.pack("v2", "a/b:1"));
+    fails_in_its_own_words(
+        &mkbuild(store, &faulty.convert("a/b:1", "faulty", "c/d:1")),
+        role,
+        words,
+        false,
+    );
+    not_tagged(store, "c/d:1");
+}
+
 #[test]
 fn a_codec_that_fails_to_place_an_entry_stops_unpack_and_convert_in_its_own_words() {
-    let libs = tempfile::tempdir().expect("libs");
-    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
     // Naming works, so the pack succeeds; only placing the entries back fails.
-    let specs = faulty_codec_spec(&library, "fail-on-restore = true");
-    let spec_dir = s(specs.path());
-    let store = tempfile::tempdir().expect("store");
-    let ctx = acme_context();
-    ok(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "pack",
-            s(ctx.path()),
-            "--format",
-            "faulty",
-            "-t",
-            "a/b:1",
-        ],
-    );
+    let faulty = Faulty::new(|library| faulty_codec_spec(library, "fail-on-restore = true"));
+    let store = faulty.store();
+    ok(store, &faulty.pack("faulty", "a/b:1"));
 
     let target = tempfile::tempdir().expect("target");
     write(target.path(), "keep.txt", "mine", 0o644);
     let before = tree(target.path());
     let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "unpack",
-            "a/b:1",
-            "-d",
-            s(target.path()),
-        ],
+        store,
+        &faulty.args(&["unpack", "a/b:1", "-d", s(target.path())]),
     ));
     assert!(
         err.contains("codec plugin `faulty`: plugin `faulty` (`")
@@ -459,155 +519,26 @@ fn a_codec_that_fails_to_place_an_entry_stops_unpack_and_convert_in_its_own_word
     assert!(!err.contains("does not fit the layout"), "{err}");
     assert_eq!(tree(target.path()), before, "the target is unchanged");
 
-    let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "convert",
-            "a/b:1",
-            "--to",
-            "v2",
-            "-t",
-            "c/d:1",
-        ],
-    ));
-    assert!(
-        err.contains("codec plugin `faulty`: layer `")
-            && err.contains("plugin `faulty` (`")
-            && err.contains("): faulty codec fails to place `"),
-        "{err}"
+    let err = fails_in_its_own_words(
+        &mkbuild(store, &faulty.convert("a/b:1", "v2", "c/d:1")),
+        "codec",
+        "faulty codec fails to place `",
+        true,
     );
     assert!(!err.contains("has no safe place"), "{err}");
-    not_tagged(store.path(), "c/d:1");
+    not_tagged(store, "c/d:1");
 }
 
 #[test]
 fn a_codec_that_fails_to_name_a_member_stops_pack_and_convert_in_its_own_words() {
-    let libs = tempfile::tempdir().expect("libs");
-    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
-    let specs = faulty_codec_spec(&library, "fail-on-entry = true");
-    let spec_dir = s(specs.path());
-    let store = tempfile::tempdir().expect("store");
-    let ctx = acme_context();
-
-    let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "pack",
-            s(ctx.path()),
-            "--format",
-            "faulty",
-            "-t",
-            "x/y:1",
-        ],
-    ));
-    assert!(
-        err.contains("codec plugin `faulty`: layer `")
-            && err.contains("plugin `faulty` (`")
-            && err.contains("): faulty codec fails to name `"),
-        "{err}"
-    );
-    not_tagged(store.path(), "x/y:1");
-
-    ok(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "pack",
-            s(ctx.path()),
-            "--format",
-            "v2",
-            "-t",
-            "a/b:1",
-        ],
-    );
-    let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "convert",
-            "a/b:1",
-            "--to",
-            "faulty",
-            "-t",
-            "c/d:1",
-        ],
-    ));
-    assert!(
-        err.contains("codec plugin `faulty`: layer `")
-            && err.contains("): faulty codec fails to name `"),
-        "{err}"
-    );
-    not_tagged(store.path(), "c/d:1");
+    let faulty = Faulty::new(|library| faulty_codec_spec(library, "fail-on-entry = true"));
+    pack_and_convert_to_faulty_fail(&faulty, "codec", "faulty codec fails to name `");
 }
 
 #[test]
 fn a_normalizer_that_fails_stops_pack_and_convert_in_its_own_words() {
-    let libs = tempfile::tempdir().expect("libs");
-    let library = build_plugin("mkbuild-plugin-faulty", &[], libs.path());
-    let specs = failing_normalizer_spec(&library);
-    let spec_dir = s(specs.path());
-    let store = tempfile::tempdir().expect("store");
-    let ctx = acme_context();
-
-    let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "pack",
-            s(ctx.path()),
-            "--format",
-            "faulty",
-            "-t",
-            "x/y:1",
-        ],
-    ));
-    assert!(
-        err.contains("normalizer plugin `faulty`: layer `")
-            && err.contains("plugin `faulty` (`")
-            && err.contains("): faulty normalizer fails on `"),
-        "{err}"
-    );
-    not_tagged(store.path(), "x/y:1");
-
-    ok(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "pack",
-            s(ctx.path()),
-            "--format",
-            "v2",
-            "-t",
-            "a/b:1",
-        ],
-    );
-    let err = failed(&mkbuild(
-        store.path(),
-        &[
-            "--spec-dir",
-            spec_dir,
-            "convert",
-            "a/b:1",
-            "--to",
-            "faulty",
-            "-t",
-            "c/d:1",
-        ],
-    ));
-    assert!(
-        err.contains("normalizer plugin `faulty`: layer `")
-            && err.contains("): faulty normalizer fails on `"),
-        "{err}"
-    );
-    not_tagged(store.path(), "c/d:1");
+    let faulty = Faulty::new(failing_normalizer_spec);
+    pack_and_convert_to_faulty_fail(&faulty, "normalizer", "faulty normalizer fails on `");
 }
 
 #[test]
