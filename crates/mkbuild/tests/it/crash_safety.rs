@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::common::{ok, sha256_hex};
+use crate::common::{ok, sha256_hex, wait_polling};
 use mkbuild_registry::testing::TestRegistry;
 
 fn s(p: &Path) -> &str {
@@ -139,57 +139,82 @@ impl Delays {
         let bound = (self.full.as_micros() as u64 * 12 / 10).max(1);
         Duration::from_micros(self.state % bound)
     }
+
+    /// Draws the next delays from three quarters of the range: after a run that finished before
+    /// its kill.
+    fn shorten(&mut self) {
+        self.full = self.full * 3 / 4;
+    }
 }
 
-/// Starts `command`, SIGKILLs it after `delay`, and says whether it was still running then.
+/// Starts `command`, SIGKILLs it after `delay` unless it finished before, and says whether the kill
+/// ended it (rather than the run finishing on its own first).
 fn kill_after(mut command: Command, delay: Duration) -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
     let mut child = command.spawn().expect("spawn");
-    std::thread::sleep(delay);
-    let running = child.try_wait().expect("wait").is_none();
-    child.kill().expect("kill");
-    child.wait().expect("wait");
-    running
+    let start = Instant::now();
+    let (status, killed) = wait_polling(&mut child, Duration::from_millis(1), |_| {
+        start.elapsed() >= delay
+    });
+    // A child that exits just before the kill keeps its own exit status.
+    killed && status.signal() == Some(9)
+}
+
+/// Writes the bytes of pack `run` into `context` (made by `context(1)`): other bytes than any
+/// other run's, so that each pack makes new blobs and a kill lands in real work.
+fn vary(context: &Path, run: u8) {
+    std::fs::write(context.join("docs/README.md"), format!("run {run}\n")).expect("write");
+    std::fs::write(context.join("model/part-0.bin"), vec![run; 1_500_000]).expect("write");
 }
 
 #[test]
 fn killing_pack_at_random_points_never_damages_the_store() {
-    const RUNS: usize = 30;
+    /// Packs that must be killed before they finish.
+    const KILLS: usize = 15;
+    /// A generous bound on the packs started: a run that finishes before its kill shortens the
+    /// delays, so after some dozens of such runs every kill lands right after the start.
+    const ATTEMPTS: u8 = 200;
     let context = context(1);
     let store = tempfile::tempdir().expect("store");
-    // A first pack, complete, so the store has a tag to lose, and a measure of how long one takes.
-    let start = Instant::now();
+    // A first pack, complete, so the store has a tag to lose.
     let first = ok(
         store.path(),
         &["pack", s(context.path()), "-t", "crash:base"],
     );
+    // A second one, warm as the killed runs will be and with new bytes as theirs: a measure of how
+    // long one takes, for the range of the kill delays.
+    vary(context.path(), u8::MAX);
+    let start = Instant::now();
+    ok(
+        store.path(),
+        &["pack", s(context.path()), "-t", "crash:warm"],
+    );
     let mut delays = Delays::new(start.elapsed());
-    let budget = Instant::now();
+    let seed = delays.seed;
     let mut killed_mid_way = 0;
-    for run in 0..RUNS {
-        if budget.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-        // Each run packs other bytes (new blobs, a new tag) so the kill lands in real work.
-        std::fs::write(
-            context.path().join("docs/README.md"),
-            format!("run {run}\n"),
-        )
-        .expect("write");
-        std::fs::write(
-            context.path().join("model/part-0.bin"),
-            vec![run as u8; 1_500_000],
-        )
-        .expect("write");
+    let mut run = 0;
+    while killed_mid_way < KILLS {
+        assert!(
+            run < ATTEMPTS,
+            "only {killed_mid_way} of {run} packs were killed before they finished (seed {seed})"
+        );
+        vary(context.path(), run);
         let delay = delays.next();
         let pack = pack_command(store.path(), context.path(), &[format!("crash:run{run}")]);
-        killed_mid_way += usize::from(kill_after(pack, delay));
-        let seed = delays.seed;
+        if kill_after(pack, delay) {
+            killed_mid_way += 1;
+        } else {
+            delays.shorten();
+        }
         assert_store_consistent(store.path(), &format!("run {run} (seed {seed}, {delay:?})"));
+        run += 1;
     }
-    assert!(killed_mid_way > 0, "no run was killed before it finished");
-    // The base tag survived every kill.
+    eprintln!("{killed_mid_way} of {run} packs killed before they finished (seed {seed})");
+    // The base tags survived every kill.
     let listed = listed_references(store.path());
-    assert!(listed.contains(&"crash:base".to_owned()), "{listed:?}");
+    for tag in ["crash:base", "crash:warm"] {
+        assert!(listed.contains(&tag.to_owned()), "{tag}: {listed:?}");
+    }
     // The next run (any command opening the store) removes what the killed runs left in ingest/.
     ok(store.path(), &["list"]);
     assert_eq!(
