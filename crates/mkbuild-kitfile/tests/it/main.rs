@@ -1,0 +1,6 @@
+//! The Kitfile integration tests, one test binary (`cargo test -p mkbuild-kitfile --test it`).
+
+mod config_json;
+mod fixtures_match;
+mod validation;
+mod yaml_errors;

@@ -1,0 +1,4 @@
+//! The registry integration tests, one test binary (`cargo test -p mkbuild-registry --test it`).
+
+mod hostile;
+mod registry;

@@ -1,0 +1,21 @@
+//! The CLI integration tests, one test binary (`cargo test -p mkbuild --test it`): each module was
+//! a test file of its own; `common` holds what they share.
+
+mod build_cache;
+mod byte_compat;
+mod cli_formats;
+mod cli_pack;
+mod common;
+mod crash_safety;
+mod disk_full;
+mod gc;
+mod hostile;
+mod hostile_registry;
+mod kit_testdata;
+mod large_files;
+mod plugins;
+mod progress;
+mod red_team;
+mod registry;
+mod unpack;
+mod unreadable_files;
