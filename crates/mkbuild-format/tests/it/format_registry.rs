@@ -1,5 +1,3 @@
-//! The format registry: built-in specs, `extends` across spec folders, their errors, detection.
-
 use std::path::{Path, PathBuf};
 
 use mkbuild_format::{
