@@ -5,7 +5,7 @@
 //! media type names the entry's kind. Layers of media types the format does not know are skipped
 //! with a warning, as current kit does.
 
-use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
+use mkbuild_kitfile::{Kitfile, LayerEntry};
 use mkbuild_store::{Descriptor, Manifest};
 
 use crate::compression::Compression;
@@ -119,7 +119,7 @@ pub fn match_layers(
             )));
         }
         matched.push(MatchedLayer {
-            path: clean_path(&entry.path),
+            path: mkbuild_path::clean(&entry.path),
             entry,
             descriptor: (*descriptor).clone(),
             compression: *compression,

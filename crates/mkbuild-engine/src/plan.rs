@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use mkbuild_format::{EntryKind, FileFilter};
-use mkbuild_kitfile::{clean_path, Kitfile, LayerEntry};
+use mkbuild_kitfile::{Kitfile, LayerEntry};
 
 use crate::kitignore::KitIgnore;
 use crate::walk::{open_beneath, walk, FileKind, FileMeta, Walk};
@@ -108,7 +108,10 @@ pub fn plan<'a>(
     let exclusions = exclusions.into();
     let ignore = exclusions.ignore;
     let entries = kitfile.layer_entries();
-    let paths: Vec<String> = entries.iter().map(|e| clean_path(&e.path)).collect();
+    let paths: Vec<String> = entries
+        .iter()
+        .map(|e| mkbuild_path::clean(&e.path))
+        .collect();
     let mut layers = Vec::with_capacity(entries.len());
     for (entry, path) in entries.into_iter().zip(&paths) {
         check_layer_path(context, &entry, path)?;

@@ -1,7 +1,7 @@
 //! The selection of what to unpack: kit's `--filter TYPE[,TYPE...][:NAME_OR_PATH]`. Called a
 //! selection here, because "filter" in a format means the pack-time `FileFilter` role.
 
-use mkbuild_kitfile::{clean_path, LayerEntry, LayerKind};
+use mkbuild_kitfile::{LayerEntry, LayerKind};
 
 /// A kind of part a selector can select (kit's filter types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +61,9 @@ impl Selector {
             LayerKind::Docs => SelectorKind::Docs,
         };
         self.types.contains(&wanted)
-            && self
-                .name_or_path
-                .as_ref()
-                .is_none_or(|n| *n == entry.name || clean_path(n) == clean_path(&entry.path))
+            && self.name_or_path.as_ref().is_none_or(|n| {
+                *n == entry.name || mkbuild_path::clean(n) == mkbuild_path::clean(&entry.path)
+            })
     }
 }
 

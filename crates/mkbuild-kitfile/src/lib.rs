@@ -16,7 +16,6 @@ mod error;
 pub mod go_json;
 mod layers;
 mod model;
-mod paths;
 mod suggest;
 mod validate;
 mod yaml;
@@ -24,7 +23,6 @@ mod yaml;
 pub use error::KitfileError;
 pub use layers::{LayerEntry, LayerKind};
 pub use model::{Code, Dataset, Docs, Kitfile, LayerInfo, Model, ModelPart, Package};
-pub use paths::{clean_path, escapes_context, is_absolute};
 pub use validate::MANIFEST_VERSION;
 
 impl Kitfile {

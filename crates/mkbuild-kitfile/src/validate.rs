@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::layers::{item_label, LayerKind};
-use crate::paths::{clean_path, escapes_context, is_absolute};
 use crate::{Kitfile, KitfileError};
+use mkbuild_path::{escapes, is_absolute};
 
 /// The only manifest version kit knows.
 pub const MANIFEST_VERSION: &str = "1.0.0";
@@ -144,13 +144,13 @@ impl Kitfile {
                     format!("path `{path}` is absolute; paths are relative to the context folder"),
                 ));
             }
-            if escapes_context(path) {
+            if escapes(path) {
                 return Err(invalid(
                     &entry.label,
                     format!("path `{path}` points outside the context folder"),
                 ));
             }
-            let cleaned = clean_path(path);
+            let cleaned = mkbuild_path::clean(path);
             if let Some(first) = seen.get(&cleaned) {
                 return Err(invalid(
                     &entry.label,

@@ -3,7 +3,7 @@
 use crate::block::{self, Block};
 use crate::names::{split_ustar_path, to_ascii};
 use crate::pax::{Numbers, PaxPlan, MAX_PAX_LEN};
-use crate::{go_path, EntryHeader, EntryKind, TarError, BLOCK_SIZE};
+use crate::{EntryHeader, EntryKind, TarError, BLOCK_SIZE};
 
 /// Seconds from the Unix epoch back to Go's zero `time.Time` (January 1, year 1, UTC).
 const GO_ZERO_TIME_UNIX: i64 = -62_135_596_800;
@@ -110,8 +110,8 @@ fn main_block(h: &EntryHeader, n: &Numbers, name: &str, prefix: &str) -> [u8; BL
 /// Go's `writeRawFile`: named `<dir>/PaxHeaders.0/<base>` (ASCII, cut to 100 bytes, trailing
 /// slashes trimmed), mode, uid, gid and mtime 0, and no user, group or device fields.
 fn pax_extended_header(real_name: &str, records: &str) -> Vec<u8> {
-    let (dir, base) = go_path::split(real_name);
-    let name = go_path::join(&[dir, "PaxHeaders.0", base]);
+    let (dir, base) = mkbuild_path::split(real_name);
+    let name = mkbuild_path::join(&[dir, "PaxHeaders.0", base]);
     let name = to_ascii(&name);
     let name = &name.as_bytes()[..name.len().min(block::NAME_LEN)];
     let name_end = name.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);

@@ -21,7 +21,6 @@ mod block;
 mod encode;
 mod entry;
 mod error;
-mod go_path;
 mod names;
 mod pax;
 mod writer;

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mkbuild_kitfile::{clean_path, Kitfile, LayerInfo};
+use mkbuild_kitfile::{Kitfile, LayerInfo};
 
 struct Expected {
     /// (cleaned layer path, digest)
@@ -70,7 +70,7 @@ fn v1_configs_match_kit() {
         let paths: Vec<String> = kf
             .layer_entries()
             .iter()
-            .map(|e| clean_path(&e.path))
+            .map(|e| mkbuild_path::clean(&e.path))
             .collect();
         let want_paths: Vec<String> = want.layers.iter().map(|l| l.0.clone()).collect();
         assert_eq!(paths, want_paths, "{}", case.display());
