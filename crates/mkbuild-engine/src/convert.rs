@@ -2,7 +2,7 @@
 //! tar is streamed from the store (verified as it is read) through the target format's codec and
 //! normalizer into a new layer blob.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
 use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
@@ -95,6 +95,7 @@ fn convert_layers(
             digest: written.digest,
             diff_id: written.diff_id,
             size: written.size,
+            annotations: BTreeMap::new(),
         });
     }
     Ok(packed)

@@ -351,6 +351,7 @@ fn write_layer(
         digest: written.digest,
         diff_id: written.diff_id,
         size: written.size,
+        annotations: BTreeMap::new(),
     })
 }
 

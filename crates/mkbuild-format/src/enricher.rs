@@ -13,12 +13,28 @@ pub struct PackedLayer {
     pub diff_id: Digest,
     /// Size of the stored blob in bytes.
     pub size: u64,
+    /// The layer descriptor's annotations (the path it holds, a raw file's metadata, a prompt's
+    /// subtype), as the format's `[layers]` table asks; empty for most formats.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// Writes the config blob of a ModelKit.
 pub trait ConfigEnricher: Send + Sync {
     /// The config bytes for `kitfile`, given its layers in manifest order.
     fn config(&self, kitfile: &Kitfile, layers: &[PackedLayer]) -> Result<Vec<u8>, PluginError>;
+
+    /// The config bytes for a pack that has a creation time (`created`, RFC 3339 in UTC, from
+    /// `SOURCE_DATE_EPOCH`), for formats whose config records one; others keep the default,
+    /// [`ConfigEnricher::config`]. Pack calls this one.
+    fn config_at(
+        &self,
+        kitfile: &Kitfile,
+        layers: &[PackedLayer],
+        created: Option<&str>,
+    ) -> Result<Vec<u8>, PluginError> {
+        let _ = created;
+        self.config(kitfile, layers)
+    }
 
     /// The Kitfile that a config written by [`ConfigEnricher::config`] describes, without layer
     /// facts; used to restore a Kitfile from a ModelKit that does not carry one.

@@ -41,6 +41,13 @@ pub struct FormatSpec {
     /// Whether the Kitfile's bytes are stored as the last layer.
     #[serde(default)]
     pub kitfile_layer: bool,
+    /// A manifest annotation that carries the Kitfile's bytes (as text), as kit does for
+    /// ModelPack artifacts; read back on unpack before any Kitfile layer or config.
+    #[serde(default)]
+    pub kitfile_annotation: Option<String>,
+    /// How files become layers (`[layers]`); absent: one tar layer per Kitfile entry.
+    #[serde(default)]
+    pub layers: LayerPolicy,
     pub media_types: MediaTypes,
     pub codec: PluginRef,
     pub normalizer: PluginRef,
@@ -106,23 +113,153 @@ pub fn extend(base: &toml::Table, own: toml::Table) -> toml::Table {
     merged
 }
 
+/// The kinds of Kitfile entry, as layer media types name them by default.
+pub const LAYER_KINDS: [&str; 5] = ["model", "modelpart", "code", "dataset", "docs"];
+
+/// How a layer holds its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerEncoding {
+    /// A tar of the entry's files (compressed or not).
+    Tar,
+    /// One file's bytes, nothing else: the blob's digest is the file's SHA-256.
+    Raw,
+}
+
+impl LayerEncoding {
+    /// The word `{encoding}` becomes in a layer media type.
+    pub fn word(self) -> &'static str {
+        match self {
+            LayerEncoding::Tar => "tar",
+            LayerEncoding::Raw => "raw",
+        }
+    }
+}
+
+/// What a layer media type of a format says about the layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerType {
+    /// The Kitfile kind (`model`, `modelpart`, `code`, `dataset`, `docs`).
+    pub kind: &'static str,
+    /// Tar or raw.
+    pub encoding: LayerEncoding,
+    /// `""`, `+gzip` or `+zstd`.
+    pub compression: &'static str,
+}
+
 /// The media types a format writes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MediaTypes {
     /// Layer media type with `{kind}` for the Kitfile entry's kind (`model`, `modelpart`, `code`,
-    /// `dataset`, `docs`); `+gzip` or `+zstd` is appended for compressed layers.
+    /// `dataset`, `docs`, or the word `kinds` gives it) and, in formats that have raw layers,
+    /// `{encoding}` for `tar` or `raw`; `+gzip` or `+zstd` is appended for compressed tar layers.
     pub layer: String,
+    /// The config blob's media type.
     pub config: String,
     /// Media type of the Kitfile layer; required when `kitfile-layer = true`.
     #[serde(default)]
     pub kitfile: Option<String>,
+    /// The word `{kind}` becomes for a Kitfile kind, where it is not the kind's own name (the
+    /// ModelPack names `model` `weight`, `docs` `doc`).
+    #[serde(default)]
+    pub kinds: std::collections::BTreeMap<String, String>,
+    /// Other media types read as one of this format's (old names of the same layers), by
+    /// pattern: the pattern's `{kind}`, `{encoding}` as in `layer`.
+    #[serde(default)]
+    pub also_read: Vec<String>,
 }
 
 impl MediaTypes {
-    /// The layer media type for a kind and a compression suffix (`""`, `+gzip`, `+zstd`).
+    /// The layer media type for a kind and a compression suffix (`""`, `+gzip`, `+zstd`) of a tar
+    /// layer.
     pub fn layer_for(&self, kind: &str, suffix: &str) -> String {
-        format!("{}{suffix}", self.layer.replace("{kind}", kind))
+        self.layer_of(&self.layer, kind, LayerEncoding::Tar, suffix)
+    }
+
+    /// The layer media type for a kind, an encoding and (for tar) a compression suffix.
+    pub fn layer_type(&self, kind: &str, encoding: LayerEncoding, suffix: &str) -> String {
+        self.layer_of(&self.layer, kind, encoding, suffix)
+    }
+
+    fn layer_of(
+        &self,
+        template: &str,
+        kind: &str,
+        encoding: LayerEncoding,
+        suffix: &str,
+    ) -> String {
+        let word = self.kinds.get(kind).map_or(kind, String::as_str);
+        format!(
+            "{}{suffix}",
+            template
+                .replace("{kind}", word)
+                .replace("{encoding}", encoding.word())
+        )
+    }
+
+    /// Whether the format can write raw layers (its layer media type has `{encoding}`).
+    pub fn has_encoding(&self) -> bool {
+        self.layer.contains("{encoding}")
+    }
+
+    /// What a layer media type of this format (or one it also reads) says, if it is one.
+    pub fn parse_layer(&self, media_type: &str) -> Option<LayerType> {
+        let templates = std::iter::once(&self.layer).chain(&self.also_read);
+        for template in templates {
+            for kind in LAYER_KINDS {
+                for encoding in [LayerEncoding::Tar, LayerEncoding::Raw] {
+                    if encoding == LayerEncoding::Raw && !template.contains("{encoding}") {
+                        continue;
+                    }
+                    let base = self.layer_of(template, kind, encoding, "");
+                    let Some(rest) = media_type.strip_prefix(base.as_str()) else {
+                        continue;
+                    };
+                    let compression = match (rest, encoding) {
+                        ("", _) => "",
+                        ("+gzip", LayerEncoding::Tar) => "+gzip",
+                        ("+zstd", LayerEncoding::Tar) => "+zstd",
+                        _ => continue,
+                    };
+                    return Some(LayerType {
+                        kind,
+                        encoding,
+                        compression,
+                    });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// `[layers]`: how the files of a Kitfile entry become layers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LayerPolicy {
+    /// Kinds (`model`, `modelpart`, `code`, `dataset`, `docs`) whose files each get a raw layer of
+    /// their own (the file's bytes); every other kind gets one tar layer per Kitfile entry.
+    #[serde(default)]
+    pub raw: Vec<String>,
+    /// A layer annotation naming what the layer holds: the file's path for a raw layer, the
+    /// entry's path for a tar layer (relative to the context, `/`-separated). Unpack places raw
+    /// layers by it, and matches layers to Kitfile entries by it.
+    #[serde(default)]
+    pub path_annotation: Option<String>,
+    /// A layer annotation on raw layers with the file's metadata as JSON (name, mode, uid, gid,
+    /// size, mtime, typeflag), the way the ModelPack specification writes it.
+    #[serde(default)]
+    pub metadata_annotation: Option<String>,
+}
+
+impl LayerPolicy {
+    /// How layers of `kind` are encoded.
+    pub fn encoding(&self, kind: &str) -> LayerEncoding {
+        if self.raw.iter().any(|k| k == kind) {
+            LayerEncoding::Raw
+        } else {
+            LayerEncoding::Tar
+        }
     }
 }
 
@@ -176,6 +313,40 @@ impl FormatSpec {
             return Err(bad(
                 "media-types.layer",
                 "must contain `{kind}`, e.g. `application/vnd.kitops.modelkit.{kind}.v1.tar`",
+            ));
+        }
+        if let Some(kind) = spec
+            .layers
+            .raw
+            .iter()
+            .find(|k| !LAYER_KINDS.contains(&k.as_str()))
+        {
+            return Err(bad(
+                "layers.raw",
+                &format!("unknown kind `{kind}` (kinds: {})", LAYER_KINDS.join(", ")),
+            ));
+        }
+        if !spec.layers.raw.is_empty() && !spec.media_types.has_encoding() {
+            return Err(bad(
+                "layers.raw",
+                "raw layers need `{encoding}` in `media-types.layer`, so that their media type says they are not tars",
+            ));
+        }
+        if !spec.layers.raw.is_empty() && spec.layers.path_annotation.is_none() {
+            return Err(bad(
+                "layers.path-annotation",
+                "is required with raw layers: unpack places each raw layer's file by it",
+            ));
+        }
+        if let Some(kind) = spec
+            .media_types
+            .kinds
+            .keys()
+            .find(|k| !LAYER_KINDS.contains(&k.as_str()))
+        {
+            return Err(bad(
+                "media-types.kinds",
+                &format!("unknown kind `{kind}` (kinds: {})", LAYER_KINDS.join(", ")),
             ));
         }
         if spec.kitfile_layer && spec.media_types.kitfile.is_none() {

@@ -1,6 +1,8 @@
 //! The JSON that structured values cross the plugin ABI as; host and plugin share these
 //! functions, so both sides agree byte for byte. `docs/PLUGINS.md` shows each shape.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use mkbuild_format::{
@@ -44,6 +46,9 @@ struct WireLayer {
     digest: Digest,
     diff_id: Digest,
     size: u64,
+    /// Left out when empty, so that plugins built before it was added read what they always did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -112,6 +117,7 @@ pub fn layers_to_json(layers: &[PackedLayer]) -> Vec<u8> {
             digest: l.digest.clone(),
             diff_id: l.diff_id.clone(),
             size: l.size,
+            annotations: l.annotations.clone(),
         })
         .collect();
     to_json(&wire)
@@ -138,6 +144,7 @@ pub fn layers_from_json(bytes: &[u8]) -> Result<Vec<PackedLayer>, String> {
                 digest: w.digest,
                 diff_id: w.diff_id,
                 size: w.size,
+                annotations: w.annotations,
             })
         })
         .collect()
@@ -202,6 +209,7 @@ mod tests {
             digest: Digest::of(b"a"),
             diff_id: Digest::of(b"b"),
             size: 9,
+            annotations: BTreeMap::new(),
         }];
         let json = layers_to_json(&layers);
         assert!(String::from_utf8_lossy(&json).contains(r#""kind":"modelpart""#));

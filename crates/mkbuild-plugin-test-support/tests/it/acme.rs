@@ -99,6 +99,7 @@ fn the_enricher_writes_the_same_config_bytes() -> Result<(), PluginError> {
         digest: Digest::of(b"layer"),
         diff_id: Digest::of(b"layer"),
         size: 5,
+        annotations: [("org.cncf.model.filepath".to_owned(), "weights".to_owned())].into(),
     }];
     let through_abi = acme.enricher("organisation = \"Ünïcode Corp\"")?;
     let direct = ProvenanceConfig::from_settings(settings("organisation = \"Ünïcode Corp\""))?;
