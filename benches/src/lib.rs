@@ -197,6 +197,7 @@ pub fn pack_context(
     let kitfile_bytes = fs::read(context.dir.join("Kitfile")).expect("Kitfile");
     let kitfile = Kitfile::from_yaml(&kitfile_bytes, "Kitfile").expect("valid Kitfile");
     let request = PackRequest {
+        layer_format: None,
         context: &context.dir,
         kitfile: &kitfile,
         kitfile_bytes: &kitfile_bytes,

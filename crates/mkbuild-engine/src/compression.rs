@@ -23,6 +23,16 @@ impl Compression {
         }
     }
 
+    /// The compression a layer media type's suffix (`""`, `+gzip`, `+zstd`) names.
+    pub fn from_suffix(suffix: &str) -> Option<Compression> {
+        match suffix {
+            "" => Some(Compression::None),
+            "+gzip" => Some(Compression::Gzip),
+            "+zstd" => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+
     /// Wraps `inner` in this compression's encoder.
     pub fn writer<W: Write>(self, inner: W) -> io::Result<Compressor<W>> {
         Ok(match self {

@@ -9,7 +9,7 @@ use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
 use mkbuild_store::Store;
 
 use crate::compression::Compression;
-use crate::layer_reader::with_matched_layer_tar;
+use crate::layer_reader::with_matched_layer_content;
 use crate::layer_writer::LayerWriter;
 use crate::matching::MatchedLayer;
 use crate::modelkit::StoredModelKit;
@@ -74,7 +74,7 @@ fn convert_layers(
     for layer in layers {
         let compression = request.compression.unwrap_or(layer.compression);
         let mut writer = LayerWriter::new(store, compression, &layer.path)?;
-        with_matched_layer_tar(store, layer, request.progress, |tar, label| {
+        with_matched_layer_content(store, layer, request.progress, |tar, label| {
             let mut rewriter = Rewriter {
                 source,
                 target,

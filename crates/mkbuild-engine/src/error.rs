@@ -68,6 +68,9 @@ pub enum EngineError {
     /// A ModelKit whose manifest, config and layers do not agree.
     #[error("{0}")]
     Mismatch(String),
+    /// A request the chosen format cannot carry out; the message says what to do instead.
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Extract(#[from] mkbuild_extract::ExtractError),
     /// A plugin failed; `plugin` is its name in the spec, `message` its own words.

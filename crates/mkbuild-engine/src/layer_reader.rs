@@ -1,6 +1,7 @@
-//! Reading a stored layer's tar: the blob is checked against its digest and its descriptor's size
-//! as it is read, and a compressed layer's tar against its diffId. Nothing is trusted before the check passes; callers
-//! that write (unpack) stage their output until it does.
+//! Reading a stored layer's content (a tar, or a raw layer's file): the blob is checked against
+//! its digest and its descriptor's size as it is read, and a compressed layer's content against
+//! its diffId. Nothing is trusted before the check passes; callers that write (unpack) stage their
+//! output until it does.
 
 use std::io::{self, BufReader, Read};
 
@@ -16,7 +17,7 @@ use crate::EngineError;
 /// Calls `read_tar` with the layer's uncompressed tar stream, then checks the digests of
 /// everything that was (and was not yet) read. `progress` advances by the blob's bytes as they are
 /// read.
-pub fn with_layer_tar<T>(
+pub fn with_layer_content<T>(
     store: &Store,
     descriptor: &Descriptor,
     compression: Compression,
@@ -57,15 +58,15 @@ pub fn with_layer_tar<T>(
     }
 }
 
-/// [`with_layer_tar`] for a layer matched to its Kitfile entry.
-pub fn with_matched_layer_tar<T>(
+/// [`with_layer_content`] for a layer matched to its Kitfile entry.
+pub fn with_matched_layer_content<T>(
     store: &Store,
     layer: &MatchedLayer,
     progress: &dyn Progress,
     read_tar: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let label = layer.label();
-    with_layer_tar(
+    with_layer_content(
         store,
         &layer.descriptor,
         layer.compression,

@@ -1,18 +1,21 @@
 //! Which layer of a stored ModelKit holds which Kitfile entry.
 //!
-//! A config that records layer digests (`v2`) finds each entry's layer by digest. Without digests
-//! (`v1`, and kit before v0.5) layers are matched to entries by order, checking that each layer's
-//! media type names the entry's kind. Layers of media types the format does not know are skipped
-//! with a warning, as current kit does.
+//! Layers whose descriptors name their path (the format's `[layers] path-annotation`, as ModelPack
+//! and today's kit write) are matched by it: a tar layer to the entry of that path, a raw layer to
+//! the entry whose path is the file or a folder above it. Otherwise a config that records layer
+//! digests (`v2`) finds each entry's layer by digest, and without digests (`v1`, kit before v0.5)
+//! layers are matched to entries by order. Either way each layer's media type must name the
+//! entry's kind. Layers of media types the format does not know are skipped with a warning, as
+//! current kit does.
 
+use mkbuild_format::{LayerEncoding, LayerType, MediaTypes};
 use mkbuild_kitfile::{Kitfile, LayerEntry};
 use mkbuild_store::{Descriptor, Manifest};
 
 use crate::compression::Compression;
 use crate::EngineError;
-use mkbuild_format::MediaTypes;
 
-/// A Kitfile entry with the stored layer that holds it.
+/// A Kitfile entry with a stored layer that holds it (or, for raw layers, one of its files).
 #[derive(Debug, Clone)]
 pub struct MatchedLayer {
     pub entry: LayerEntry,
@@ -20,6 +23,9 @@ pub struct MatchedLayer {
     pub path: String,
     pub descriptor: Descriptor,
     pub compression: Compression,
+    pub encoding: LayerEncoding,
+    /// For a raw layer: the file's path relative to the context, from the path annotation.
+    pub file_path: Option<String>,
 }
 
 impl MatchedLayer {
@@ -27,51 +33,46 @@ impl MatchedLayer {
     pub fn label(&self) -> String {
         format!(
             "{} (`{}`, blob `{}`)",
-            self.entry.label, self.path, self.descriptor.digest
+            self.entry.label,
+            self.file_path.as_deref().unwrap_or(&self.path),
+            self.descriptor.digest
         )
     }
 
-    /// The digest of the uncompressed tar, when the config records it.
+    /// The digest of the uncompressed layer, when the config records it.
     pub fn diff_id(&self) -> Option<&str> {
         self.entry.info.as_ref().map(|i| i.diff_id.as_str())
     }
 }
 
-const KINDS: [&str; 5] = ["model", "modelpart", "code", "dataset", "docs"];
-
-/// The kind and compression that a layer media type of this format names, if it is one.
-pub fn parse_layer_media_type(
-    media: &MediaTypes,
-    media_type: &str,
-) -> Option<(String, Compression)> {
-    let (base, compression) = if let Some(base) = media_type.strip_suffix("+gzip") {
-        (base, Compression::Gzip)
-    } else if let Some(base) = media_type.strip_suffix("+zstd") {
-        (base, Compression::Zstd)
-    } else {
-        (media_type, Compression::None)
-    };
-    let (before, after) = media.layer.split_once("{kind}")?;
-    let kind = base.strip_prefix(before)?.strip_suffix(after)?;
-    KINDS
-        .contains(&kind)
-        .then(|| (kind.to_owned(), compression))
+/// A content layer of the manifest with what its media type says.
+struct ContentLayer<'a> {
+    descriptor: &'a Descriptor,
+    layer_type: LayerType,
+    compression: Compression,
 }
 
-/// Matches every layer entry of `kitfile` to a layer of `manifest`.
-pub fn match_layers(
-    manifest: &Manifest,
-    kitfile: &Kitfile,
+/// The content layers of `manifest` that `media` knows, in manifest order; Kitfile layers are
+/// left out, unknown media types skipped with a warning.
+fn content_layers<'a>(
+    manifest: &'a Manifest,
     media: &MediaTypes,
     kitfile_media_types: &[String],
-) -> Result<Vec<MatchedLayer>, EngineError> {
-    let mut tar_layers = Vec::new();
+) -> Vec<ContentLayer<'a>> {
+    let mut layers = Vec::new();
     for descriptor in &manifest.layers {
         if kitfile_media_types.contains(&descriptor.media_type) {
             continue;
         }
-        match parse_layer_media_type(media, &descriptor.media_type) {
-            Some((kind, compression)) => tar_layers.push((descriptor, kind, compression)),
+        let parsed = media
+            .parse_layer(&descriptor.media_type)
+            .and_then(|t| Compression::from_suffix(t.compression).map(|c| (t, c)));
+        match parsed {
+            Some((layer_type, compression)) => layers.push(ContentLayer {
+                descriptor,
+                layer_type,
+                compression,
+            }),
             None => tracing::warn!(
                 "skipping layer `{}`: unknown media type `{}`",
                 descriptor.digest,
@@ -79,27 +80,145 @@ pub fn match_layers(
             ),
         }
     }
+    layers
+}
+
+/// Matches the layers of `manifest` to the layer entries of `kitfile`; `path_annotation` is the
+/// format's `[layers] path-annotation`, if it has one.
+pub fn match_layers(
+    manifest: &Manifest,
+    kitfile: &Kitfile,
+    media: &MediaTypes,
+    kitfile_media_types: &[String],
+    path_annotation: Option<&str>,
+) -> Result<Vec<MatchedLayer>, EngineError> {
+    let layers = content_layers(manifest, media, kitfile_media_types);
+    let annotated = path_annotation.filter(|key| {
+        !layers.is_empty()
+            && layers
+                .iter()
+                .all(|l| l.descriptor.annotations.contains_key(*key))
+    });
+    if let Some(key) = annotated {
+        return match_by_path(&layers, kitfile, key);
+    }
+    if let Some(raw) = layers
+        .iter()
+        .find(|l| l.layer_type.encoding == LayerEncoding::Raw)
+    {
+        return Err(EngineError::Mismatch(format!(
+            "raw layer `{}` does not name its file{}; without it, unpack cannot place it",
+            raw.descriptor.digest,
+            path_annotation.map_or_else(String::new, |k| format!(" (annotation `{k}`)"))
+        )));
+    }
+    match_by_config(&layers, kitfile)
+}
+
+/// Each layer to the entry its path annotation names (a raw layer: the entry at or above its
+/// file). Entries without a layer are left out (a folder with no files has no raw layer).
+fn match_by_path(
+    layers: &[ContentLayer],
+    kitfile: &Kitfile,
+    key: &str,
+) -> Result<Vec<MatchedLayer>, EngineError> {
+    let entries = kitfile.layer_entries();
+    let paths: Vec<String> = entries
+        .iter()
+        .map(|e| mkbuild_path::clean(&e.path))
+        .collect();
+    let mut matched = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let digest = &layer.descriptor.digest;
+        let raw_path = layer
+            .descriptor
+            .annotations
+            .get(key)
+            .map_or("", String::as_str);
+        let path = checked_layer_path(raw_path).map_err(|problem| {
+            EngineError::Mismatch(format!(
+                "layer `{digest}`: annotation `{key}` `{}` {problem}",
+                mkbuild_extract::printable(raw_path)
+            ))
+        })?;
+        let kind = layer.layer_type.kind;
+        let raw = layer.layer_type.encoding == LayerEncoding::Raw;
+        let holder = entries
+            .iter()
+            .zip(&paths)
+            .filter(|(e, _)| e.kind.media_kind() == kind)
+            .filter(|(_, p)| **p == path || (raw && is_ancestor(p, &path)))
+            // The most specific entry: the longest path.
+            .max_by_key(|(_, p)| p.len());
+        let Some((entry, entry_path)) = holder else {
+            return Err(EngineError::Mismatch(format!(
+                "layer `{digest}` ({}) holds `{path}`, which no {kind} entry of the Kitfile names",
+                layer.descriptor.media_type
+            )));
+        };
+        matched.push(MatchedLayer {
+            entry: entry.clone(),
+            path: entry_path.clone(),
+            descriptor: layer.descriptor.clone(),
+            compression: layer.compression,
+            encoding: layer.layer_type.encoding,
+            file_path: raw.then(|| path.clone()),
+        });
+    }
+    Ok(matched)
+}
+
+/// A layer path from an annotation: relative, inside the context, cleaned.
+fn checked_layer_path(path: &str) -> Result<String, &'static str> {
+    if path.is_empty() {
+        return Err("is empty");
+    }
+    if mkbuild_path::is_absolute(path) {
+        return Err("is absolute; layer paths are relative to the ModelKit's folder");
+    }
+    if mkbuild_path::escapes(path) {
+        return Err("leads outside the ModelKit's folder (`..`)");
+    }
+    if path.chars().any(char::is_control) || path.contains('\\') {
+        return Err("has a control character or a backslash");
+    }
+    Ok(mkbuild_path::clean(path))
+}
+
+/// Whether `folder` is a proper ancestor of `path` (whole components; `.` is above everything).
+fn is_ancestor(folder: &str, path: &str) -> bool {
+    folder == "." && path != "."
+        || path
+            .strip_prefix(folder)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// One layer per entry, by the digests the config records or else by order.
+fn match_by_config(
+    layers: &[ContentLayer],
+    kitfile: &Kitfile,
+) -> Result<Vec<MatchedLayer>, EngineError> {
     let entries = kitfile.layer_entries();
     let by_digest = entries.iter().any(|e| e.info.is_some());
-    if !by_digest && entries.len() != tar_layers.len() {
+    if !by_digest && entries.len() != layers.len() {
         return Err(EngineError::Mismatch(format!(
             "the config names {} layer entries but the manifest has {} layers of known media types",
             entries.len(),
-            tar_layers.len()
+            layers.len()
         )));
     }
     let mut matched = Vec::with_capacity(entries.len());
     for (i, entry) in entries.into_iter().enumerate() {
-        let (descriptor, kind, compression) = if by_digest {
+        let layer = if by_digest {
             let info = entry.info.as_ref().ok_or_else(|| {
                 EngineError::Mismatch(format!(
                     "{}: the config records no digest for this entry but does for others",
                     entry.label
                 ))
             })?;
-            tar_layers
+            layers
                 .iter()
-                .find(|(d, _, _)| d.digest.as_str() == info.digest)
+                .find(|l| l.descriptor.digest.as_str() == info.digest)
                 .ok_or_else(|| {
                     EngineError::Mismatch(format!(
                         "{}: the config names layer `{}`, which the manifest does not list",
@@ -107,22 +226,24 @@ pub fn match_layers(
                     ))
                 })?
         } else {
-            &tar_layers[i]
+            &layers[i]
         };
-        if kind != entry.kind.media_kind() {
+        if layer.layer_type.kind != entry.kind.media_kind() {
             return Err(EngineError::Mismatch(format!(
                 "{}: layer `{}` has media type `{}`, which is not a {} layer",
                 entry.label,
-                descriptor.digest,
-                descriptor.media_type,
+                layer.descriptor.digest,
+                layer.descriptor.media_type,
                 entry.kind.media_kind()
             )));
         }
         matched.push(MatchedLayer {
             path: mkbuild_path::clean(&entry.path),
             entry,
-            descriptor: (*descriptor).clone(),
-            compression: *compression,
+            descriptor: layer.descriptor.clone(),
+            compression: layer.compression,
+            encoding: layer.layer_type.encoding,
+            file_path: None,
         });
     }
     Ok(matched)
@@ -132,13 +253,25 @@ pub fn match_layers(
 mod tests {
     use super::*;
 
+    /// The kind and compression that a layer media type of this format names, if it is one.
+    fn parse_layer_media_type(
+        media: &MediaTypes,
+        media_type: &str,
+    ) -> Option<(String, Compression)> {
+        let layer_type = media.parse_layer(media_type)?;
+        Some((
+            layer_type.kind.to_owned(),
+            Compression::from_suffix(layer_type.compression)?,
+        ))
+    }
+
+    fn media(layer: &str) -> MediaTypes {
+        toml::from_str(&format!("layer = {layer:?}\nconfig = \"c\"")).expect("media types")
+    }
+
     #[test]
     fn layer_media_types_parse() {
-        let media = MediaTypes {
-            layer: "application/vnd.kitops.modelkit.{kind}.v1.tar".into(),
-            config: "c".into(),
-            kitfile: None,
-        };
+        let media = media("application/vnd.kitops.modelkit.{kind}.v1.tar");
         assert_eq!(
             parse_layer_media_type(
                 &media,
@@ -158,5 +291,20 @@ mod tests {
             parse_layer_media_type(&media, "application/octet-stream"),
             None
         );
+    }
+
+    #[test]
+    fn layer_paths_from_annotations_are_checked() {
+        assert_eq!(
+            checked_layer_path("./models/a.bin"),
+            Ok("models/a.bin".into())
+        );
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "C:\\x", "a\nb"] {
+            assert!(checked_layer_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(is_ancestor(".", "a"));
+        assert!(is_ancestor("models", "models/a.bin"));
+        assert!(!is_ancestor("models", "models2/a.bin"));
+        assert!(!is_ancestor("models", "models"));
     }
 }

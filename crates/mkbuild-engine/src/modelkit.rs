@@ -69,7 +69,9 @@ impl StoredModelKit {
         if let Some(name) = self.manifest.annotations.get(FORMAT_ANNOTATION) {
             return Ok(FormatOf::Recorded(name.clone()));
         }
-        let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        // A config that is not a Kitfile (a ModelPack's) records no layer facts.
+        let config_layer_info = Kitfile::from_config_json(&self.config_bytes)
+            .is_ok_and(|k| k.layer_entries().iter().any(|e| e.info.is_some()));
         let facts = KitFacts {
             layer_media_types: self
                 .manifest
@@ -77,7 +79,9 @@ impl StoredModelKit {
                 .iter()
                 .map(|l| l.media_type.as_str())
                 .collect(),
-            config_layer_info: kitfile.layer_entries().iter().any(|e| e.info.is_some()),
+            artifact_type: self.manifest.artifact_type.as_deref(),
+            config_media_type: &self.manifest.config.media_type,
+            config_layer_info,
         };
         match formats.detect(&facts) {
             Some(name) => Ok(FormatOf::Detected(name.to_owned())),
@@ -100,15 +104,33 @@ impl StoredModelKit {
         Ok((format, format_of))
     }
 
-    /// The format, the config's Kitfile (with its layer facts) and each entry's stored layer.
+    /// The Kitfile with its layer facts, where `format` keeps it: the manifest annotation of
+    /// formats that carry it there (ModelPack), else the config (kit's formats). A ModelKit of
+    /// the first kind without the annotation (made by modctl, say) gets a Kitfile derived from
+    /// its layers, as kit derives one.
+    pub fn kitfile(&self, format: &Format) -> Result<Kitfile, EngineError> {
+        let Some(key) = &format.kitfile_annotation else {
+            return Ok(Kitfile::from_config_json(&self.config_bytes)?);
+        };
+        match self.manifest.annotations.get(key) {
+            Some(json) if !json.is_empty() => Ok(Kitfile::from_config_json(json.as_bytes())
+                .map_err(|e| {
+                    EngineError::Mismatch(format!("the manifest annotation `{key}`: {e}"))
+                })?),
+            _ => derive_kitfile(&self.manifest, format),
+        }
+    }
+
+    /// The format, the Kitfile (with its layer facts) and each entry's stored layers.
     pub fn layers(&self, formats: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
         let (format, format_of) = self.resolve_format(formats)?;
-        let kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        let kitfile = self.kitfile(&format)?;
         let layers = match_layers(
             &self.manifest,
             &kitfile,
             &format.media_types,
             &formats.kitfile_media_types(),
+            format.layers.path_annotation.as_deref(),
         )?;
         Ok(ReadableModelKit {
             format,
@@ -118,8 +140,8 @@ impl StoredModelKit {
         })
     }
 
-    /// The Kitfile: the stored Kitfile layer's bytes when there is one, else rebuilt from the
-    /// config without layer facts.
+    /// The Kitfile: the stored Kitfile layer's bytes when there is one, else the Kitfile the
+    /// format keeps (annotation or config) as YAML, without layer facts.
     pub fn kitfile_bytes(
         &self,
         store: &Store,
@@ -134,7 +156,8 @@ impl StoredModelKit {
         {
             return Ok(store.read_blob(&layer.digest, MAX_JSON_BLOB)?);
         }
-        let mut kitfile = Kitfile::from_config_json(&self.config_bytes)?;
+        let (format, _) = self.resolve_format(formats)?;
+        let mut kitfile = self.kitfile(&format)?;
         kitfile.clear_layer_infos();
         Ok(kitfile.to_yaml()?.into_bytes())
     }
@@ -149,4 +172,77 @@ impl StoredModelKit {
             u64::saturating_add,
         )
     }
+}
+
+/// A Kitfile for a ModelKit that carries none, from its layers as kit derives one
+/// (`GenerateKitfileForModelPack`): the first model layer is the model, later model layers and
+/// model-part layers are parts, then code, datasets and docs, each at the path its layer's path
+/// annotation names. A layer without that annotation, or of a media type the format does not
+/// know, is an error naming it.
+fn derive_kitfile(manifest: &Manifest, format: &Format) -> Result<Kitfile, EngineError> {
+    let key = format.layers.path_annotation.as_deref().ok_or_else(|| {
+        EngineError::Mismatch(format!(
+            "the ModelKit has no Kitfile (no manifest annotation `{}`) and format `{}` names no path annotation to derive one from",
+            format.kitfile_annotation.as_deref().unwrap_or_default(),
+            format.name
+        ))
+    })?;
+    let mut model: Option<String> = None;
+    let mut sections: std::collections::BTreeMap<&str, Vec<serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    for layer in &manifest.layers {
+        let kind = format
+            .media_types
+            .parse_layer(&layer.media_type)
+            .map(|t| t.kind)
+            .ok_or_else(|| {
+                EngineError::Mismatch(format!(
+                    "layer `{}` has media type `{}`, which format `{}` does not know, and the ModelKit has no Kitfile to say what it is",
+                    layer.digest, layer.media_type, format.name
+                ))
+            })?;
+        let path = layer.annotations.get(key).ok_or_else(|| {
+            EngineError::Mismatch(format!(
+                "layer `{}` has no annotation `{key}` naming its path, and the ModelKit has no Kitfile (annotation `{}`); unpack cannot place it",
+                layer.digest,
+                format.kitfile_annotation.as_deref().unwrap_or_default()
+            ))
+        })?;
+        let section = match kind {
+            "model" if model.is_none() => {
+                model = Some(path.clone());
+                continue;
+            }
+            "model" | "modelpart" => "parts",
+            "code" => "code",
+            "dataset" => "datasets",
+            _ => "docs",
+        };
+        sections
+            .entry(section)
+            .or_default()
+            .push(serde_json::json!({ "path": path }));
+    }
+    let mut kitfile = serde_json::Map::new();
+    kitfile.insert("manifestVersion".into(), "1.0.0".into());
+    let parts = sections.remove("parts");
+    if model.is_some() || parts.is_some() {
+        let mut m = serde_json::Map::new();
+        if let Some(path) = model {
+            m.insert("path".into(), path.into());
+        }
+        if let Some(parts) = parts {
+            m.insert("parts".into(), parts.into());
+        }
+        kitfile.insert("model".into(), m.into());
+    }
+    for (section, entries) in sections {
+        kitfile.insert(section.into(), entries.into());
+    }
+    let json = serde_json::Value::Object(kitfile).to_string();
+    Kitfile::from_config_json(json.as_bytes()).map_err(|e| {
+        EngineError::Mismatch(format!(
+            "the Kitfile derived from the ModelKit's layers is not valid: {e}"
+        ))
+    })
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
-use mkbuild_kitfile::Kitfile;
+use mkbuild_kitfile::{Kitfile, LayerInfo};
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
@@ -16,11 +16,11 @@ use crate::build_cache::{record_key, BuildCache};
 use crate::compression::Compression;
 use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
-use crate::plan::{plan, PlannedLayer};
+use crate::plan::{plan, Member, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
-use mkbuild_format::Format;
+use mkbuild_format::{Format, LayerEncoding};
 
 /// The manifest annotation that records the format a ModelKit was built with.
 pub const FORMAT_ANNOTATION: &str = "ml.mkbuild.format";
@@ -42,6 +42,9 @@ pub struct PackRequest<'a> {
     pub cache: bool,
     /// Layers packed at the same time; 0 means one per core.
     pub jobs: usize,
+    /// Overrides the format's `[layers] raw` for every kind: `Raw` packs each file as a raw layer,
+    /// `Tar` packs each entry as a tar (kit's `--layer-format`).
+    pub layer_format: Option<LayerEncoding>,
     /// Told about every byte of file data read (or found unchanged in the cache).
     pub progress: &'a dyn Progress,
 }
@@ -77,10 +80,11 @@ pub fn pack(
         ),
     )?;
     let cache = request.cache.then(|| BuildCache::new(store, started));
+    let units = units(format, request.layer_format, &plan.layers)?;
     request
         .progress
-        .start(plan.layers.iter().map(PlannedLayer::data_bytes).sum());
-    let layers = pack_layers(store, format, request, cache.as_ref(), &plan.layers);
+        .start(units.iter().map(Unit::data_bytes).sum());
+    let layers = pack_layers(store, format, request, cache.as_ref(), &units);
     request.progress.finish();
     let layers = layers?;
 
@@ -104,15 +108,15 @@ pub(crate) fn store_modelkit(
     layers: Vec<PackedLayer>,
     created: Option<i64>,
 ) -> Result<PackOutcome, EngineError> {
-    let config_bytes =
-        format
-            .enricher
-            .config(kitfile, &layers)
-            .map_err(|e| EngineError::Plugin {
-                role: "enricher",
-                plugin: format.plugins.enricher.clone(),
-                message: e.to_string(),
-            })?;
+    let created = created.map(rfc3339).transpose()?;
+    let config_bytes = format
+        .enricher
+        .config_at(kitfile, &layers, created.as_deref())
+        .map_err(|e| EngineError::Plugin {
+            role: "enricher",
+            plugin: format.plugins.enricher.clone(),
+            message: e.to_string(),
+        })?;
     let (digest, size) = store.put_blob(&config_bytes)?;
     let config = Descriptor {
         media_type: format.media_types.config.clone(),
@@ -127,7 +131,7 @@ pub(crate) fn store_modelkit(
             media_type: l.media_type.clone(),
             digest: l.digest.clone(),
             size: l.size,
-            annotations: BTreeMap::new(),
+            annotations: l.annotations.clone(),
         })
         .collect();
     if format.kitfile_layer {
@@ -144,8 +148,11 @@ pub(crate) fn store_modelkit(
 
     let mut annotations = BTreeMap::new();
     annotations.insert(FORMAT_ANNOTATION.to_owned(), format.name.clone());
-    if let Some(seconds) = created {
-        annotations.insert(CREATED_ANNOTATION.to_owned(), rfc3339(seconds)?);
+    if let Some(created) = created {
+        annotations.insert(CREATED_ANNOTATION.to_owned(), created);
+    }
+    if let Some(key) = &format.kitfile_annotation {
+        annotations.insert(key.clone(), kitfile_json(kitfile, &layers));
     }
     let manifest = Manifest {
         schema_version: 2,
@@ -171,7 +178,7 @@ fn pack_layers(
     format: &Format,
     request: &PackRequest,
     cache: Option<&BuildCache>,
-    layers: &[PlannedLayer],
+    layers: &[Unit],
 ) -> Result<Vec<PackedLayer>, EngineError> {
     let jobs = match request.jobs {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -181,7 +188,7 @@ fn pack_layers(
     if jobs <= 1 {
         return layers
             .iter()
-            .map(|layer| write_layer(store, format, request, cache, layer))
+            .map(|unit| write_unit(store, format, request, cache, unit))
             .collect();
     }
     let mut order: Vec<usize> = (0..layers.len()).collect();
@@ -197,7 +204,7 @@ fn pack_layers(
                     let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let result = write_layer(store, format, request, cache, &layers[index]);
+                    let result = write_unit(store, format, request, cache, &layers[index]);
                     failed.fetch_or(result.is_err(), Ordering::Relaxed);
                     results
                         .lock()
@@ -290,6 +297,185 @@ fn layer_entries(
         entries.push(LayerEntry { header, source });
     }
     Ok(entries)
+}
+
+/// What one layer of the manifest is made of: a planned layer as a tar, or one file of a planned
+/// layer as a raw layer.
+enum Unit<'a> {
+    Tar(&'a PlannedLayer),
+    Raw(&'a PlannedLayer, &'a Member),
+}
+
+impl Unit<'_> {
+    fn data_bytes(&self) -> u64 {
+        match self {
+            Unit::Tar(layer) => layer.data_bytes(),
+            Unit::Raw(_, member) => member.meta.size,
+        }
+    }
+}
+
+/// The layers of the manifest, in order: each planned layer as one tar, or, for the kinds the
+/// format (or `--layer-format`) packs raw, each of its files as a raw layer of its own.
+fn units<'a>(
+    format: &Format,
+    layer_format: Option<LayerEncoding>,
+    layers: &'a [PlannedLayer],
+) -> Result<Vec<Unit<'a>>, EngineError> {
+    let mut units = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let kind = layer.entry.kind.media_kind();
+        let encoding = layer_format.unwrap_or_else(|| format.layers.encoding(kind));
+        if encoding == LayerEncoding::Tar {
+            units.push(Unit::Tar(layer));
+            continue;
+        }
+        if !format.media_types.has_encoding() || format.layers.path_annotation.is_none() {
+            return Err(EngineError::Unsupported(format!(
+                "format `{}` has no raw layers (its spec gives no `{{encoding}}` in `media-types.layer` or no `[layers] path-annotation`); pack with another `--format` or `--layer-format tar`",
+                format.name
+            )));
+        }
+        units.extend(
+            layer
+                .members
+                .iter()
+                .filter(|m| !m.ancestor && m.meta.kind == FileKind::File)
+                .map(|m| Unit::Raw(layer, m)),
+        );
+    }
+    Ok(units)
+}
+
+/// Writes one unit: a tar layer (see [`write_layer`]) or a raw layer.
+fn write_unit(
+    store: &Store,
+    format: &Format,
+    request: &PackRequest,
+    cache: Option<&BuildCache>,
+    unit: &Unit,
+) -> Result<PackedLayer, EngineError> {
+    match unit {
+        Unit::Tar(layer) => {
+            let mut packed = write_layer(store, format, request, cache, layer)?;
+            if let Some(key) = &format.layers.path_annotation {
+                packed.annotations.insert(key.clone(), layer.path.clone());
+            }
+            Ok(packed)
+        }
+        Unit::Raw(layer, member) => write_raw(store, format, request, layer, member),
+    }
+}
+
+/// Writes one file as a raw layer: the blob is the file's bytes, so its digest is its diffId.
+fn write_raw(
+    store: &Store,
+    format: &Format,
+    request: &PackRequest,
+    layer: &PlannedLayer,
+    member: &Member,
+) -> Result<PackedLayer, EngineError> {
+    let failed =
+        |role, plugin: &str, e| EngineError::plugin_on(role, plugin, &layer.path, &member.path, e);
+    let mut header = EntryHeader {
+        name: member.path.clone(),
+        kind: EntryKind::File,
+        mode: member.meta.mode,
+        uid: member.meta.uid,
+        gid: member.meta.gid,
+        size: member.meta.size,
+        mtime: member.meta.mtime,
+        uname: String::new(),
+        gname: String::new(),
+    };
+    format
+        .normalizer
+        .normalize(&mut header)
+        .map_err(|e| failed("normalizer", &format.plugins.normalizer, e))?;
+    let file = open_beneath(request.context, &member.path, member.meta.identity)?;
+    let mut data = CountingReader {
+        inner: file,
+        progress: request.progress,
+    };
+    let mut blob = store.blob_writer()?;
+    let copied = std::io::copy(&mut data, &mut blob)
+        .map_err(|e| EngineError::io(&request.context.join(&member.path), e))?;
+    if copied != member.meta.size {
+        return Err(EngineError::Changed {
+            path: request.context.join(&member.path),
+        });
+    }
+    let (digest, size) = blob.commit()?;
+    let mut annotations = BTreeMap::new();
+    if let Some(key) = &format.layers.path_annotation {
+        annotations.insert(key.clone(), member.path.clone());
+    }
+    if let Some(key) = &format.layers.metadata_annotation {
+        annotations.insert(key.clone(), file_metadata(&member.path, &header)?);
+    }
+    Ok(PackedLayer {
+        entry: layer.entry.clone(),
+        media_type: format.media_types.layer_type(
+            layer.entry.kind.media_kind(),
+            LayerEncoding::Raw,
+            "",
+        ),
+        diff_id: digest.clone(),
+        digest,
+        size,
+        annotations,
+    })
+}
+
+/// A raw layer's file metadata as the ModelPack specification's `FileMetadata` is written by Go's
+/// encoding/json: `name` (the base name), `mode` (permission bits), `uid`, `gid`, `size`, `mtime`
+/// (RFC 3339) and `typeflag` (0, a regular file), from the normalized header.
+fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, EngineError> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let metadata = serde_json::json!({
+        "name": name,
+        "mode": header.mode & 0o777,
+        "uid": header.uid,
+        "gid": header.gid,
+        "size": header.size,
+        "mtime": rfc3339(header.mtime)?,
+        "typeflag": 0,
+    });
+    // serde_json keeps the insertion order only with `preserve_order`; write the fields in the
+    // specification's order by hand instead.
+    let field = |key: &str| {
+        metadata
+            .get(key)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    Ok(format!(
+        "{{\"name\":{},\"mode\":{},\"uid\":{},\"gid\":{},\"size\":{},\"mtime\":{},\"typeflag\":{}}}",
+        field("name"),
+        field("mode"),
+        field("uid"),
+        field("gid"),
+        field("size"),
+        field("mtime"),
+        field("typeflag")
+    ))
+}
+
+/// The Kitfile as kit puts it in a manifest annotation: its config JSON, with each entry's layer
+/// digests when every entry has exactly one layer (raw layers of a folder have several).
+fn kitfile_json(kitfile: &Kitfile, layers: &[PackedLayer]) -> String {
+    let mut kitfile = kitfile.clone();
+    let infos: Vec<LayerInfo> = layers
+        .iter()
+        .map(|l| LayerInfo {
+            digest: l.digest.to_string(),
+            diff_id: l.diff_id.to_string(),
+        })
+        .collect();
+    if kitfile.set_layer_infos(infos).is_err() {
+        kitfile.clear_layer_infos();
+    }
+    String::from_utf8_lossy(&kitfile.to_config_json()).into_owned()
 }
 
 /// Writes one planned layer, or takes it from the build cache when none of its files changed.

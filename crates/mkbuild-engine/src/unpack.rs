@@ -10,12 +10,15 @@ use std::path::Path;
 use mkbuild_extract::{CommitSummary, Extractor};
 use mkbuild_store::Store;
 
-use crate::layer_reader::with_matched_layer_tar;
+use crate::layer_reader::with_matched_layer_content;
 use crate::modelkit::{FormatOf, StoredModelKit};
 use crate::progress::Progress;
 use crate::selection::Selection;
 use crate::EngineError;
-use mkbuild_format::FormatRegistry;
+use mkbuild_format::{FormatRegistry, LayerEncoding};
+
+/// The mode of a file unpacked from a raw layer (its metadata annotation is not trusted for it).
+const RAW_FILE_MODE: u32 = 0o644;
 
 /// What to unpack, and where.
 pub struct UnpackRequest<'a> {
@@ -67,8 +70,15 @@ pub fn unpack(
                 .to_string()
             })
         };
-        with_matched_layer_tar(store, layer, request.progress, |tar, label| {
-            extractor.extract_tar(tar, label, &place)?;
+        with_matched_layer_content(store, layer, request.progress, |content, label| {
+            match (layer.encoding, &layer.file_path) {
+                (LayerEncoding::Raw, Some(path)) => {
+                    extractor.add_file_from(path, content, RAW_FILE_MODE, label)?
+                }
+                _ => {
+                    extractor.extract_tar(content, label, &place)?;
+                }
+            }
             Ok(())
         })
     });

@@ -149,7 +149,22 @@ impl Extractor {
         bytes: &[u8],
         mode: u32,
     ) -> Result<(), ExtractError> {
-        let result = self.add_file_bytes(rel_path, bytes, mode);
+        let result = self.add_file_reader(rel_path, &mut &bytes[..], mode, "added file");
+        self.failed |= result.is_err();
+        result
+    }
+
+    /// Adds one file streamed from `data` (a raw layer: one file's bytes) at `rel_path` relative
+    /// to the target, by the same rules as archive entries; `origin` names the layer in errors.
+    /// The caller verifies `data` (its digest) before it commits.
+    pub fn add_file_from(
+        &mut self,
+        rel_path: &str,
+        data: &mut dyn Read,
+        mode: u32,
+        origin: &str,
+    ) -> Result<(), ExtractError> {
+        let result = self.add_file_reader(rel_path, data, mode, origin);
         self.failed |= result.is_err();
         result
     }
@@ -328,13 +343,13 @@ impl Extractor {
         Ok(stats)
     }
 
-    fn add_file_bytes(
+    fn add_file_reader(
         &mut self,
         rel_path: &str,
-        bytes: &[u8],
+        data: &mut dyn Read,
         mode: u32,
+        origin: &str,
     ) -> Result<(), ExtractError> {
-        let origin = "added file";
         let shown = printable(rel_path);
         let at = EntryRef {
             origin,
@@ -347,7 +362,7 @@ impl Extractor {
         })?;
         let kept = file_mode(mode);
         warn_dropped_bits(kept, &at);
-        self.write_file(&clean, &mut &bytes[..], kept.mode, &at)
+        self.write_file(&clean, data, kept.mode, &at)
             .map_err(|failure| match failure {
                 WriteFailure::Read(source) => ExtractError::Io {
                     action: "read the bytes for",

@@ -16,35 +16,73 @@ pub struct DetectRules {
     /// Glob patterns (`*` matches anything, `/` included); every layer's media type must match one.
     #[serde(default)]
     pub layer_media_types: Option<Vec<String>>,
+    /// Glob patterns; the manifest's `artifactType` must match one.
+    #[serde(default)]
+    pub artifact_type: Option<Vec<String>>,
+    /// Glob patterns; the config's media type must match one.
+    #[serde(default)]
+    pub config_media_type: Option<Vec<String>>,
 }
 
 /// What detection looks at in a stored ModelKit.
 #[derive(Debug, Clone)]
 pub struct KitFacts<'a> {
+    /// The media type of every layer, in manifest order.
     pub layer_media_types: Vec<&'a str>,
+    /// The manifest's `artifactType`, if it has one.
+    pub artifact_type: Option<&'a str>,
+    /// The config descriptor's media type.
+    pub config_media_type: &'a str,
     /// Whether any Kitfile entry of the config carries layer facts (`digest`, `diffId`).
     pub config_layer_info: bool,
+}
+
+/// The matchers of a rule's patterns; the error names the key and the pattern.
+fn compile(key: &str, patterns: &Option<Vec<String>>) -> Result<Vec<GlobMatcher>, String> {
+    patterns
+        .iter()
+        .flatten()
+        .map(|p| {
+            Glob::new(p)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| format!("key `detect.{key}`: pattern `{p}`: {e}"))
+        })
+        .collect()
+}
+
+/// Whether `value` matches one of the rule's patterns (a rule not given holds).
+fn holds(key: &str, patterns: &Option<Vec<String>>, value: Option<&str>) -> bool {
+    if patterns.is_none() {
+        return true;
+    }
+    let Ok(matchers) = compile(key, patterns) else {
+        return false;
+    };
+    value.is_some_and(|v| matchers.iter().any(|m| m.is_match(v)))
 }
 
 impl DetectRules {
     /// Checks the rules; the error names the key and what to write instead.
     pub fn check(&self) -> Result<(), String> {
-        if self.config_layer_info.is_none() && self.layer_media_types.is_none() {
-            return Err("key `detect`: give at least one rule (`config-layer-info`, `layer-media-types`), or leave the table out so the format is never detected".into());
+        if self.config_layer_info.is_none()
+            && self.layer_media_types.is_none()
+            && self.artifact_type.is_none()
+            && self.config_media_type.is_none()
+        {
+            return Err("key `detect`: give at least one rule (`config-layer-info`, `layer-media-types`, `artifact-type`, `config-media-type`), or leave the table out so the format is never detected".into());
         }
-        self.matchers().map(|_| ())
+        for (key, patterns) in [
+            ("layer-media-types", &self.layer_media_types),
+            ("artifact-type", &self.artifact_type),
+            ("config-media-type", &self.config_media_type),
+        ] {
+            compile(key, patterns)?;
+        }
+        Ok(())
     }
 
     fn matchers(&self) -> Result<Vec<GlobMatcher>, String> {
-        self.layer_media_types
-            .iter()
-            .flatten()
-            .map(|p| {
-                Glob::new(p)
-                    .map(|g| g.compile_matcher())
-                    .map_err(|e| format!("key `detect.layer-media-types`: pattern `{p}`: {e}"))
-            })
-            .collect()
+        compile("layer-media-types", &self.layer_media_types)
     }
 
     /// Whether a ModelKit with these facts is of this format.
@@ -52,6 +90,15 @@ impl DetectRules {
         if self
             .config_layer_info
             .is_some_and(|want| want != facts.config_layer_info)
+        {
+            return false;
+        }
+        if !holds("artifact-type", &self.artifact_type, facts.artifact_type)
+            || !holds(
+                "config-media-type",
+                &self.config_media_type,
+                Some(facts.config_media_type),
+            )
         {
             return false;
         }
@@ -76,6 +123,8 @@ mod tests {
     fn facts<'a>(types: &[&'a str], info: bool) -> KitFacts<'a> {
         KitFacts {
             layer_media_types: types.to_vec(),
+            artifact_type: None,
+            config_media_type: "application/vnd.kitops.modelkit.config.v1+json",
             config_layer_info: info,
         }
     }
@@ -85,6 +134,7 @@ mod tests {
         let rules = DetectRules {
             config_layer_info: Some(true),
             layer_media_types: Some(vec!["application/vnd.kitops.*".into()]),
+            ..DetectRules::default()
         };
         assert!(rules.matches(&facts(
             &["application/vnd.kitops.modelkit.model.v1.tar"],
@@ -108,13 +158,38 @@ mod tests {
         let err = DetectRules::default().check().unwrap_err();
         assert!(err.contains("key `detect`"), "{err}");
         let rules = DetectRules {
-            config_layer_info: None,
             layer_media_types: Some(vec!["a/[b".into()]),
+            ..DetectRules::default()
         };
         let err = rules.check().unwrap_err();
         assert!(
             err.contains("detect.layer-media-types") && err.contains("a/[b"),
             "{err}"
         );
+        let rules = DetectRules {
+            config_media_type: Some(vec!["c/[d".into()]),
+            ..DetectRules::default()
+        };
+        let err = rules.check().unwrap_err();
+        assert!(err.contains("detect.config-media-type"), "{err}");
+    }
+
+    #[test]
+    fn artifact_and_config_media_types_are_rules_too() {
+        let rules = DetectRules {
+            artifact_type: Some(vec!["application/vnd.cncf.model.manifest.v1+json".into()]),
+            ..DetectRules::default()
+        };
+        let mut f = facts(&[], false);
+        assert!(!rules.matches(&f), "no artifactType: no match");
+        f.artifact_type = Some("application/vnd.cncf.model.manifest.v1+json");
+        assert!(rules.matches(&f));
+        let rules = DetectRules {
+            config_media_type: Some(vec!["application/vnd.c*.model.config.v1+json".into()]),
+            ..DetectRules::default()
+        };
+        assert!(!rules.matches(&f));
+        f.config_media_type = "application/vnd.cnai.model.config.v1+json";
+        assert!(rules.matches(&f));
     }
 }

@@ -9,7 +9,7 @@ use crate::{
 };
 
 use crate::detect::KitFacts;
-use crate::spec::{extend, FormatSpec, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
+use crate::spec::{extend, FormatSpec, LayerPolicy, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
 use crate::FormatError;
 
 /// Every codec, normalizer, enricher and file filter that spec files may name.
@@ -85,6 +85,10 @@ pub struct Format {
     pub media_types: MediaTypes,
     pub artifact_type: Option<String>,
     pub kitfile_layer: bool,
+    /// The manifest annotation that carries the Kitfile (as JSON), if the format has one.
+    pub kitfile_annotation: Option<String>,
+    /// How files become layers.
+    pub layers: LayerPolicy,
 }
 
 /// The plugin names a format's spec gives its roles; errors name the plugin that failed.
@@ -421,6 +425,8 @@ impl FormatRegistry {
             media_types: spec.media_types.clone(),
             artifact_type: spec.artifact_type.clone(),
             kitfile_layer: spec.kitfile_layer,
+            kitfile_annotation: spec.kitfile_annotation.clone(),
+            layers: spec.layers.clone(),
         })
     }
 }

@@ -40,4 +40,7 @@ pub use normalizer::OwnershipNormalizer;
 pub use plugin_error::PluginError;
 pub use registrar::{CodecFactory, EnricherFactory, FilterFactory, NormalizerFactory, Registrar};
 pub use settings::Settings;
-pub use spec::{extend, FormatSpec, MediaTypes, PluginLibrary, PluginRef, SpecOrigin, SPEC_FILE};
+pub use spec::{
+    extend, FormatSpec, LayerEncoding, LayerPolicy, LayerType, MediaTypes, PluginLibrary,
+    PluginRef, SpecOrigin, LAYER_KINDS, SPEC_FILE,
+};

@@ -215,10 +215,12 @@ impl MediaTypes {
                     let Some(rest) = media_type.strip_prefix(base.as_str()) else {
                         continue;
                     };
-                    let compression = match (rest, encoding) {
-                        ("", _) => "",
-                        ("+gzip", LayerEncoding::Tar) => "+gzip",
-                        ("+zstd", LayerEncoding::Tar) => "+zstd",
+                    // kit reads (and writes) compressed raw layers too; mkbuild writes raw
+                    // layers uncompressed, as the ModelPack specification requires.
+                    let compression = match rest {
+                        "" => "",
+                        "+gzip" => "+gzip",
+                        "+zstd" => "+zstd",
                         _ => continue,
                     };
                     return Some(LayerType {

@@ -203,6 +203,10 @@ pub struct PackArgs {
     /// Layer compression; the diffId is always the digest of the uncompressed tar.
     #[arg(long, value_enum, default_value_t = CompressionArg::None)]
     pub compression: CompressionArg,
+    /// How files become layers, overriding the format: `raw` packs each file as a layer of its
+    /// own holding its bytes (formats with raw layers only), `tar` each Kitfile entry as a tar.
+    #[arg(long, value_enum)]
+    pub layer_format: Option<LayerFormatArg>,
     /// Repack every layer: neither use nor update the build cache (`<store>/cache/`).
     #[arg(long)]
     pub no_cache: bool,
@@ -231,6 +235,12 @@ pub enum ProgressArg {
     Plain,
     /// A bar with bytes, rate and ETA.
     Fancy,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LayerFormatArg {
+    Tar,
+    Raw,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -26,9 +26,11 @@ impl ConfigEnricher for KitfileConfig {
                     diff_id: l.diff_id.to_string(),
                 })
                 .collect();
-            kitfile
-                .set_layer_infos(infos)
-                .map_err(|e| PluginError::Failed(e.to_string()))?;
+            kitfile.set_layer_infos(infos).map_err(|e| {
+                PluginError::Failed(format!(
+                    "{e}: this config records one layer per Kitfile entry, so with raw layers every entry must name a single file (as kit requires); pack folders as tars (`--layer-format tar`) or use a format that splits them (`--format modelpack`)"
+                ))
+            })?;
         } else {
             kitfile.clear_layer_infos();
         }

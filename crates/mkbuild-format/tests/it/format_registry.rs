@@ -177,6 +177,8 @@ fn a_plugin_library_that_does_not_exist_is_named() {
 fn facts<'a>(types: &[&'a str], info: bool) -> KitFacts<'a> {
     KitFacts {
         layer_media_types: types.to_vec(),
+        artifact_type: None,
+        config_media_type: "application/vnd.kitops.modelkit.config.v1+json",
         config_layer_info: info,
     }
 }

@@ -8,9 +8,10 @@ use mkbuild_engine::{
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Reference;
 
-use crate::cli::{CompressionArg, GlobalArgs, PackArgs};
+use crate::cli::{CompressionArg, GlobalArgs, LayerFormatArg, PackArgs};
 use crate::output::outln;
 use crate::progress::Reporter;
+use mkbuild_format::LayerEncoding;
 
 pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     // Everything that can be refused is checked before a single blob is written.
@@ -47,6 +48,10 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         created,
         cache: !args.no_cache,
         jobs: args.jobs.unwrap_or(0),
+        layer_format: args.layer_format.map(|f| match f {
+            LayerFormatArg::Tar => LayerEncoding::Tar,
+            LayerFormatArg::Raw => LayerEncoding::Raw,
+        }),
         progress: &progress,
     };
     let outcome = pack(&store, &format, &request)?;
