@@ -24,7 +24,13 @@ fn formats_lists_the_built_in_formats() {
     insta::assert_snapshot!(ok(store.path(), &["formats"]));
     let json: serde_json::Value =
         serde_json::from_str(&ok(store.path(), &["formats", "--json"])).expect("JSON");
-    assert_eq!(json[0]["name"], "v1");
+    let names: Vec<&str> = json
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["kit", "v1", "v2"], "built-ins in name order");
     assert_eq!(json[1]["origin"], "built-in");
 }
 

@@ -13,6 +13,7 @@ mod hostile;
 mod hostile_registry;
 mod kit_testdata;
 mod large_files;
+mod layer_formats;
 mod plugins;
 mod progress;
 mod red_team;

@@ -1,0 +1,233 @@
+//! Layering as a format policy: the `kit` format (today's kit: v2's layers and config, every layer
+//! naming its path, no Kitfile layer) and raw layers (`--layer-format raw`), whose blobs are the
+//! files' own bytes. v2's bytes are proved against Go's encoders (`byte_compat`); here `kit` is
+//! proved to write exactly those, and raw blobs against the files themselves.
+
+use std::path::Path;
+
+use crate::common::{blob_path, fails, manifest, ok, sha256_hex};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+const PATH: &str = "org.cncf.model.filepath";
+const METADATA: &str = "org.cncf.model.file.metadata+json";
+
+/// A context whose Kitfile entries are single files (kit's rule for raw layers).
+fn single_file_context() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("context");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("weights")).expect("mkdir");
+    // Not a multiple of a tar block, and not text: raw must not pad or convert anything.
+    let weights: Vec<u8> = (0..70_001u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(root.join("weights/model.safetensors"), weights).expect("weights");
+    std::fs::write(root.join("tokenizer.json"), "{\"a\": 1}\n").expect("part");
+    std::fs::write(root.join("README.md"), "# tiny\n").expect("docs");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: tiny\nmodel:\n  path: weights/model.safetensors\n  parts:\n    - path: tokenizer.json\ndocs:\n  - path: README.md\n",
+    )
+    .expect("Kitfile");
+    dir
+}
+
+#[test]
+fn kit_writes_v2s_layers_and_config_and_names_each_layers_path() {
+    let store = tempfile::tempdir().expect("store");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample");
+    ok(
+        store.path(),
+        &["pack", s(&sample), "--format", "v2", "-t", "v2:1"],
+    );
+    ok(
+        store.path(),
+        &["pack", s(&sample), "--format", "kit", "-t", "kit:1"],
+    );
+    let v2 = manifest(store.path(), "v2:1");
+    let kit = manifest(store.path(), "kit:1");
+    assert_eq!(kit["config"], v2["config"], "the same config bytes");
+    let v2_layers = v2["layers"].as_array().expect("layers");
+    let kit_layers = kit["layers"].as_array().expect("layers");
+    // v2's last layer is its Kitfile layer, which kit never wrote.
+    assert_eq!(kit_layers.len() + 1, v2_layers.len());
+    let paths = ["model", "src", "data/train.csv", "docs/README.md"];
+    for ((k, v), path) in kit_layers.iter().zip(v2_layers).zip(paths) {
+        assert_eq!(k["digest"], v["digest"]);
+        assert_eq!(k["mediaType"], v["mediaType"]);
+        assert_eq!(k["annotations"][PATH], path);
+    }
+    // Unpacked, the Kitfile is rebuilt from the config, and every file is back.
+    let out = tempfile::tempdir().expect("target");
+    ok(store.path(), &["unpack", "kit:1", "-d", s(out.path())]);
+    for file in [
+        "model/model.safetensors",
+        "src/predict.py",
+        "data/train.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(out.path().join(file)).expect("unpacked"),
+            std::fs::read(sample.join(file)).expect("original"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_raw_layer_is_the_files_bytes_and_unpacks_to_the_file() {
+    let context = single_file_context();
+    let store = tempfile::tempdir().expect("store");
+    let args = ["pack", s(context.path()), "--format", "kit"];
+    ok(
+        store.path(),
+        &[&args[..], &["--layer-format", "raw", "-t", "raw:1"]].concat(),
+    );
+    let m = manifest(store.path(), "raw:1");
+    let layers = m["layers"].as_array().expect("layers");
+    let expected = [
+        ("weights/model.safetensors", "model", "model.safetensors"),
+        ("tokenizer.json", "modelpart", "tokenizer.json"),
+        ("README.md", "docs", "README.md"),
+    ];
+    assert_eq!(layers.len(), expected.len());
+    for (layer, (path, kind, name)) in layers.iter().zip(expected) {
+        let file = std::fs::read(context.path().join(path)).expect("file");
+        let digest = layer["digest"].as_str().expect("digest");
+        assert_eq!(digest, format!("sha256:{}", sha256_hex(&file)), "{path}");
+        assert_eq!(
+            std::fs::read(blob_path(store.path(), digest)).expect("blob"),
+            file,
+            "{path}: the blob is the file"
+        );
+        assert_eq!(
+            layer["mediaType"],
+            format!("application/vnd.kitops.modelkit.{kind}.v1.raw")
+        );
+        assert_eq!(layer["annotations"][PATH], path);
+        let metadata: serde_json::Value =
+            serde_json::from_str(layer["annotations"][METADATA].as_str().expect("metadata"))
+                .expect("metadata JSON");
+        assert_eq!(metadata["name"], name);
+        assert_eq!(metadata["size"], file.len());
+        assert_eq!(metadata["typeflag"], 0);
+        assert_eq!(metadata["mtime"], "1970-01-01T00:00:00Z");
+    }
+    // The config records each entry's layer: diffId = digest = the file's sha256.
+    let config = ok(store.path(), &["inspect", "--config", "raw:1"]);
+    let config: serde_json::Value = serde_json::from_str(&config).expect("config");
+    assert_eq!(config["model"]["digest"], layers[0]["digest"]);
+    assert_eq!(config["model"]["diffId"], layers[0]["digest"]);
+
+    let out = tempfile::tempdir().expect("target");
+    ok(store.path(), &["unpack", "raw:1", "-d", s(out.path())]);
+    for (path, _, _) in expected {
+        assert_eq!(
+            std::fs::read(out.path().join(path)).expect("unpacked"),
+            std::fs::read(context.path().join(path)).expect("original"),
+            "{path}"
+        );
+    }
+    // Unpack then repack gives the same layers and config.
+    ok(
+        store.path(),
+        &[
+            "pack",
+            s(out.path()),
+            "--format",
+            "kit",
+            "--layer-format",
+            "raw",
+            "-t",
+            "again:1",
+        ],
+    );
+    let again = manifest(store.path(), "again:1");
+    assert_eq!(again["layers"], m["layers"]);
+    assert_eq!(again["config"], m["config"]);
+}
+
+#[test]
+fn raw_layers_are_refused_where_the_format_cannot_hold_them_saying_what_to_do() {
+    let context = single_file_context();
+    let store = tempfile::tempdir().expect("store");
+    let dir = s(context.path());
+    let err = fails(
+        store.path(),
+        &["pack", dir, "--format", "v2", "--layer-format", "raw"],
+    );
+    assert!(err.contains("format `v2` has no raw layers"), "{err}");
+    assert!(err.contains("--layer-format tar"), "{err}");
+    // kit records one layer per Kitfile entry: a folder cannot be one raw layer.
+    std::fs::write(
+        context.path().join("Kitfile"),
+        "manifestVersion: 1.0.0\nmodel:\n  path: weights\ndocs:\n  - path: .\n",
+    )
+    .expect("Kitfile");
+    std::fs::write(context.path().join("weights/second.bin"), "2").expect("file");
+    let err = fails(
+        store.path(),
+        &["pack", dir, "--format", "kit", "--layer-format", "raw"],
+    );
+    assert!(err.contains("every entry must name a single file"), "{err}");
+    assert!(
+        std::fs::read_to_string(store.path().join("index.json"))
+            .map_or(true, |i| !i.contains("sha256")),
+        "nothing is tagged"
+    );
+}
+
+/// Replaces the manifest of `reference` by `edit`'s version, as a hostile writer of the store would.
+fn rewrite_manifest(store: &Path, reference: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut m = manifest(store, reference);
+    edit(&mut m);
+    let bytes = serde_json::to_vec(&m).expect("JSON");
+    let digest = format!("sha256:{}", sha256_hex(&bytes));
+    std::fs::write(blob_path(store, &digest), &bytes).expect("blob");
+    let index_path = store.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("index JSON");
+    for entry in index["manifests"].as_array_mut().expect("manifests") {
+        entry["digest"] = digest.clone().into();
+        entry["size"] = bytes.len().into();
+    }
+    std::fs::write(index_path, serde_json::to_vec(&index).expect("JSON")).expect("index");
+}
+
+#[test]
+fn a_raw_layer_that_names_a_path_outside_the_folder_is_refused_and_nothing_is_written() {
+    for evil in ["../escaped.bin", "/tmp/absolute.bin", "a/../../x", ""] {
+        let context = single_file_context();
+        let store = tempfile::tempdir().expect("store");
+        let dir = s(context.path());
+        ok(
+            store.path(),
+            &[
+                "pack",
+                dir,
+                "--format",
+                "kit",
+                "--layer-format",
+                "raw",
+                "-t",
+                "r:1",
+            ],
+        );
+        rewrite_manifest(store.path(), "r:1", |m| {
+            m["layers"][0]["annotations"][PATH] = evil.into();
+        });
+        let parent = tempfile::tempdir().expect("parent");
+        let target = parent.path().join("out");
+        let err = fails(store.path(), &["unpack", "r:1", "-d", s(&target)]);
+        assert!(err.contains(PATH), "{evil}: {err}");
+        assert!(
+            err.contains("layer `sha256:"),
+            "{evil}: names the layer: {err}"
+        );
+        let written: Vec<_> = std::fs::read_dir(parent.path()).expect("parent").collect();
+        assert!(
+            !target.exists() || std::fs::read_dir(&target).expect("target").next().is_none(),
+            "{evil}: nothing written"
+        );
+        assert!(written.len() <= 1, "{evil}: nothing beside the target");
+    }
+}
