@@ -21,6 +21,7 @@ pub struct DetectRules {
 /// What detection looks at in a stored ModelKit.
 #[derive(Debug, Clone)]
 pub struct KitFacts<'a> {
+    /// The media type of every layer of the manifest, in order.
     pub layer_media_types: Vec<&'a str>,
     /// Whether any Kitfile entry of the config carries layer facts (`digest`, `diffId`).
     pub config_layer_info: bool,

@@ -41,9 +41,13 @@ pub struct FormatSpec {
     /// Whether the Kitfile's bytes are stored as the last layer.
     #[serde(default)]
     pub kitfile_layer: bool,
+    /// `[media-types]`: the media types the format writes.
     pub media_types: MediaTypes,
+    /// `[codec]`: the layer codec.
     pub codec: PluginRef,
+    /// `[normalizer]`: the ownership normalizer.
     pub normalizer: PluginRef,
+    /// `[enricher]`: the config enricher.
     pub enricher: PluginRef,
     /// Files and folders that never ship; absent keeps everything `.kitignore` keeps.
     #[serde(default)]
@@ -113,6 +117,7 @@ pub struct MediaTypes {
     /// Layer media type with `{kind}` for the Kitfile entry's kind (`model`, `modelpart`, `code`,
     /// `dataset`, `docs`); `+gzip` or `+zstd` is appended for compressed layers.
     pub layer: String,
+    /// Media type of the config blob.
     pub config: String,
     /// Media type of the Kitfile layer; required when `kitfile-layer = true`.
     #[serde(default)]
@@ -129,7 +134,9 @@ impl MediaTypes {
 /// A plugin by name, with the settings the spec passes to it (every key but `plugin`).
 #[derive(Debug, Clone)]
 pub struct PluginRef {
+    /// The plugin's name, from the table's `plugin` key.
     pub plugin: String,
+    /// The table's other keys.
     pub settings: toml::Table,
 }
 
