@@ -16,6 +16,7 @@ use mkbuild_format::{Format, FormatRegistry};
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::Store;
 
+/// One gibibyte, in bytes.
 pub const GIB: u64 = 1 << 30;
 
 /// Where generated data lives: `$CARGO_TARGET_DIR` (else the workspace's `target/`) `/bench-data`.
@@ -28,7 +29,9 @@ pub fn data_root() -> PathBuf {
 
 /// A context folder with a Kitfile, generated on first use.
 pub struct Context {
+    /// The context folder.
     pub dir: PathBuf,
+    /// The bytes of file data in it, for `Throughput::Bytes`.
     pub data_bytes: u64,
 }
 

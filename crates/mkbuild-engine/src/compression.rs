@@ -3,6 +3,7 @@ use std::io::{self, Write};
 /// How layer tars are compressed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Compression {
+    /// Not compressed: plain tar.
     #[default]
     None,
     /// gzip at the default level (6), as Go's `gzip.NewWriter`.

@@ -24,14 +24,18 @@ const SYNTHETIC_FOLDER_MODE: u32 = 0o755;
 
 /// What to convert.
 pub struct ConvertRequest<'a> {
+    /// The stored ModelKit to convert (`name[:tag]` or a manifest digest).
     pub reference: &'a str,
     /// Compression of the new layers; `None` keeps each layer's own.
     pub compression: Option<Compression>,
+    /// Seconds since the epoch for `org.opencontainers.image.created` (from `SOURCE_DATE_EPOCH`).
     pub created: Option<i64>,
     /// Told the bytes of the layers to read, then each byte read.
     pub progress: &'a dyn Progress,
 }
 
+/// Rewrites a stored ModelKit into the `target` format and stores the result; the source's
+/// blobs are left in place. Returns what was stored.
 pub fn convert(
     store: &Store,
     registry: &FormatRegistry,

@@ -15,9 +15,13 @@ const MAX_JSON_BLOB: u64 = 16 << 20;
 /// A ModelKit in the store, with its manifest and config read and verified.
 #[derive(Debug, Clone)]
 pub struct StoredModelKit {
+    /// The manifest's descriptor.
     pub descriptor: Descriptor,
+    /// The manifest as stored.
     pub manifest_bytes: Vec<u8>,
+    /// The manifest, parsed.
     pub manifest: Manifest,
+    /// The config blob as stored.
     pub config_bytes: Vec<u8>,
 }
 

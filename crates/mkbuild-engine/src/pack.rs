@@ -35,6 +35,7 @@ pub struct PackRequest<'a> {
     pub kitfile: &'a Kitfile,
     /// The Kitfile's bytes as written, for formats that store them as a layer.
     pub kitfile_bytes: &'a [u8],
+    /// How the layer tars are compressed.
     pub compression: Compression,
     /// Seconds since the epoch for `org.opencontainers.image.created` (from `SOURCE_DATE_EPOCH`).
     pub created: Option<i64>,
@@ -52,8 +53,11 @@ pub struct PackRequest<'a> {
 /// What pack stored.
 #[derive(Debug, Clone)]
 pub struct PackOutcome {
+    /// The stored manifest.
     pub manifest: Descriptor,
+    /// The stored config.
     pub config: Descriptor,
+    /// The layers made from the Kitfile's entries, in order (not the Kitfile layer).
     pub layers: Vec<PackedLayer>,
 }
 

@@ -6,18 +6,26 @@ use mkbuild_kitfile::{LayerEntry, LayerKind};
 /// A kind of part a selector can select (kit's filter types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SelectorKind {
+    /// `kitfile`: the Kitfile.
     Kitfile,
+    /// `model`: the model layer.
     Model,
+    /// `parts`: the model's parts.
     Parts,
+    /// `code`: the code layers.
     Code,
+    /// `datasets`: the dataset layers.
     Datasets,
+    /// `docs`: the docs layers.
     Docs,
 }
 
 /// One `--filter` value: some kinds, optionally narrowed to one name or path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selector {
+    /// The kinds selected, from the comma-separated list before `:`.
     pub types: Vec<SelectorKind>,
+    /// The name or path after `:`, which narrows the selection to entries with that name or path.
     pub name_or_path: Option<String>,
 }
 
@@ -72,10 +80,12 @@ impl Selector {
 pub struct Selection(pub Vec<Selector>);
 
 impl Selection {
+    /// Whether the layer of `entry` is unpacked.
     pub fn selects_entry(&self, entry: &LayerEntry) -> bool {
         self.0.is_empty() || self.0.iter().any(|f| f.selects(entry))
     }
 
+    /// Whether the Kitfile is unpacked.
     pub fn selects_kitfile(&self) -> bool {
         self.0.is_empty()
             || self

@@ -91,6 +91,7 @@ pub fn read_small_file(
 pub enum BoundedReadError {
     /// More than the limit was offered.
     TooLarge,
+    /// Reading failed.
     Io(io::Error),
 }
 

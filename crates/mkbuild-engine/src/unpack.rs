@@ -22,8 +22,11 @@ const RAW_FILE_MODE: u32 = 0o644;
 
 /// What to unpack, and where.
 pub struct UnpackRequest<'a> {
+    /// The stored ModelKit to unpack (`name[:tag]` or a manifest digest).
     pub reference: &'a str,
+    /// The folder to unpack into.
     pub target: &'a Path,
+    /// What to unpack; an empty selection unpacks everything.
     pub selection: &'a Selection,
     /// Replace files that already exist in the target.
     pub overwrite: bool,
@@ -34,11 +37,16 @@ pub struct UnpackRequest<'a> {
 /// What unpack wrote.
 #[derive(Debug, Clone)]
 pub struct UnpackSummary {
+    /// The ModelKit's format, and how it was known.
     pub format: FormatOf,
+    /// How many layers were unpacked.
     pub layers: usize,
+    /// What the extractor wrote into the target.
     pub written: CommitSummary,
 }
 
+/// Unpacks a stored ModelKit into a folder: the selected layers, and the Kitfile when selected.
+/// Nothing is moved into the target unless every selected layer extracts.
 pub fn unpack(
     store: &Store,
     registry: &FormatRegistry,

@@ -56,7 +56,12 @@ pub enum ExtractError {
     #[error(
         "invalid digest `{digest}` for blob `{label}`: expected `sha256:` followed by 64 lowercase hex digits"
     )]
-    InvalidDigest { label: String, digest: String },
+    InvalidDigest {
+        /// The label that names the blob in errors.
+        label: String,
+        /// The digest given.
+        digest: String,
+    },
 
     /// The bytes read do not hash to the expected digest.
     #[error(
@@ -64,9 +69,13 @@ pub enum ExtractError {
          remove it from the store and pack or pull the ModelKit again"
     )]
     DigestMismatch {
+        /// The label that names the blob in errors.
         label: String,
+        /// The digest the blob should have.
         expected: String,
+        /// The digest of the bytes read.
         actual: String,
+        /// How many bytes were read.
         bytes: u64,
     },
 
@@ -77,23 +86,31 @@ pub enum ExtractError {
         more = if *.actual > *.expected { " or more" } else { "" }
     )]
     SizeMismatch {
+        /// The label that names the blob in errors.
         label: String,
+        /// The size in the descriptor, in bytes.
         expected: u64,
+        /// How many bytes were read; a blob longer than expected may hold more.
         actual: u64,
     },
 
     /// Reading the blob failed.
     #[error("cannot read blob `{label}`: {cause}")]
     Read {
+        /// The label that names the blob in errors.
         label: String,
+        /// The error reading returned.
         cause: std::io::Error,
     },
 
     /// An entry name from the archive is unsafe.
     #[error("{origin}: entry `{entry}` {problem}; refusing to unpack")]
     UnsafeName {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// What is wrong with the name.
         problem: NameProblem,
     },
 
@@ -103,9 +120,13 @@ pub enum ExtractError {
          (this is a bug in the format's layer codec)"
     )]
     UnsafeDestination {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The path in the target the entry maps to.
         destination: String,
+        /// What is wrong with the destination.
         problem: NameProblem,
     },
 
@@ -114,20 +135,33 @@ pub enum ExtractError {
         "{origin}: entry `{entry}` does not fit the layout of this layer's format; refusing to unpack \
          (the ModelKit was not written by this format, or was tampered with)"
     )]
-    EntryRefused { origin: String, entry: String },
+    EntryRefused {
+        /// The archive, like "layer `data/train`".
+        origin: String,
+        /// The entry's name in the archive, printable.
+        entry: String,
+    },
 
     /// The format's codec failed while placing an entry; `message` is its own words (role and
     /// plugin included), so the user sees what failed rather than a refusal.
     #[error("{origin}: entry `{entry}`: {message}")]
     PlaceFailed {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The codec's error, in its own words.
         message: String,
     },
 
     /// An entry name is not UTF-8.
     #[error("{origin}: entry `{entry}` is not valid UTF-8; refusing to unpack")]
-    NonUtf8Name { origin: String, entry: String },
+    NonUtf8Name {
+        /// The archive, like "layer `data/train`".
+        origin: String,
+        /// The entry's name in the archive, printable.
+        entry: String,
+    },
 
     /// An entry is a link, a device, a fifo, a sparse file or something unknown.
     #[error(
@@ -135,8 +169,11 @@ pub enum ExtractError {
          (ModelKits never hold links or devices), refusing to unpack"
     )]
     UnsupportedType {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// What the entry is ("symbolic link", "fifo"...).
         kind: String,
     },
 
@@ -144,7 +181,12 @@ pub enum ExtractError {
     #[error(
         "{origin}: entry `{entry}` is a regular file but its name ends with `/`; refusing to unpack an ambiguous archive"
     )]
-    FileNamedLikeFolder { origin: String, entry: String },
+    FileNamedLikeFolder {
+        /// The archive, like "layer `data/train`".
+        origin: String,
+        /// The entry's name in the archive, printable.
+        entry: String,
+    },
 
     /// A file entry lands where an earlier entry already put a file.
     #[error(
@@ -152,8 +194,11 @@ pub enum ExtractError {
          refusing to unpack an ambiguous archive"
     )]
     DuplicateFile {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The path in the target the entry maps to.
         destination: String,
     },
 
@@ -163,8 +208,11 @@ pub enum ExtractError {
          refusing to unpack an ambiguous archive"
     )]
     FileOverFolder {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The path in the target the entry maps to.
         destination: String,
     },
 
@@ -174,8 +222,11 @@ pub enum ExtractError {
          refusing to unpack an ambiguous archive"
     )]
     FolderOverFile {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The path in the target the entry maps to.
         destination: String,
     },
 
@@ -185,8 +236,11 @@ pub enum ExtractError {
          refusing to unpack an ambiguous archive"
     )]
     ParentIsFile {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// The folder the entry needs, which an earlier entry wrote as a file.
         parent: String,
     },
 
@@ -195,19 +249,29 @@ pub enum ExtractError {
         "{origin}: entry `{entry}` is a sparse file that cannot be restored: {problem}; refusing to unpack"
     )]
     BadSparseFile {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The entry's name in the archive, printable.
         entry: String,
+        /// What is wrong with the sparse map.
         problem: String,
     },
 
     /// The archive ends early: inside a header, inside an entry, or without its end-of-archive blocks.
     #[error("{origin} is truncated {place}; the blob is damaged, pack or pull the ModelKit again")]
-    Truncated { origin: String, place: String },
+    Truncated {
+        /// The archive, like "layer `data/train`".
+        origin: String,
+        /// Where the archive ends, as the end of a sentence ("inside entry `a`...").
+        place: String,
+    },
 
     /// The tar stream cannot be parsed (bad checksum, bad number field, a decoder error...).
     #[error("{origin}: cannot read the tar stream: {cause}")]
     Tar {
+        /// The archive, like "layer `data/train`".
         origin: String,
+        /// The parser's or decoder's error.
         cause: std::io::Error,
     },
 
@@ -216,13 +280,18 @@ pub enum ExtractError {
     Io {
         /// What the extractor was doing, e.g. "create the file".
         action: &'static str,
+        /// The path it was done on.
         path: PathBuf,
+        /// The error the operation returned.
         cause: std::io::Error,
     },
 
     /// The target exists but is not a folder.
     #[error("the target `{}` exists and is not a folder; choose a folder to unpack into", path.display())]
-    TargetNotAFolder { path: PathBuf },
+    TargetNotAFolder {
+        /// The target.
+        path: PathBuf,
+    },
 
     /// Without `overwrite`, files of the ModelKit already exist in the target.
     #[error(
@@ -233,7 +302,12 @@ pub enum ExtractError {
         list_paths(.paths, *.more),
         if .paths.len() + .more == 1 { "it" } else { "them" }
     )]
-    AlreadyExists { paths: Vec<PathBuf>, more: usize },
+    AlreadyExists {
+        /// The first files found, at most a few, for the message.
+        paths: Vec<PathBuf>,
+        /// How many more files exist beyond `paths`.
+        more: usize,
+    },
 
     /// A destination (or one of its folders) is a symbolic link in the target.
     #[error(
@@ -241,7 +315,10 @@ pub enum ExtractError {
          nothing was unpacked. Remove the link or unpack into another folder",
         path.display()
     )]
-    SymlinkInTarget { path: PathBuf },
+    SymlinkInTarget {
+        /// The link found.
+        path: PathBuf,
+    },
 
     /// The ModelKit has a folder where the target has something else.
     #[error(
@@ -249,7 +326,12 @@ pub enum ExtractError {
          Move it away or unpack into another folder",
         path.display()
     )]
-    NotAFolderInTarget { path: PathBuf, found: &'static str },
+    NotAFolderInTarget {
+        /// The path in the target folder.
+        path: PathBuf,
+        /// What the target has there ("file", ...).
+        found: &'static str,
+    },
 
     /// The ModelKit has a file where the target has a folder (or something that is not a file).
     #[error(
@@ -257,14 +339,22 @@ pub enum ExtractError {
          Move it away or unpack into another folder",
         path.display()
     )]
-    NotAFileInTarget { path: PathBuf, found: &'static str },
+    NotAFileInTarget {
+        /// The path in the target folder.
+        path: PathBuf,
+        /// What the target has there ("folder", ...).
+        found: &'static str,
+    },
 
     /// The target changed between the checks of `commit` and the move.
     #[error(
         "`{}` changed in the target folder while unpacking; the unpack is incomplete, run it again",
         path.display()
     )]
-    TargetChanged { path: PathBuf },
+    TargetChanged {
+        /// The path that changed.
+        path: PathBuf,
+    },
 
     /// `commit` after an earlier extraction failed.
     #[error(

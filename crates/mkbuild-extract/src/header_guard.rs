@@ -53,6 +53,7 @@ pub struct HeaderGuard<R> {
 }
 
 impl<R: Read> HeaderGuard<R> {
+    /// Wraps the tar stream `inner`.
     pub fn new(inner: R) -> HeaderGuard<R> {
         HeaderGuard {
             inner,

@@ -114,6 +114,7 @@ impl<R: Read> VerifyingReader<R> {
         &self.label
     }
 
+    /// The wrapped reader.
     pub fn get_ref(&self) -> &R {
         &self.inner
     }

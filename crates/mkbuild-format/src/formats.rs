@@ -72,18 +72,27 @@ fn build<T: ?Sized>(
 
 /// A format ready to pack: its plugins built with their settings.
 pub struct Format {
+    /// The format's name, as `--format` takes it.
     pub name: String,
+    /// One line for `mkbuild formats`.
     pub description: String,
+    /// Where the format's spec came from.
     pub origin: SpecOrigin,
+    /// Maps the files of a layer to tar entry names, and entry names back on unpack.
     pub codec: Box<dyn LayerCodec>,
+    /// Decides the owner, permissions and times of every entry.
     pub normalizer: Box<dyn OwnershipNormalizer>,
+    /// Writes the config blob.
     pub enricher: Box<dyn ConfigEnricher>,
     /// Files and folders that never ship (spec table `[filter]`), with its plugin's name.
     pub file_filter: Option<(String, Box<dyn FileFilter>)>,
     /// The names of the codec, normalizer and enricher plugins, for errors.
     pub plugins: RolePlugins,
+    /// The media types the format writes.
     pub media_types: MediaTypes,
+    /// The manifest's `artifactType`; `None` leaves the field out.
     pub artifact_type: Option<String>,
+    /// Whether the Kitfile's bytes are stored as the last layer.
     pub kitfile_layer: bool,
     /// The manifest annotation that carries the Kitfile (as JSON), if the format has one.
     pub kitfile_annotation: Option<String>,
@@ -94,16 +103,22 @@ pub struct Format {
 /// The plugin names a format's spec gives its roles; errors name the plugin that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolePlugins {
+    /// The codec plugin's name.
     pub codec: String,
+    /// The ownership normalizer plugin's name.
     pub normalizer: String,
+    /// The config enricher plugin's name.
     pub enricher: String,
 }
 
 /// What `mkbuild formats` shows of a format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatInfo {
+    /// The format's name.
     pub name: String,
+    /// The spec's one-line description.
     pub description: String,
+    /// Where the spec came from.
     pub origin: SpecOrigin,
 }
 
@@ -124,6 +139,7 @@ pub struct FormatRegistry {
 }
 
 impl FormatRegistry {
+    /// A registry with no formats yet, whose specs may name the plugins of `plugins`.
     pub fn new(plugins: PluginRegistry) -> Self {
         FormatRegistry {
             plugins,

@@ -4,15 +4,25 @@ pub enum PluginError {
     /// A setting the plugin does not know.
     #[error("unknown setting `{key}`{}", expected_list(.expected))]
     UnknownSetting {
+        /// The setting's key.
         key: String,
+        /// The keys the plugin takes.
         expected: Vec<&'static str>,
     },
     /// A setting with a value the plugin cannot use.
     #[error("setting `{key}`: {message}")]
-    BadSetting { key: String, message: String },
+    BadSetting {
+        /// The setting's key.
+        key: String,
+        /// Why the value cannot be used.
+        message: String,
+    },
     /// A required setting that is absent.
     #[error("missing setting `{key}`")]
-    MissingSetting { key: String },
+    MissingSetting {
+        /// The setting's key.
+        key: String,
+    },
     /// Settings refused by a loaded plugin library, as it worded it.
     #[error("{0}")]
     SettingsRefused(String),

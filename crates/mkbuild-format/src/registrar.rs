@@ -15,8 +15,12 @@ pub type FilterFactory =
 
 /// Where a plugin crate announces what it provides, by name; spec files refer to these names.
 pub trait Registrar {
+    /// Provides the layer codec `name`, built by `factory`.
     fn codec(&mut self, name: &str, factory: CodecFactory);
+    /// Provides the ownership normalizer `name`, built by `factory`.
     fn normalizer(&mut self, name: &str, factory: NormalizerFactory);
+    /// Provides the config enricher `name`, built by `factory`.
     fn enricher(&mut self, name: &str, factory: EnricherFactory);
+    /// Provides the file filter `name`, built by `factory`.
     fn filter(&mut self, name: &str, factory: FilterFactory);
 }

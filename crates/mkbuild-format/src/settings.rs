@@ -10,6 +10,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a plugin's spec table, without its `plugin` key.
     pub fn new(table: toml::Table) -> Self {
         Self { table }
     }

@@ -48,9 +48,13 @@ pub struct FormatSpec {
     /// How files become layers (`[layers]`); absent: one tar layer per Kitfile entry.
     #[serde(default)]
     pub layers: LayerPolicy,
+    /// `[media-types]`: the media types the format writes.
     pub media_types: MediaTypes,
+    /// `[codec]`: the layer codec.
     pub codec: PluginRef,
+    /// `[normalizer]`: the ownership normalizer.
     pub normalizer: PluginRef,
+    /// `[enricher]`: the config enricher.
     pub enricher: PluginRef,
     /// Files and folders that never ship; absent keeps everything `.kitignore` keeps.
     #[serde(default)]
@@ -268,7 +272,9 @@ impl LayerPolicy {
 /// A plugin by name, with the settings the spec passes to it (every key but `plugin`).
 #[derive(Debug, Clone)]
 pub struct PluginRef {
+    /// The plugin's name, from the table's `plugin` key.
     pub plugin: String,
+    /// The table's other keys.
     pub settings: toml::Table,
 }
 

@@ -69,6 +69,7 @@ impl std::fmt::Debug for PipelinedSha256 {
 }
 
 impl PipelinedSha256 {
+    /// A hasher with nothing hashed yet.
     pub fn new() -> Self {
         PipelinedSha256 {
             pending: Vec::new(),

@@ -12,12 +12,18 @@ pub enum KitfileError {
         line: usize,
         /// 1-based.
         column: usize,
+        /// The YAML parser's error.
         message: String,
     },
 
     /// A YAML error without a position (rare: e.g. too many alias expansions).
     #[error("{file}: {message}")]
-    YamlNoLocation { file: String, message: String },
+    YamlNoLocation {
+        /// The name the caller gave the input, e.g. `Kitfile` or `<stdin>`.
+        file: String,
+        /// The YAML parser's error.
+        message: String,
+    },
 
     /// The Kitfile parsed but breaks a rule; `entry` names the entry at fault,
     /// e.g. ``datasets[1] (`train`)``.
@@ -25,19 +31,29 @@ pub enum KitfileError {
     Invalid {
         /// Set when the Kitfile came from a named file (by [`crate::Kitfile::from_yaml`]).
         file: Option<String>,
+        /// The entry at fault, e.g. ``datasets[1] (`train`)``.
         entry: String,
+        /// The rule broken.
         problem: String,
     },
 
     /// [`crate::Kitfile::set_layer_infos`] got a list that does not match the layers.
     #[error("the Kitfile has {expected} layers but {got} layer digests were given")]
-    LayerCount { expected: usize, got: usize },
+    LayerCount {
+        /// How many layers the Kitfile has.
+        expected: usize,
+        /// How many layer digests were given.
+        got: usize,
+    },
 
     /// A config object that is not valid JSON or not shaped like a Kitfile.
     #[error("config JSON:{line}:{column}: {message}")]
     ConfigJson {
+        /// 1-based.
         line: usize,
+        /// 1-based.
         column: usize,
+        /// The JSON parser's error.
         message: String,
     },
 

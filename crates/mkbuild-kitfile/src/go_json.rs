@@ -117,6 +117,7 @@ pub struct ObjectWriter<'a> {
 }
 
 impl<'a> ObjectWriter<'a> {
+    /// Writes `{` to `out` and starts an object there.
     pub fn begin(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         ObjectWriter { out, first: true }
@@ -146,6 +147,7 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    /// Writes the closing `}`.
     pub fn end(self) {
         self.out.push(b'}');
     }

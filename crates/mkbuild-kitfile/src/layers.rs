@@ -7,10 +7,15 @@ use crate::{Kitfile, KitfileError, LayerInfo};
 /// What a layer holds; decides its media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerKind {
+    /// The model's own path (`model.path`).
     Model,
+    /// A part of the model (`model.parts`).
     ModelPart,
+    /// A `code` entry.
     Code,
+    /// A `datasets` entry.
     Dataset,
+    /// A `docs` entry.
     Docs,
 }
 
@@ -36,6 +41,7 @@ impl fmt::Display for LayerKind {
 /// One Kitfile entry that becomes one layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerEntry {
+    /// What the layer holds.
     pub kind: LayerKind,
     /// The path as written in the Kitfile (not cleaned).
     pub path: String,

@@ -17,74 +17,112 @@ pub struct LayerInfo {
 pub struct Kitfile {
     /// Always `1.0.0` for a valid Kitfile.
     pub manifest_version: String,
+    /// The `package` section.
     pub package: Package,
     /// `None` when the Kitfile has no `model` key (or `model: null`); `Some` of an empty model
     /// for `model: {}` (Go writes `"model":{}` then).
     pub model: Option<Model>,
+    /// The `code` entries, in Kitfile order.
     pub code: Vec<Code>,
+    /// The `datasets` entries, in Kitfile order.
     pub datasets: Vec<Dataset>,
+    /// The `docs` entries, in Kitfile order.
     pub docs: Vec<Docs>,
 }
 
+/// The Kitfile's `package` section: what the ModelKit is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Package {
+    /// The package name.
     pub name: String,
+    /// The package version.
     pub version: String,
+    /// What the package is.
     pub description: String,
+    /// The package license.
     pub license: String,
+    /// The package authors.
     pub authors: Vec<String>,
 }
 
+/// The Kitfile's `model` section: the model, and its parts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
+    /// The model name.
     pub name: String,
     /// May be empty: a model described only by its parts has no layer of its own.
     pub path: String,
+    /// The model license.
     pub license: String,
+    /// The framework the model is for.
     pub framework: String,
+    /// The model's file format.
     pub format: String,
+    /// The model version.
     pub version: String,
+    /// What the model is.
     pub description: String,
+    /// The model's parts, each a layer of its own.
     pub parts: Vec<ModelPart>,
     /// Free-form; `None` is Go's nil (left out of the JSON), anything else is written,
     /// even `{}` or `0`. `Some(Value::Null)` is treated like `None`.
     pub parameters: Option<serde_json::Value>,
+    /// The digests of the layer that holds the entry's files, when the config records them.
     pub layer: Option<LayerInfo>,
 }
 
+/// An entry of `model.parts`: a file or folder that belongs to the model, in a layer of its own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelPart {
+    /// The part name.
     pub name: String,
+    /// The part's file or folder, relative to the context.
     pub path: String,
+    /// The part license.
     pub license: String,
     /// The Kitfile key `type`.
     pub part_type: String,
+    /// The digests of the layer that holds the entry's files, when the config records them.
     pub layer: Option<LayerInfo>,
 }
 
+/// An entry of `code`: source code that ships with the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Code {
+    /// The code's file or folder, relative to the context.
     pub path: String,
+    /// What the code is.
     pub description: String,
+    /// The code license.
     pub license: String,
+    /// The digests of the layer that holds the entry's files, when the config records them.
     pub layer: Option<LayerInfo>,
 }
 
+/// An entry of `datasets`: data that ships with the model.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
+    /// The dataset name.
     pub name: String,
+    /// The dataset's file or folder, relative to the context.
     pub path: String,
+    /// What the dataset is.
     pub description: String,
+    /// The dataset license.
     pub license: String,
     /// Same rules as [`Model::parameters`].
     pub parameters: Option<serde_json::Value>,
+    /// The digests of the layer that holds the entry's files, when the config records them.
     pub layer: Option<LayerInfo>,
 }
 
+/// An entry of `docs`: documentation that ships with the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Docs {
     /// Always written to the config JSON, even when empty (Go has no `omitempty` on it).
     pub path: String,
+    /// What the docs are.
     pub description: String,
+    /// The digests of the layer that holds the entry's files, when the config records them.
     pub layer: Option<LayerInfo>,
 }

@@ -76,6 +76,7 @@ pub struct DynCodec {
 }
 
 impl DynCodec {
+    /// Creates an instance of the library's codec, with `settings`.
     pub fn create(
         library: &Arc<PluginLibrary>,
         settings: Settings,
@@ -148,6 +149,7 @@ pub struct DynNormalizer {
 }
 
 impl DynNormalizer {
+    /// Creates an instance of the library's ownership normalizer, with `settings`.
     pub fn create(
         library: &Arc<PluginLibrary>,
         settings: Settings,
@@ -186,6 +188,7 @@ pub struct DynEnricher {
 }
 
 impl DynEnricher {
+    /// Creates an instance of the library's config enricher, with `settings`.
     pub fn create(
         library: &Arc<PluginLibrary>,
         settings: Settings,
@@ -243,6 +246,7 @@ pub struct DynFilter {
 }
 
 impl DynFilter {
+    /// Creates an instance of the library's file filter, with `settings`.
     pub fn create(
         library: &Arc<PluginLibrary>,
         settings: Settings,

@@ -14,6 +14,7 @@ pub struct PluginHost {
 }
 
 impl PluginHost {
+    /// A host with no library loaded.
     pub fn new() -> Self {
         Self::default()
     }

@@ -91,6 +91,7 @@ impl PluginLibrary {
         &self.name
     }
 
+    /// The path the library was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
     }

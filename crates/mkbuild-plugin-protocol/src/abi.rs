@@ -57,13 +57,18 @@ pub const STATUS_PANIC: Status = 4;
 /// The roles a plugin can fill; [`PluginDeclaration::roles`] is a set of these bits, and
 /// [`FunctionTable::create`] takes one of them.
 pub type Role = u32;
+/// A layer codec.
 pub const ROLE_CODEC: Role = 1;
+/// An ownership normalizer.
 pub const ROLE_NORMALIZER: Role = 2;
+/// A config enricher.
 pub const ROLE_ENRICHER: Role = 4;
+/// A file filter.
 pub const ROLE_FILTER: Role = 8;
 
-/// The kind of a file a filter is asked about.
+/// The kind of a file a filter is asked about: a regular file.
 pub const KIND_FILE: u32 = 0;
+/// The kind of a file a filter is asked about: a folder.
 pub const KIND_DIR: u32 = 1;
 
 /// Bytes lent by the caller for the duration of one call (or, in the declaration, for the life of
@@ -71,11 +76,14 @@ pub const KIND_DIR: u32 = 1;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ByteSlice {
+    /// The first byte.
     pub ptr: *const u8,
+    /// How many bytes.
     pub len: usize,
 }
 
 impl ByteSlice {
+    /// Lends `bytes` for as long as the program runs.
     pub const fn from_static(bytes: &'static [u8]) -> Self {
         ByteSlice {
             ptr: bytes.as_ptr(),
@@ -89,12 +97,16 @@ impl ByteSlice {
 #[repr(C)]
 #[derive(Debug)]
 pub struct PluginBuffer {
+    /// The first byte; null when empty.
     pub ptr: *mut u8,
+    /// How many bytes hold data.
     pub len: usize,
+    /// How many bytes were allocated; the plugin needs it to free the buffer.
     pub capacity: usize,
 }
 
 impl PluginBuffer {
+    /// A buffer with nothing in it, and nothing to free.
     pub const EMPTY: PluginBuffer = PluginBuffer {
         ptr: std::ptr::null_mut(),
         len: 0,

@@ -24,9 +24,14 @@ pub type FilterConstructor = fn(Settings) -> Result<Box<dyn FileFilter>, PluginE
 /// mkbuild_plugin::export_plugin!(Acme);
 /// ```
 pub trait DynamicPlugin: 'static {
+    /// The plugin's name, as spec files name it.
     const NAME: &'static str;
+    /// Builds the plugin's layer codec; `None` when it fills no codec role.
     const CODEC: Option<CodecConstructor> = None;
+    /// Builds the plugin's ownership normalizer; `None` when it fills no normalizer role.
     const NORMALIZER: Option<NormalizerConstructor> = None;
+    /// Builds the plugin's config enricher; `None` when it fills no enricher role.
     const ENRICHER: Option<EnricherConstructor> = None;
+    /// Builds the plugin's file filter; `None` when it fills no filter role.
     const FILTER: Option<FilterConstructor> = None;
 }

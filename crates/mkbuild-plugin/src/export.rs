@@ -66,6 +66,7 @@ pub const fn declaration<P: DynamicPlugin>() -> PluginDeclaration {
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
+        /// The plugin declaration the host looks up when it loads this library.
         #[allow(unsafe_code)]
         // SAFETY: the name is the one symbol the plugin ABI defines; a plugin library exports it
         // once and nothing else in a process defines it.

@@ -64,6 +64,8 @@ pub struct RegistryClient {
 }
 
 impl RegistryClient {
+    /// A client with `options`, and its own network runtime; fails when the runtime or the HTTP
+    /// client cannot be set up.
     pub fn new(options: ClientOptions) -> Result<RegistryClient, RegistryError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -110,6 +112,7 @@ impl RegistryClient {
         self
     }
 
+    /// The options the client was made with.
     pub fn options(&self) -> &ClientOptions {
         &self.options
     }

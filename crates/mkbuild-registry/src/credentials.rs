@@ -14,7 +14,9 @@ use crate::RegistryError;
 /// A user name and password (or token) for one registry.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The user name.
     pub username: String,
+    /// The password or token; never printed.
     pub password: String,
 }
 
@@ -42,10 +44,12 @@ impl CredentialsFile {
         Some(CredentialsFile::at(dir.join("config.json")))
     }
 
+    /// The file at `path`; nothing is read until it is used.
     pub fn at(path: impl Into<PathBuf>) -> CredentialsFile {
         CredentialsFile { path: path.into() }
     }
 
+    /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -13,27 +13,44 @@ pub enum RegistryError {
         "invalid remote reference `{input}`: {reason}; a remote reference looks like \
          `registry.example.com:5000/team/model:v1` or `registry.example.com/team/model@sha256:...`"
     )]
-    InvalidReference { input: String, reason: String },
+    InvalidReference {
+        /// The reference as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// The registry refused the credentials given (or found in the credentials file).
     #[error(
         "the registry `{registry}` refused the credentials of user `{username}` (401 Unauthorized); \
          check the user name and password, then run `mkbuild login {registry}` again"
     )]
-    WrongCredentials { registry: String, username: String },
+    WrongCredentials {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The user whose credentials were refused.
+        username: String,
+    },
 
     /// The registry wants credentials and none were found.
     #[error(
         "the registry `{registry}` requires a login (401 Unauthorized); run `mkbuild login {registry}`"
     )]
-    LoginRequired { registry: String },
+    LoginRequired {
+        /// The registry, `host[:port]`.
+        registry: String,
+    },
 
     /// The registry answered a request with an error status.
     #[error("the registry `{registry}` answered {action} with {status}: {message}")]
     Status {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// What mkbuild was doing, e.g. "the manifest request".
         action: String,
+        /// The HTTP status code.
         status: u16,
+        /// The body of the answer, trimmed.
         message: String,
     },
 
@@ -41,8 +58,11 @@ pub enum RegistryError {
     /// `action` is a noun phrase, as in the other variants ("the manifest request").
     #[error("{action} at the registry `{registry}` failed: {message}")]
     Transport {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// What mkbuild was doing, e.g. "the manifest request".
         action: String,
+        /// The transport's error.
         message: String,
     },
 
@@ -52,8 +72,11 @@ pub enum RegistryError {
          up; try again later, or allow more time with `--timeout SECS` (`MKBUILD_REGISTRY_TIMEOUT`)"
     )]
     TimedOut {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// What mkbuild was doing, e.g. "the manifest request".
         action: String,
+        /// The timeout, in seconds.
         seconds: u64,
     },
 
@@ -63,14 +86,22 @@ pub enum RegistryError {
          can be; mkbuild stopped reading (the registry is broken or hostile)"
     )]
     TooLarge {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// What the body is.
         what: String,
+        /// The most mkbuild reads for it, in bytes.
         limit: u64,
     },
 
     /// The registry asked for something mkbuild refuses to do with the credentials.
     #[error("the registry `{registry}` {reason}; refused, to keep the credentials safe")]
-    UnsafeAuth { registry: String, reason: String },
+    UnsafeAuth {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// What the registry asked for.
+        reason: String,
+    },
 
     /// A blob in the local store does not hash to its digest: it was not (completely) sent.
     #[error(
@@ -79,8 +110,11 @@ pub enum RegistryError {
         path.display()
     )]
     CorruptLocalBlob {
+        /// The blob's digest.
         digest: Digest,
+        /// The blob's file in the store.
         path: PathBuf,
+        /// The digest of the blob's content.
         actual: Digest,
     },
 
@@ -90,8 +124,11 @@ pub enum RegistryError {
          it was not stored (the registry's copy may be corrupted)"
     )]
     DigestMismatch {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// The digest asked for.
         expected: Digest,
+        /// The digest of the bytes sent.
         actual: Digest,
     },
 
@@ -100,9 +137,13 @@ pub enum RegistryError {
         "the registry `{registry}` sent {actual} bytes for `{digest}`, which the manifest says has {expected}"
     )]
     SizeMismatch {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// The blob's digest.
         digest: Digest,
+        /// The size in the manifest, in bytes.
         expected: u64,
+        /// How many bytes the registry sent.
         actual: u64,
     },
 
@@ -112,8 +153,11 @@ pub enum RegistryError {
          pull it again, or run `mkbuild verify --repair`"
     )]
     NotIntact {
+        /// The reference that was not tagged.
         reference: String,
+        /// The blob that is not intact.
         digest: Digest,
+        /// What is wrong with it.
         reason: String,
     },
 
@@ -123,8 +167,11 @@ pub enum RegistryError {
          rewrote it, so digests would differ between the store and the registry"
     )]
     ManifestRewritten {
+        /// The registry, `host[:port]`.
         registry: String,
+        /// The manifest's digest in the local store.
         local: Digest,
+        /// The digest the registry reports.
         remote: String,
     },
 
@@ -133,22 +180,29 @@ pub enum RegistryError {
         "`{reference}` is a `{media_type}`, not an OCI image manifest; a ModelKit is one manifest"
     )]
     NotAManifest {
+        /// The reference.
         reference: String,
+        /// The media type of what it names.
         media_type: String,
     },
 
     /// The credentials file cannot be read or written.
     #[error("cannot {action} the credentials file `{}`: {reason}", path.display())]
     CredentialsFile {
+        /// "read", "write" or "update".
         action: &'static str,
+        /// The credentials file.
         path: PathBuf,
+        /// Why it failed.
         reason: String,
     },
 
     /// A local file cannot be read.
     #[error("cannot read `{}`: {cause}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error reading returned.
         cause: std::io::Error,
     },
 

@@ -13,13 +13,16 @@ pub struct RemoteReference {
     pub registry: String,
     /// The repository path inside the registry, e.g. `team/model`.
     pub repository: String,
+    /// The tag or digest named.
     pub target: Target,
 }
 
 /// What a remote reference names inside its repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// A tag, `latest` when the reference gives none.
     Tag(String),
+    /// A manifest digest, given after `@`.
     Digest(Digest),
 }
 

@@ -13,8 +13,11 @@ pub struct Descriptor {
     /// when written).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub media_type: String,
+    /// The blob's digest.
     pub digest: Digest,
+    /// The blob's size in bytes.
     pub size: u64,
+    /// Annotations on the blob.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }

@@ -13,7 +13,9 @@ pub enum StoreError {
     Io {
         /// What the store was doing, e.g. "create the folder".
         action: &'static str,
+        /// The path it was done on.
         path: PathBuf,
+        /// The error the operation returned.
         cause: std::io::Error,
     },
 
@@ -23,7 +25,10 @@ pub enum StoreError {
          choose an empty or new folder for the store",
         path.display()
     )]
-    NotALayout { path: PathBuf },
+    NotALayout {
+        /// The store folder.
+        path: PathBuf,
+    },
 
     /// The `oci-layout` file declares a version this store does not write.
     #[error(
@@ -31,11 +36,21 @@ pub enum StoreError {
          use another folder for the store",
         path.display()
     )]
-    UnsupportedLayoutVersion { path: PathBuf, version: String },
+    UnsupportedLayoutVersion {
+        /// The `oci-layout` file.
+        path: PathBuf,
+        /// The version it declares.
+        version: String,
+    },
 
     /// `oci-layout` or `index.json` is not what the OCI image layout specification says.
     #[error("`{}` is not valid: {reason}; repair it or restore it from a backup", path.display())]
-    InvalidLayoutFile { path: PathBuf, reason: String },
+    InvalidLayoutFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// A string that should be a digest is not one.
     #[error(transparent)]
@@ -46,14 +61,24 @@ pub enum StoreError {
         "invalid reference `{input}`: {reason}; a valid reference looks like `name:tag`, \
          `team/model:v1` or `registry.example.com:5000/team/model:v1`"
     )]
-    InvalidReference { input: String, reason: String },
+    InvalidReference {
+        /// The reference as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// The blob is not in the store.
     #[error(
         "blob `{digest}` is not in the store (no file `{}`); pack or pull the ModelKit again",
         path.display()
     )]
-    BlobNotFound { digest: Digest, path: PathBuf },
+    BlobNotFound {
+        /// The blob's digest.
+        digest: Digest,
+        /// The file the blob would be in.
+        path: PathBuf,
+    },
 
     /// The blob's path is a symlink or not a regular file: the store was damaged or tampered with,
     /// and following it could read (and send) any file of the machine.
@@ -62,14 +87,22 @@ pub enum StoreError {
          damaged or tampered with; run `mkbuild verify --repair`, or pack or pull the ModelKit again",
         path.display()
     )]
-    BlobNotRegular { digest: Digest, path: PathBuf },
+    BlobNotRegular {
+        /// The blob's digest.
+        digest: Digest,
+        /// The blob's path in the store.
+        path: PathBuf,
+    },
 
     /// Another process holds the store for writing (garbage collection needs it alone).
     #[error(
         "another mkbuild process is writing to the store `{}`; run this again when it has finished",
         path.display()
     )]
-    Busy { path: PathBuf },
+    Busy {
+        /// The store folder.
+        path: PathBuf,
+    },
 
     /// The bytes of a stored blob do not hash to its name.
     #[error(
@@ -78,8 +111,11 @@ pub enum StoreError {
         path.display()
     )]
     DigestMismatch {
+        /// The blob's file.
         path: PathBuf,
+        /// The digest the blob is stored under.
         expected: Digest,
+        /// The digest of its content.
         actual: Digest,
     },
 
@@ -88,11 +124,23 @@ pub enum StoreError {
         "blob `{digest}` is {size} bytes, more than the {max} bytes allowed here; \
          it is probably not the JSON document it is referenced as"
     )]
-    BlobTooLarge { digest: Digest, size: u64, max: u64 },
+    BlobTooLarge {
+        /// The blob's digest.
+        digest: Digest,
+        /// The blob's size, in bytes.
+        size: u64,
+        /// The most the caller allows, in bytes.
+        max: u64,
+    },
 
     /// Bytes that should be an OCI image manifest are not one.
     #[error("manifest `{digest}` is not a valid OCI image manifest: {reason}")]
-    InvalidManifest { digest: Digest, reason: String },
+    InvalidManifest {
+        /// The manifest's digest.
+        digest: Digest,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// Nothing in the store answers to the reference.
     #[error(
@@ -100,13 +148,23 @@ pub enum StoreError {
          tag it first, or use a name or digest that the store lists",
         root.display()
     )]
-    NotFound { reference: String, root: PathBuf },
+    NotFound {
+        /// The reference as given.
+        reference: String,
+        /// The store folder.
+        root: PathBuf,
+    },
 
     /// A short digest matches more than one manifest.
     #[error(
         "digest prefix `{prefix}` matches {count} manifests in the store; give more hex digits"
     )]
-    AmbiguousDigest { prefix: String, count: usize },
+    AmbiguousDigest {
+        /// The digest prefix given.
+        prefix: String,
+        /// How many manifests it matches.
+        count: usize,
+    },
 }
 
 impl StoreError {

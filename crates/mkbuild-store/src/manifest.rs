@@ -13,15 +13,20 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
+    /// `schemaVersion`; [`SCHEMA_VERSION`] in a valid manifest.
     pub schema_version: u32,
+    /// `mediaType`: the manifest's own media type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// `artifactType`: what kind of artifact the manifest describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
+    /// The config blob.
     pub config: Descriptor,
     /// Always written, `[]` when empty, as the specification requires the field.
     #[serde(default)]
     pub layers: Vec<Descriptor>,
+    /// Annotations on the manifest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }

@@ -17,7 +17,9 @@ const MAX_TAG_LEN: usize = 128;
 /// last `/`, so `registry:5000/a/b:v1` is the name `registry:5000/a/b` with the tag `v1`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Reference {
+    /// The repository name, with its registry host if any.
     pub name: String,
+    /// The tag, `latest` when none is given.
     pub tag: String,
 }
 

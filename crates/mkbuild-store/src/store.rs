@@ -88,6 +88,7 @@ impl Store {
         self
     }
 
+    /// The store's folder.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -147,6 +148,7 @@ impl Store {
         writer.commit()
     }
 
+    /// Whether the store has a file for the blob; its content is not checked.
     pub fn has_blob(&self, digest: &Digest) -> bool {
         self.blob_path(digest).is_file()
     }

@@ -17,15 +17,23 @@ use crate::{Descriptor, Digest, Store, StoreError};
 /// What a blob is to the ModelKit that references it, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobRole {
+    /// The manifest of a ModelKit.
     Manifest {
+        /// The ModelKit: a reference, or its manifest digest.
         of: String,
     },
+    /// The config of a ModelKit.
     Config {
+        /// The ModelKit: a reference, or its manifest digest.
         of: String,
     },
+    /// A layer of a ModelKit.
     Layer {
+        /// The ModelKit: a reference, or its manifest digest.
         of: String,
+        /// The layer's position in the manifest, from 0.
         index: usize,
+        /// The layer's media type.
         media_type: String,
     },
     /// A blob that no manifest of `index.json` references.
@@ -52,40 +60,63 @@ impl fmt::Display for BlobRole {
 pub enum Problem {
     /// A referenced blob has no file.
     Missing {
+        /// The blob's digest.
         digest: Digest,
+        /// What the blob is, for messages.
         role: BlobRole,
+        /// The file the blob should be in.
         path: PathBuf,
     },
     /// A blob's bytes do not hash to its name.
     Corrupt {
+        /// The blob's digest.
         digest: Digest,
+        /// What the blob is, for messages.
         role: BlobRole,
+        /// The blob's file.
         path: PathBuf,
+        /// The digest of the file's bytes.
         actual: Digest,
     },
     /// A blob hashes right but its descriptor gives another size.
     WrongSize {
+        /// The blob's digest.
         digest: Digest,
+        /// What the blob is, for messages.
         role: BlobRole,
+        /// The size the descriptor gives, in bytes.
         expected: u64,
+        /// The blob's size, in bytes.
         actual: u64,
     },
     /// A blob file cannot be read.
     Unreadable {
+        /// What the blob is, for messages.
         role: BlobRole,
+        /// The blob's file.
         path: PathBuf,
+        /// Why it cannot be read.
         reason: String,
     },
     /// A manifest blob is intact but is not an OCI manifest.
     InvalidManifest {
+        /// The blob's digest.
         digest: Digest,
+        /// What the blob is, for messages.
         role: BlobRole,
+        /// What is wrong with it.
         reason: String,
     },
     /// `index.json` cannot be read or parsed: no tag can be checked.
-    InvalidIndex { reason: String },
+    InvalidIndex {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file in `blobs/sha256/` whose name is not a digest.
-    StrayFile { path: PathBuf },
+    StrayFile {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -145,10 +176,12 @@ pub struct VerifyReport {
     pub blobs: usize,
     /// Bytes hashed.
     pub bytes: u64,
+    /// Everything found wrong, in the order found.
     pub problems: Vec<Problem>,
 }
 
 impl VerifyReport {
+    /// Whether nothing was found wrong.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }

@@ -44,7 +44,7 @@ impl WriterLock {
     }
 }
 
-/// What [`clean_dead_writers`] removed.
+/// What [`Store::clean_ingest`](crate::Store::clean_ingest) removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct IngestCleanup {
     /// The leftover files and folders removed from `ingest/`.

@@ -1,5 +1,8 @@
 //! Command-line arguments. Every global flag has an `MKBUILD_*` environment variable.
 
+// clap prints these doc comments as `--help`, where `NAME[:TAG]` must read as written, unescaped.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -6,8 +6,11 @@ use mkbuild_format::{EntryHeader, OwnershipNormalizer, PluginError, Settings};
 /// Settings: `uid`, `gid` (default 0), `mtime` (seconds since the epoch, default 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedOwner {
+    /// The owner's user id, from `uid`.
     pub uid: u64,
+    /// The owner's group id, from `gid`.
     pub gid: u64,
+    /// The modification time, in seconds since the epoch, from `mtime`.
     pub mtime: i64,
 }
 
@@ -15,6 +18,7 @@ pub struct FixedOwner {
 const MAX_ID: u64 = 0o7777777;
 
 impl FixedOwner {
+    /// Builds the normalizer from its settings `uid`, `gid` and `mtime`.
     pub fn from_settings(
         mut settings: Settings,
     ) -> Result<Box<dyn OwnershipNormalizer>, PluginError> {

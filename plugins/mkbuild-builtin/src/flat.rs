@@ -8,6 +8,7 @@ use mkbuild_format::{LayerCodec, PluginError, Settings};
 pub struct FlatCodec;
 
 impl FlatCodec {
+    /// Builds the codec; it takes no settings.
     pub fn from_settings(settings: Settings) -> Result<Box<dyn LayerCodec>, PluginError> {
         settings.finish(&[])?;
         Ok(Box::new(FlatCodec))

@@ -4,10 +4,12 @@ use mkbuild_format::{ConfigEnricher, Kitfile, LayerInfo, PackedLayer, PluginErro
 /// `layer-info = true` every Kitfile entry also carries its layer's `digest` and `diffId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KitfileConfig {
+    /// Whether entries carry their layer's digests (`layer-info`, default false).
     pub layer_info: bool,
 }
 
 impl KitfileConfig {
+    /// Builds the enricher from its setting `layer-info`.
     pub fn from_settings(mut settings: Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> {
         let layer_info = settings.take_bool("layer-info")?.unwrap_or(false);
         settings.finish(&["layer-info"])?;

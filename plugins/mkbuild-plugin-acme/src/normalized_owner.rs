@@ -4,7 +4,9 @@ use mkbuild_plugin::{EntryHeader, EntryKind, OwnershipNormalizer, PluginError, S
 /// to two: 0755 for folders and for files anyone may run, 0644 for other files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NormalizedOwner {
+    /// The owner's user id, from `uid`.
     pub uid: u64,
+    /// The owner's group id, from `gid`.
     pub gid: u64,
 }
 
@@ -12,6 +14,7 @@ pub struct NormalizedOwner {
 const MAX_ID: u64 = 0o7777777;
 
 impl NormalizedOwner {
+    /// Builds the normalizer from its settings `uid` and `gid`.
     pub fn from_settings(
         mut settings: Settings,
     ) -> Result<Box<dyn OwnershipNormalizer>, PluginError> {

@@ -6,11 +6,14 @@ use mkbuild_plugin::{ConfigEnricher, Kitfile, PackedLayer, PluginError, Settings
 /// The Kitfile's keys keep their bytes and order; only the object is appended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvenanceConfig {
+    /// The `organisation` written in the `provenance` object (required setting).
     pub organisation: String,
+    /// Whether entries carry their layer's digests (`layer-info`, default true).
     pub layer_info: bool,
 }
 
 impl ProvenanceConfig {
+    /// Builds the enricher from its settings `organisation` and `layer-info`.
     pub fn from_settings(mut settings: Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> {
         let organisation =
             settings

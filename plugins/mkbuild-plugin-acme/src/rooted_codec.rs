@@ -5,10 +5,12 @@ use mkbuild_plugin::{LayerCodec, PluginError, Settings};
 /// layer path are archived too, as kit's path-preserving layout does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootedCodec {
+    /// The root folder, without leading or trailing `/` (setting `root`, default `models`).
     pub root: String,
 }
 
 impl RootedCodec {
+    /// Builds the codec from its setting `root`; refuses a root that is not a relative folder path.
     pub fn from_settings(mut settings: Settings) -> Result<Box<dyn LayerCodec>, PluginError> {
         let root = settings
             .take_string("root")?

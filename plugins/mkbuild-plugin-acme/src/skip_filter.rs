@@ -4,11 +4,14 @@ use mkbuild_plugin::{EntryKind, FileFilter, PluginError, Settings};
 /// one of `skip-folders` (default `__pycache__`), wherever they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkipFilter {
+    /// File name endings to leave out (`skip-suffixes`).
     pub suffixes: Vec<String>,
+    /// Folder names to leave out (`skip-folders`).
     pub folders: Vec<String>,
 }
 
 impl SkipFilter {
+    /// Builds the filter from its settings `skip-suffixes` and `skip-folders`.
     pub fn from_settings(mut settings: Settings) -> Result<Box<dyn FileFilter>, PluginError> {
         let suffixes = settings
             .take_strings("skip-suffixes")?

@@ -93,6 +93,7 @@ impl OwnershipNormalizer for FaultyNormalizer {
     }
 }
 
+/// The `faulty` plugin: its codec and normalizer.
 pub struct Faulty;
 
 impl DynamicPlugin for Faulty {
@@ -104,6 +105,7 @@ impl DynamicPlugin for Faulty {
 #[cfg(not(any(feature = "wrong-abi", feature = "no-declaration")))]
 mkbuild_plugin::export_plugin!(Faulty);
 
+/// The plugin's declaration with an ABI major version one past the host's, which the host refuses.
 #[cfg(all(feature = "wrong-abi", not(feature = "no-declaration")))]
 #[allow(unsafe_code)]
 #[no_mangle]
