@@ -24,6 +24,11 @@ pub struct Kitfile {
     pub code: Vec<Code>,
     pub datasets: Vec<Dataset>,
     pub docs: Vec<Docs>,
+    /// Prompt files or folders; each becomes a code-typed layer marked as a prompt.
+    pub prompts: Vec<Prompt>,
+    /// MCP servers, each one `.mcpb` bundle stored as its own raw layer (Kitfile key
+    /// `mcpServers`).
+    pub mcp_servers: Vec<McpServer>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,7 +78,15 @@ pub struct Code {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
     pub name: String,
+    /// The local path. For a remote dataset (see [`Dataset::remote_path`]) it is where the data
+    /// goes on unpack, and may be empty.
     pub path: String,
+    /// Where the data lives instead of a layer (Kitfile key `remotePath`): an S3 URL
+    /// (`s3://bucket/key`) or a ModelKit reference. A dataset with one makes no layer.
+    pub remote_path: String,
+    /// The expected hash of an S3 object (Kitfile key `remoteHash`); required with an S3
+    /// `remotePath`, ignored by kit for a ModelKit reference.
+    pub remote_hash: String,
     pub description: String,
     pub license: String,
     /// Same rules as [`Model::parameters`].
@@ -81,9 +94,37 @@ pub struct Dataset {
     pub layer: Option<LayerInfo>,
 }
 
+impl Dataset {
+    /// Whether the data lives outside the ModelKit (`remotePath` set): no layer is packed for it.
+    pub fn is_remote(&self) -> bool {
+        !self.remote_path.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Docs {
     /// Always written to the config JSON, even when empty (Go has no `omitempty` on it).
+    pub path: String,
+    pub description: String,
+    pub layer: Option<LayerInfo>,
+}
+
+/// A prompt file or folder. Kit packs it as a `code` layer annotated
+/// `ml.kitops.modelkit.layer-subtype: prompt`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub name: String,
+    pub path: String,
+    pub description: String,
+    pub layer: Option<LayerInfo>,
+}
+
+/// An MCP server packaged as one MCP Bundle (`.mcpb`) file, stored verbatim as its own layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McpServer {
+    /// Required and unique among the Kitfile's MCP servers.
+    pub name: String,
+    /// Must end in `.mcpb`.
     pub path: String,
     pub description: String,
     pub layer: Option<LayerInfo>,
