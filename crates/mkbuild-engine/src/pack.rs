@@ -329,15 +329,29 @@ fn units<'a>(
     let mut units = Vec::with_capacity(layers.len());
     for layer in layers {
         let kind = layer.entry.kind.media_kind();
-        let encoding = layer_format.unwrap_or_else(|| format.layers.encoding(kind));
+        if format.media_types.kinds.get(kind).is_some_and(String::is_empty) {
+            return Err(EngineError::Unsupported(format!(
+                "{}: format `{}` has no {kind} layers; leave the entry out or pack with another `--format`",
+                layer.entry.label, format.name
+            )));
+        }
+        // An MCP server's bundle is always a raw layer, as kit packs it.
+        let encoding = match kind {
+            "mcpb" => LayerEncoding::Raw,
+            _ => layer_format.unwrap_or_else(|| format.layers.encoding(kind)),
+        };
         if encoding == LayerEncoding::Tar {
             units.push(Unit::Tar(layer));
             continue;
         }
         if !format.media_types.has_encoding() || format.layers.path_annotation.is_none() {
+            let instead = match kind {
+                "mcpb" => "MCP servers are always raw layers; pack with `--format kit`",
+                _ => "pack with another `--format` or `--layer-format tar`",
+            };
             return Err(EngineError::Unsupported(format!(
-                "format `{}` has no raw layers (its spec gives no `{{encoding}}` in `media-types.layer` or no `[layers] path-annotation`); pack with another `--format` or `--layer-format tar`",
-                format.name
+                "{}: format `{}` has no raw layers (its spec gives no `{{encoding}}` in `media-types.layer` or no `[layers] path-annotation`); {instead}",
+                layer.entry.label, format.name
             )));
         }
         units.extend(
@@ -359,16 +373,23 @@ fn write_unit(
     cache: Option<&BuildCache>,
     unit: &Unit,
 ) -> Result<PackedLayer, EngineError> {
-    match unit {
+    let (mut packed, layer) = match unit {
         Unit::Tar(layer) => {
             let mut packed = write_layer(store, format, request, cache, layer)?;
             if let Some(key) = &format.layers.path_annotation {
                 packed.annotations.insert(key.clone(), layer.path.clone());
             }
-            Ok(packed)
+            (packed, layer)
         }
-        Unit::Raw(layer, member) => write_raw(store, format, request, layer, member),
+        Unit::Raw(layer, member) => (write_raw(store, format, request, layer, member)?, layer),
+    };
+    if let (Some(key), Some(subtype)) = (
+        &format.layers.subtype_annotation,
+        layer.entry.kind.subtype(),
+    ) {
+        packed.annotations.insert(key.clone(), subtype.to_owned());
     }
+    Ok(packed)
 }
 
 /// Writes one file as a raw layer: the blob is the file's bytes, so its digest is its diffId.

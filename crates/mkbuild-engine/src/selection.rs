@@ -64,7 +64,9 @@ impl Selector {
         let wanted = match entry.kind {
             LayerKind::Model => SelectorKind::Model,
             LayerKind::ModelPart => SelectorKind::Parts,
-            LayerKind::Code => SelectorKind::Code,
+            // Prompts and MCP servers are code-like layers; kit's filter has no kind of its own
+            // for them yet in mkbuild (the `--filter` rework follows kit's filter.go).
+            LayerKind::Code | LayerKind::Prompt | LayerKind::McpServer => SelectorKind::Code,
             LayerKind::Dataset => SelectorKind::Datasets,
             LayerKind::Docs => SelectorKind::Docs,
         };

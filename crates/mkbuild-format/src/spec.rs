@@ -117,8 +117,9 @@ pub fn extend(base: &toml::Table, own: toml::Table) -> toml::Table {
     merged
 }
 
-/// The kinds of Kitfile entry, as layer media types name them by default.
-pub const LAYER_KINDS: [&str; 5] = ["model", "modelpart", "code", "dataset", "docs"];
+/// The kinds of Kitfile entry, as layer media types name them by default (`mcpb`: an MCP server's
+/// bundle, always a raw layer).
+pub const LAYER_KINDS: [&str; 6] = ["model", "modelpart", "code", "dataset", "docs", "mcpb"];
 
 /// How a layer holds its files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -256,6 +257,10 @@ pub struct LayerPolicy {
     /// size, mtime, typeflag), the way the ModelPack specification writes it.
     #[serde(default)]
     pub metadata_annotation: Option<String>,
+    /// A layer annotation telling layers of one media kind apart (kit's
+    /// `ml.kitops.modelkit.layer-subtype: prompt` on prompt layers, which are code layers).
+    #[serde(default)]
+    pub subtype_annotation: Option<String>,
 }
 
 impl LayerPolicy {

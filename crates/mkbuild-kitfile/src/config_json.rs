@@ -4,7 +4,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::go_json::{write_str, write_value, ObjectWriter};
-use crate::{Code, Dataset, Docs, Kitfile, KitfileError, LayerInfo, Model, ModelPart, Package};
+use crate::{
+    Code, Dataset, Docs, Kitfile, KitfileError, LayerInfo, McpServer, Model, ModelPart, Package,
+    Prompt,
+};
 
 /// Go's `any` with `omitempty`: left out only when nil.
 fn write_parameters(o: &mut ObjectWriter<'_>, parameters: &Option<Value>) {
@@ -90,6 +93,8 @@ fn write_dataset(out: &mut Vec<u8>, d: &Dataset) {
     let mut o = ObjectWriter::begin(out);
     o.str_omitempty("name", &d.name);
     o.str_omitempty("path", &d.path);
+    o.str_omitempty("remotePath", &d.remote_path);
+    o.str_omitempty("remoteHash", &d.remote_hash);
     o.str_omitempty("description", &d.description);
     o.str_omitempty("license", &d.license);
     write_parameters(&mut o, &d.parameters);
@@ -103,6 +108,30 @@ fn write_docs(out: &mut Vec<u8>, d: &Docs) {
     o.str_omitempty("description", &d.description);
     write_layer(&mut o, &d.layer);
     o.end();
+}
+
+/// Kit's `Prompt` and `MCPServer` have the same fields.
+fn write_named(
+    out: &mut Vec<u8>,
+    name: &str,
+    path: &str,
+    description: &str,
+    layer: &Option<LayerInfo>,
+) {
+    let mut o = ObjectWriter::begin(out);
+    o.str_omitempty("name", name);
+    o.str_omitempty("path", path);
+    o.str_omitempty("description", description);
+    write_layer(&mut o, layer);
+    o.end();
+}
+
+fn write_prompt(out: &mut Vec<u8>, p: &Prompt) {
+    write_named(out, &p.name, &p.path, &p.description, &p.layer);
+}
+
+fn write_mcp_server(out: &mut Vec<u8>, m: &McpServer) {
+    write_named(out, &m.name, &m.path, &m.description, &m.layer);
 }
 
 impl Kitfile {
@@ -121,12 +150,15 @@ impl Kitfile {
         write_list(&mut o, "code", &self.code, write_code);
         write_list(&mut o, "datasets", &self.datasets, write_dataset);
         write_list(&mut o, "docs", &self.docs, write_docs);
+        write_list(&mut o, "prompts", &self.prompts, write_prompt);
+        write_list(&mut o, "mcpServers", &self.mcp_servers, write_mcp_server);
         o.end();
         out
     }
 
     /// Reads a config object written by kit (any version) or by [`Kitfile::to_config_json`].
-    /// Unknown keys are ignored (newer kit adds sections); the result is not validated.
+    /// Unknown keys are ignored (newer kit adds sections); the result is not validated. Reading
+    /// then writing gives the same bytes for every config kit writes.
     pub fn from_config_json(bytes: &[u8]) -> Result<Kitfile, KitfileError> {
         // serde would also read a struct from a JSON array (fields by position); Go would not.
         if let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) {
@@ -192,6 +224,10 @@ struct ConfigKitfile {
     datasets: Vec<ConfigDataset>,
     #[serde(deserialize_with = "null_default")]
     docs: Vec<ConfigDocs>,
+    #[serde(deserialize_with = "null_default")]
+    prompts: Vec<ConfigNamed>,
+    #[serde(deserialize_with = "null_default")]
+    mcp_servers: Vec<ConfigNamed>,
 }
 
 #[derive(Deserialize, Default)]
@@ -275,6 +311,10 @@ struct ConfigDataset {
     #[serde(deserialize_with = "null_default")]
     path: String,
     #[serde(deserialize_with = "null_default")]
+    remote_path: String,
+    #[serde(deserialize_with = "null_default")]
+    remote_hash: String,
+    #[serde(deserialize_with = "null_default")]
     description: String,
     #[serde(deserialize_with = "null_default")]
     license: String,
@@ -288,6 +328,22 @@ struct ConfigDataset {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct ConfigDocs {
+    #[serde(deserialize_with = "null_default")]
+    path: String,
+    #[serde(deserialize_with = "null_default")]
+    description: String,
+    #[serde(deserialize_with = "null_default")]
+    digest: String,
+    #[serde(deserialize_with = "null_default")]
+    diff_id: String,
+}
+
+/// A `prompts` or `mcpServers` entry.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ConfigNamed {
+    #[serde(deserialize_with = "null_default")]
+    name: String,
     #[serde(deserialize_with = "null_default")]
     path: String,
     #[serde(deserialize_with = "null_default")]
@@ -352,6 +408,8 @@ impl From<ConfigKitfile> for Kitfile {
                 .map(|x| Dataset {
                     name: x.name,
                     path: x.path,
+                    remote_path: x.remote_path,
+                    remote_hash: x.remote_hash,
                     description: x.description,
                     license: x.license,
                     parameters: parameters(x.parameters),
@@ -362,6 +420,26 @@ impl From<ConfigKitfile> for Kitfile {
                 .docs
                 .into_iter()
                 .map(|x| Docs {
+                    path: x.path,
+                    description: x.description,
+                    layer: layer(x.digest, x.diff_id),
+                })
+                .collect(),
+            prompts: c
+                .prompts
+                .into_iter()
+                .map(|x| Prompt {
+                    name: x.name,
+                    path: x.path,
+                    description: x.description,
+                    layer: layer(x.digest, x.diff_id),
+                })
+                .collect(),
+            mcp_servers: c
+                .mcp_servers
+                .into_iter()
+                .map(|x| McpServer {
+                    name: x.name,
                     path: x.path,
                     description: x.description,
                     layer: layer(x.digest, x.diff_id),

@@ -17,24 +17,74 @@ pub enum LayerKind {
     Dataset,
     /// A `docs` entry.
     Docs,
+    /// A `prompts` entry: a `code` layer with the subtype annotation `prompt`.
+    Prompt,
+    /// An `mcpServers` entry: one `.mcpb` file, always a raw, uncompressed layer in kit.
+    McpServer,
 }
 
 impl LayerKind {
-    /// The `<kind>` of `application/vnd.kitops.modelkit.<kind>.v1.tar`.
+    /// Every kind, in kit's layer order.
+    pub const ALL: [LayerKind; 7] = [
+        LayerKind::Model,
+        LayerKind::ModelPart,
+        LayerKind::Code,
+        LayerKind::Dataset,
+        LayerKind::Docs,
+        LayerKind::Prompt,
+        LayerKind::McpServer,
+    ];
+
+    /// The `<kind>` of `application/vnd.kitops.modelkit.<kind>.v1.tar`. Not unique: a prompt is
+    /// a `code` layer (told apart by [`LayerKind::subtype`]).
     pub fn media_kind(&self) -> &'static str {
         match self {
             LayerKind::Model => "model",
             LayerKind::ModelPart => "modelpart",
-            LayerKind::Code => "code",
+            LayerKind::Code | LayerKind::Prompt => "code",
             LayerKind::Dataset => "dataset",
             LayerKind::Docs => "docs",
+            LayerKind::McpServer => "mcpb",
         }
+    }
+
+    /// The value of the layer annotation `ml.kitops.modelkit.layer-subtype`, when kit writes one.
+    pub fn subtype(&self) -> Option<&'static str> {
+        match self {
+            LayerKind::Prompt => Some("prompt"),
+            LayerKind::Model
+            | LayerKind::ModelPart
+            | LayerKind::Code
+            | LayerKind::Dataset
+            | LayerKind::Docs
+            | LayerKind::McpServer => None,
+        }
+    }
+
+    /// A name unique to each kind, e.g. for a wire format: the media kind, except `prompt` and
+    /// `mcpserver`. [`LayerKind::from_name`] reads it back.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerKind::Prompt => "prompt",
+            LayerKind::McpServer => "mcpserver",
+            LayerKind::Model
+            | LayerKind::ModelPart
+            | LayerKind::Code
+            | LayerKind::Dataset
+            | LayerKind::Docs => self.media_kind(),
+        }
+    }
+
+    /// The kind whose [`LayerKind::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<LayerKind> {
+        LayerKind::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 
 impl fmt::Display for LayerKind {
+    /// [`LayerKind::name`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.media_kind())
+        f.write_str(self.name())
     }
 }
 
@@ -45,7 +95,8 @@ pub struct LayerEntry {
     pub kind: LayerKind,
     /// The path as written in the Kitfile (not cleaned).
     pub path: String,
-    /// The entry's `name` (model, part, dataset); empty for code and docs, which have none.
+    /// The entry's `name` (model, part, dataset, prompt, MCP server); empty for code and docs,
+    /// which have none.
     pub name: String,
     /// A human name for messages, e.g. ``model `llama` `` or ``datasets[1] (`train`)``.
     pub label: String,
@@ -73,7 +124,8 @@ pub(crate) fn item_label(section: &str, index: usize, name: &str) -> String {
 
 impl Kitfile {
     /// The entries that become layers, in kit's order: the model (when it has a path), its
-    /// parts, code, datasets, docs, each in Kitfile order.
+    /// parts, code, datasets (local ones: a dataset with a `remotePath` makes no layer), docs,
+    /// prompts, MCP servers, each in Kitfile order.
     pub fn layer_entries(&self) -> Vec<LayerEntry> {
         let mut out = Vec::new();
         let mut push = |kind, path: &str, name: &str, label, info: &Option<LayerInfo>| {
@@ -115,6 +167,9 @@ impl Kitfile {
             );
         }
         for (i, ds) in self.datasets.iter().enumerate() {
+            if ds.is_remote() {
+                continue;
+            }
             push(
                 LayerKind::Dataset,
                 &ds.path,
@@ -132,6 +187,24 @@ impl Kitfile {
                 &docs.layer,
             );
         }
+        for (i, prompt) in self.prompts.iter().enumerate() {
+            push(
+                LayerKind::Prompt,
+                &prompt.path,
+                &prompt.name,
+                item_label("prompts", i, &prompt.name),
+                &prompt.layer,
+            );
+        }
+        for (i, server) in self.mcp_servers.iter().enumerate() {
+            push(
+                LayerKind::McpServer,
+                &server.path,
+                &server.name,
+                item_label("mcpServers", i, &server.name),
+                &server.layer,
+            );
+        }
         out
     }
 
@@ -145,8 +218,15 @@ impl Kitfile {
             slots.extend(model.parts.iter_mut().map(|p| &mut p.layer));
         }
         slots.extend(self.code.iter_mut().map(|c| &mut c.layer));
-        slots.extend(self.datasets.iter_mut().map(|d| &mut d.layer));
+        slots.extend(
+            self.datasets
+                .iter_mut()
+                .filter(|d| !d.is_remote())
+                .map(|d| &mut d.layer),
+        );
         slots.extend(self.docs.iter_mut().map(|d| &mut d.layer));
+        slots.extend(self.prompts.iter_mut().map(|p| &mut p.layer));
+        slots.extend(self.mcp_servers.iter_mut().map(|s| &mut s.layer));
         slots
     }
 
@@ -168,9 +248,13 @@ impl Kitfile {
 
     /// Removes every layer digest (as in a format `v1` config).
     pub fn clear_layer_infos(&mut self) {
-        // Also clears a model without a path, which has no slot but may carry stray digests.
+        // Also clears a model without a path and remote datasets, which have no slot but may
+        // carry stray digests.
         if let Some(model) = &mut self.model {
             model.layer = None;
+        }
+        for ds in &mut self.datasets {
+            ds.layer = None;
         }
         for slot in self.layer_slots() {
             *slot = None;

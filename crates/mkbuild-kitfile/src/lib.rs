@@ -16,13 +16,16 @@ mod error;
 pub mod go_json;
 mod layers;
 mod model;
+mod reference;
 mod suggest;
 mod validate;
 mod yaml;
 
 pub use error::KitfileError;
 pub use layers::{LayerEntry, LayerKind};
-pub use model::{Code, Dataset, Docs, Kitfile, LayerInfo, Model, ModelPart, Package};
+pub use model::{
+    Code, Dataset, Docs, Kitfile, LayerInfo, McpServer, Model, ModelPart, Package, Prompt,
+};
 pub use validate::MANIFEST_VERSION;
 
 impl Kitfile {

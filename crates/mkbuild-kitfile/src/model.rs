@@ -28,6 +28,11 @@ pub struct Kitfile {
     pub datasets: Vec<Dataset>,
     /// The `docs` entries, in Kitfile order.
     pub docs: Vec<Docs>,
+    /// Prompt files or folders; each becomes a code-typed layer marked as a prompt.
+    pub prompts: Vec<Prompt>,
+    /// MCP servers, each one `.mcpb` bundle stored as its own raw layer (Kitfile key
+    /// `mcpServers`).
+    pub mcp_servers: Vec<McpServer>,
 }
 
 /// The Kitfile's `package` section: what the ModelKit is.
@@ -104,8 +109,15 @@ pub struct Code {
 pub struct Dataset {
     /// The dataset name.
     pub name: String,
-    /// The dataset's file or folder, relative to the context.
+    /// The local path. For a remote dataset (see [`Dataset::remote_path`]) it is where the data
+    /// goes on unpack, and may be empty.
     pub path: String,
+    /// Where the data lives instead of a layer (Kitfile key `remotePath`): an S3 URL
+    /// (`s3://bucket/key`) or a ModelKit reference. A dataset with one makes no layer.
+    pub remote_path: String,
+    /// The expected hash of an S3 object (Kitfile key `remoteHash`); required with an S3
+    /// `remotePath`, ignored by kit for a ModelKit reference.
+    pub remote_hash: String,
     /// What the dataset is.
     pub description: String,
     /// The dataset license.
@@ -116,6 +128,13 @@ pub struct Dataset {
     pub layer: Option<LayerInfo>,
 }
 
+impl Dataset {
+    /// Whether the data lives outside the ModelKit (`remotePath` set): no layer is packed for it.
+    pub fn is_remote(&self) -> bool {
+        !self.remote_path.is_empty()
+    }
+}
+
 /// An entry of `docs`: documentation that ships with the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Docs {
@@ -124,5 +143,32 @@ pub struct Docs {
     /// What the docs are.
     pub description: String,
     /// The digests of the layer that holds the entry's files, when the config records them.
+    pub layer: Option<LayerInfo>,
+}
+
+/// A prompt file or folder. Kit packs it as a `code` layer annotated
+/// `ml.kitops.modelkit.layer-subtype: prompt`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// The prompt's name (optional).
+    pub name: String,
+    /// The prompt's file or folder, relative to the context.
+    pub path: String,
+    /// What the prompt is for.
+    pub description: String,
+    /// The digests of the layer that holds the entry's files, when the config records them.
+    pub layer: Option<LayerInfo>,
+}
+
+/// An MCP server packaged as one MCP Bundle (`.mcpb`) file, stored verbatim as its own layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McpServer {
+    /// Required and unique among the Kitfile's MCP servers.
+    pub name: String,
+    /// Must end in `.mcpb`.
+    pub path: String,
+    /// What the server does.
+    pub description: String,
+    /// The digests of the layer that holds the bundle, when the config records them.
     pub layer: Option<LayerInfo>,
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use crate::suggest::closest;
-use crate::{Code, Dataset, Docs, Kitfile, KitfileError, Model, ModelPart, Package};
+use crate::{
+    Code, Dataset, Docs, Kitfile, KitfileError, McpServer, Model, ModelPart, Package, Prompt,
+};
 
 /// Parses Kitfile YAML; `file` names the input in messages.
 pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<Kitfile, KitfileError> {
@@ -366,6 +368,10 @@ struct YamlKitfile {
     datasets: Vec<YamlDataset>,
     #[serde(default, deserialize_with = "null_default")]
     docs: Vec<YamlDocs>,
+    #[serde(default, deserialize_with = "null_default")]
+    prompts: Vec<YamlPrompt>,
+    #[serde(default, deserialize_with = "null_default")]
+    mcp_servers: Vec<YamlMcpServer>,
 }
 
 #[derive(Deserialize, Default)]
@@ -437,6 +443,10 @@ struct YamlDataset {
     name: String,
     #[serde(default, deserialize_with = "null_default")]
     path: String,
+    #[serde(default, rename = "remotePath", deserialize_with = "null_default")]
+    remote_path: String,
+    #[serde(default, rename = "remoteHash", deserialize_with = "null_default")]
+    remote_hash: String,
     #[serde(default, deserialize_with = "null_default")]
     description: String,
     #[serde(default, deserialize_with = "null_default")]
@@ -448,6 +458,28 @@ struct YamlDataset {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a `docs` entry mapping")]
 struct YamlDocs {
+    #[serde(default, deserialize_with = "null_default")]
+    path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a `prompts` entry mapping")]
+struct YamlPrompt {
+    #[serde(default, deserialize_with = "null_default")]
+    name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an `mcpServers` entry mapping")]
+struct YamlMcpServer {
+    #[serde(default, deserialize_with = "null_default")]
+    name: String,
     #[serde(default, deserialize_with = "null_default")]
     path: String,
     #[serde(default, deserialize_with = "null_default")]
@@ -503,6 +535,8 @@ impl From<YamlKitfile> for Kitfile {
                 .map(|d| Dataset {
                     name: d.name,
                     path: d.path,
+                    remote_path: d.remote_path,
+                    remote_hash: d.remote_hash,
                     description: d.description,
                     license: d.license,
                     parameters: d.parameters,
@@ -515,6 +549,26 @@ impl From<YamlKitfile> for Kitfile {
                 .map(|d| Docs {
                     path: d.path,
                     description: d.description,
+                    layer: None,
+                })
+                .collect(),
+            prompts: y
+                .prompts
+                .into_iter()
+                .map(|p| Prompt {
+                    name: p.name,
+                    path: p.path,
+                    description: p.description,
+                    layer: None,
+                })
+                .collect(),
+            mcp_servers: y
+                .mcp_servers
+                .into_iter()
+                .map(|m| McpServer {
+                    name: m.name,
+                    path: m.path,
+                    description: m.description,
                     layer: None,
                 })
                 .collect(),
@@ -543,6 +597,10 @@ struct OutKitfile<'a> {
     datasets: Vec<OutDataset<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     docs: Vec<OutDocs<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    prompts: Vec<OutNamed<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    mcp_servers: Vec<OutNamed<'a>>,
 }
 
 #[derive(Serialize)]
@@ -618,6 +676,10 @@ struct OutDataset<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     path: &'a str,
+    #[serde(rename = "remotePath", skip_serializing_if = "str::is_empty")]
+    remote_path: &'a str,
+    #[serde(rename = "remoteHash", skip_serializing_if = "str::is_empty")]
+    remote_hash: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     description: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
@@ -628,6 +690,17 @@ struct OutDataset<'a> {
 
 #[derive(Serialize)]
 struct OutDocs<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+}
+
+/// A `prompts` or `mcpServers` entry.
+#[derive(Serialize)]
+struct OutNamed<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     path: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     description: &'a str,
@@ -680,6 +753,8 @@ impl<'a> From<&'a Kitfile> for OutKitfile<'a> {
                 .map(|x| OutDataset {
                     name: &x.name,
                     path: &x.path,
+                    remote_path: &x.remote_path,
+                    remote_hash: &x.remote_hash,
                     description: &x.description,
                     license: &x.license,
                     parameters: &x.parameters,
@@ -689,6 +764,24 @@ impl<'a> From<&'a Kitfile> for OutKitfile<'a> {
                 .docs
                 .iter()
                 .map(|x| OutDocs {
+                    path: &x.path,
+                    description: &x.description,
+                })
+                .collect(),
+            prompts: kf
+                .prompts
+                .iter()
+                .map(|x| OutNamed {
+                    name: &x.name,
+                    path: &x.path,
+                    description: &x.description,
+                })
+                .collect(),
+            mcp_servers: kf
+                .mcp_servers
+                .iter()
+                .map(|x| OutNamed {
+                    name: &x.name,
                     path: &x.path,
                     description: &x.description,
                 })

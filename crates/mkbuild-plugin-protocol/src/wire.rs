@@ -36,7 +36,7 @@ enum WireKind {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct WireLayer {
-    /// `model`, `modelpart`, `code`, `dataset` or `docs`.
+    /// `model`, `modelpart`, `code`, `dataset`, `docs`, `prompt` or `mcpserver`.
     kind: String,
     path: String,
     name: String,
@@ -105,7 +105,7 @@ pub fn layers_to_json(layers: &[PackedLayer]) -> Vec<u8> {
     let wire: Vec<WireLayer> = layers
         .iter()
         .map(|l| WireLayer {
-            kind: l.entry.kind.media_kind().to_owned(),
+            kind: l.entry.kind.name().to_owned(),
             path: l.entry.path.clone(),
             name: l.entry.name.clone(),
             label: l.entry.label.clone(),
@@ -151,16 +151,7 @@ pub fn layers_from_json(bytes: &[u8]) -> Result<Vec<PackedLayer>, String> {
 }
 
 fn layer_kind(kind: &str) -> Result<LayerKind, String> {
-    [
-        LayerKind::Model,
-        LayerKind::ModelPart,
-        LayerKind::Code,
-        LayerKind::Dataset,
-        LayerKind::Docs,
-    ]
-    .into_iter()
-    .find(|k| k.media_kind() == kind)
-    .ok_or_else(|| format!("layers JSON: unknown layer kind `{kind}`"))
+    LayerKind::from_name(kind).ok_or_else(|| format!("layers JSON: unknown layer kind `{kind}`"))
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ fn reading_configs_tolerates_unknown_keys_and_nulls() {
     let config = br#"{"manifestVersion":"1.0.0","package":{"name":"x","authors":null,"extra":1},
         "model":{"path":"m","parameters":null,"digest":"sha256:ab","future":{"a":[1]}},
         "code":null,"datasets":[{"path":"d","parameters":{"k":1.5}}],"docs":[{"path":"r","diffId":"sha256:cd"}],
-        "prompts":[{"path":"p"}]}"#;
+        "prompts":[{"path":"p","future":true}],"agents":[{"path":"a"}]}"#;
     let kf = Kitfile::from_config_json(config).expect("config");
     assert_eq!(kf.package.name, "x");
     let model = kf.model.as_ref().expect("model");
@@ -241,7 +241,7 @@ fn reading_configs_tolerates_unknown_keys_and_nulls() {
     );
     assert_eq!(
         json(&kf),
-        r#"{"manifestVersion":"1.0.0","package":{"name":"x"},"model":{"path":"m","digest":"sha256:ab"},"datasets":[{"path":"d","parameters":{"k":1.5}}],"docs":[{"path":"r","diffId":"sha256:cd"}]}"#
+        r#"{"manifestVersion":"1.0.0","package":{"name":"x"},"model":{"path":"m","digest":"sha256:ab"},"datasets":[{"path":"d","parameters":{"k":1.5}}],"docs":[{"path":"r","diffId":"sha256:cd"}],"prompts":[{"path":"p"}]}"#
     );
     // `"model":null` is no model.
     let kf =

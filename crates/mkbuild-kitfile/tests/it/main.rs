@@ -2,5 +2,6 @@
 
 mod config_json;
 mod fixtures_match;
+mod new_sections;
 mod validation;
 mod yaml_errors;

@@ -49,8 +49,8 @@ fn unknown_key_suggests_the_close_one() {
 #[test]
 fn unknown_key_without_a_close_one_lists_the_keys() {
     assert_eq!(
-        err(&format!("{MV}prompts: []\n")),
-        "Kitfile:2:1: unknown key `prompts`; valid keys here: `manifestVersion`, `package`, `model`, `code`, `datasets`, `docs`"
+        err(&format!("{MV}agents: []\n")),
+        "Kitfile:2:1: unknown key `agents`; valid keys here: `manifestVersion`, `package`, `model`, `code`, `datasets`, `docs`, `prompts`, `mcpServers`"
     );
     // Layer digests belong to the config object, never to a Kitfile.
     assert_eq!(
