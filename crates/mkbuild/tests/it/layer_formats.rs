@@ -231,3 +231,77 @@ fn a_raw_layer_that_names_a_path_outside_the_folder_is_refused_and_nothing_is_wr
         assert!(written.len() <= 1, "{evil}: nothing beside the target");
     }
 }
+
+#[test]
+fn prompts_pack_as_code_layers_marked_prompt_and_unpack_back() {
+    let context = tempfile::tempdir().expect("context");
+    let root = context.path();
+    std::fs::create_dir_all(root.join("prompts")).expect("mkdir");
+    std::fs::create_dir_all(root.join("src")).expect("mkdir");
+    std::fs::write(root.join("prompts/system.md"), "You are terse.\n").expect("prompt");
+    std::fs::write(root.join("src/app.py"), "print(1)\n").expect("code");
+    std::fs::write(root.join("server.mcpb"), "bundle bytes").expect("mcpb");
+    let kitfile = "manifestVersion: 1.0.0\npackage:\n  name: p\ncode:\n  - path: src\nprompts:\n  - name: system\n    path: prompts/system.md\n    description: The system prompt\n";
+    std::fs::write(root.join("Kitfile"), kitfile).expect("Kitfile");
+    let store = tempfile::tempdir().expect("store");
+    for format in ["v2", "kit"] {
+        let tag = format!("{format}:1");
+        ok(
+            store.path(),
+            &["pack", s(root), "--format", format, "-t", &tag],
+        );
+        let m = manifest(store.path(), &tag);
+        let prompt = &m["layers"][1];
+        assert_eq!(
+            prompt["mediaType"], "application/vnd.kitops.modelkit.code.v1.tar",
+            "{format}"
+        );
+        assert_eq!(
+            prompt["annotations"]["ml.kitops.modelkit.layer-subtype"], "prompt",
+            "{format}"
+        );
+        assert!(
+            m["layers"][0]["annotations"]["ml.kitops.modelkit.layer-subtype"].is_null(),
+            "{format}: code stays unmarked"
+        );
+        let config: serde_json::Value =
+            serde_json::from_str(&ok(store.path(), &["inspect", "--config", &tag]))
+                .expect("config");
+        assert_eq!(config["prompts"][0]["name"], "system");
+        assert_eq!(config["prompts"][0]["digest"], prompt["digest"]);
+        let out = tempfile::tempdir().expect("target");
+        ok(store.path(), &["unpack", &tag, "-d", s(out.path())]);
+        assert_eq!(
+            std::fs::read_to_string(out.path().join("prompts/system.md")).expect("prompt"),
+            "You are terse.\n"
+        );
+    }
+    // An MCP server is a raw bundle layer: kit has them, v2 cannot hold them.
+    std::fs::write(
+        root.join("Kitfile"),
+        format!("{kitfile}mcpServers:\n  - name: srv\n    path: server.mcpb\n"),
+    )
+    .expect("Kitfile");
+    let err = fails(store.path(), &["pack", s(root), "--format", "v2"]);
+    assert!(err.contains("MCP servers are always raw layers"), "{err}");
+    ok(
+        store.path(),
+        &["pack", s(root), "--format", "kit", "-t", "mcp:1"],
+    );
+    let m = manifest(store.path(), "mcp:1");
+    let bundle = &m["layers"][2];
+    assert_eq!(
+        bundle["mediaType"],
+        "application/vnd.kitops.modelkit.mcpb.v1.raw"
+    );
+    assert_eq!(
+        bundle["digest"],
+        format!("sha256:{}", sha256_hex(b"bundle bytes"))
+    );
+    let out = tempfile::tempdir().expect("target");
+    ok(store.path(), &["unpack", "mcp:1", "-d", s(out.path())]);
+    assert_eq!(
+        std::fs::read(out.path().join("server.mcpb")).expect("bundle"),
+        b"bundle bytes"
+    );
+}
