@@ -13,11 +13,11 @@ use crate::layer_reader::with_matched_layer_content;
 use crate::layer_writer::LayerWriter;
 use crate::matching::MatchedLayer;
 use crate::modelkit::StoredModelKit;
-use crate::pack::{store_modelkit, PackOutcome};
+use crate::pack::{file_metadata, store_modelkit, PackOutcome};
 use crate::plan::within;
 use crate::progress::Progress;
 use crate::EngineError;
-use mkbuild_format::{Format, FormatRegistry};
+use mkbuild_format::{Format, FormatRegistry, LayerEncoding};
 
 /// Mode of a folder above a layer path that the source format did not archive (`v1`).
 const SYNTHETIC_FOLDER_MODE: u32 = 0o755;
@@ -66,7 +66,9 @@ pub fn convert(
     )
 }
 
-/// Rewrites every layer into the target format; returns them in order.
+/// Rewrites every layer into the target format; returns them in order. Consecutive source layers
+/// of one Kitfile entry (raw layers of its files) are one group: the target gets one tar of the
+/// group, or one raw layer per file, as its `[layers]` policy says.
 fn convert_layers(
     store: &Store,
     layers: &[MatchedLayer],
@@ -75,34 +77,280 @@ fn convert_layers(
     request: &ConvertRequest,
 ) -> Result<Vec<PackedLayer>, EngineError> {
     let mut packed = Vec::with_capacity(layers.len());
-    for layer in layers {
-        let compression = request.compression.unwrap_or(layer.compression);
-        let mut writer = LayerWriter::new(store, compression, &layer.path)?;
-        with_matched_layer_content(store, layer, request.progress, |tar, label| {
-            let mut rewriter = Rewriter {
-                source,
-                target,
-                layer: &layer.path,
-                label,
-                seen: HashSet::new(),
-                ancestors_done: false,
-            };
-            rewriter.run(tar, &mut writer)
-        })?;
-        let written = writer.finish()?;
-        packed.push(PackedLayer {
-            entry: layer.entry.clone(),
-            media_type: target.media_types.layer_for(
-                layer.entry.kind.media_kind(),
-                compression.media_type_suffix(),
-            ),
-            digest: written.digest,
-            diff_id: written.diff_id,
-            size: written.size,
-            annotations: BTreeMap::new(),
-        });
+    let mut rest = layers;
+    while let Some(first) = rest.first() {
+        let same = rest
+            .iter()
+            .take_while(|l| l.path == first.path && l.entry.kind == first.entry.kind)
+            .count();
+        let (group, after) = rest.split_at(same);
+        rest = after;
+        let kind = first.entry.kind.media_kind();
+        let encoding = match kind {
+            "mcpb" => LayerEncoding::Raw,
+            _ => target.layers.encoding(kind),
+        };
+        let mut written = match encoding {
+            LayerEncoding::Tar => vec![convert_to_tar(store, group, source, target, request)?],
+            LayerEncoding::Raw => convert_to_raw(store, group, source, target, request)?,
+        };
+        if let (Some(key), Some(subtype)) = (
+            &target.layers.subtype_annotation,
+            first.entry.kind.subtype(),
+        ) {
+            for layer in &mut written {
+                layer.annotations.insert(key.clone(), subtype.to_owned());
+            }
+        }
+        packed.extend(written);
     }
     Ok(packed)
+}
+
+/// One tar layer of the target from a group of source layers (one tar, or raw files).
+fn convert_to_tar(
+    store: &Store,
+    group: &[MatchedLayer],
+    source: &Format,
+    target: &Format,
+    request: &ConvertRequest,
+) -> Result<PackedLayer, EngineError> {
+    let first = &group[0];
+    let compression = request.compression.unwrap_or(match first.encoding {
+        LayerEncoding::Tar => first.compression,
+        LayerEncoding::Raw => Compression::None,
+    });
+    let mut writer = LayerWriter::new(store, compression, &first.path)?;
+    let mut rewriter = Rewriter {
+        source,
+        target,
+        layer: &first.path,
+        label: String::new(),
+        seen: HashSet::new(),
+        ancestors_done: false,
+    };
+    for layer in group {
+        with_matched_layer_content(store, layer, request.progress, |content, label| {
+            rewriter.label = label.to_owned();
+            match (&layer.encoding, &layer.file_path) {
+                (LayerEncoding::Raw, Some(path)) => {
+                    if layer.compression != Compression::None {
+                        return Err(EngineError::Unsupported(format!(
+                            "layer {label} is a compressed raw layer, which convert does not rewrite as a tar; unpack the ModelKit and pack it again"
+                        )));
+                    }
+                    rewriter.add_file(path, layer.descriptor.size, content, &mut writer)
+                }
+                _ => rewriter.run(content, &mut writer),
+            }
+        })?;
+    }
+    rewriter.write_missing_ancestors(&mut writer)?;
+    let written = writer.finish()?;
+    let mut annotations = BTreeMap::new();
+    if let Some(key) = &target.layers.path_annotation {
+        annotations.insert(key.clone(), first.path.clone());
+    }
+    Ok(PackedLayer {
+        entry: first.entry.clone(),
+        media_type: target.media_types.layer_for(
+            first.entry.kind.media_kind(),
+            compression.media_type_suffix(),
+        ),
+        digest: written.digest,
+        diff_id: written.diff_id,
+        size: written.size,
+        annotations,
+    })
+}
+
+/// Raw layers of the target, one per file of a group of source layers. A raw source layer's blob
+/// is kept as it is (read once, to verify it); a tar's files are each written as a blob.
+fn convert_to_raw(
+    store: &Store,
+    group: &[MatchedLayer],
+    source: &Format,
+    target: &Format,
+    request: &ConvertRequest,
+) -> Result<Vec<PackedLayer>, EngineError> {
+    if !target.media_types.has_encoding() || target.layers.path_annotation.is_none() {
+        return Err(EngineError::Unsupported(format!(
+            "{}: format `{}` has no raw layers; convert to a format that has",
+            group[0].entry.label, target.name
+        )));
+    }
+    let mut packed = Vec::new();
+    for layer in group {
+        with_matched_layer_content(store, layer, request.progress, |content, label| {
+            match (&layer.encoding, &layer.file_path, layer.compression) {
+                (LayerEncoding::Raw, Some(path), Compression::None) => {
+                    std::io::copy(content, &mut std::io::sink())
+                        .map_err(|e| EngineError::Mismatch(format!("layer {label}: {e}")))?;
+                    let header = raw_header(target, layer, path, layer.descriptor.size)?;
+                    packed.push(raw_layer(
+                        target,
+                        layer,
+                        path,
+                        &header,
+                        (layer.descriptor.digest.clone(), layer.descriptor.size),
+                    )?);
+                }
+                (LayerEncoding::Raw, Some(path), _) => {
+                    let mut blob = store.blob_writer()?;
+                    std::io::copy(content, &mut blob)
+                        .map_err(|e| EngineError::Mismatch(format!("layer {label}: {e}")))?;
+                    let stored = blob.commit()?;
+                    let header = raw_header(target, layer, path, stored.1)?;
+                    packed.push(raw_layer(target, layer, path, &header, stored)?);
+                }
+                _ => {
+                    let mut files = TarFiles {
+                        source,
+                        layer: &layer.path,
+                        label,
+                    };
+                    files.each(content, |path, size, data| {
+                        let mut blob = store.blob_writer()?;
+                        let copied = std::io::copy(data, &mut blob).map_err(|e| {
+                            EngineError::Mismatch(format!("layer {label}: `{path}`: {e}"))
+                        })?;
+                        if copied != size {
+                            return Err(EngineError::Mismatch(format!(
+                                "layer {label}: `{path}` is shorter than its header says"
+                            )));
+                        }
+                        let stored = blob.commit()?;
+                        let header = raw_header(target, layer, path, size)?;
+                        packed.push(raw_layer(target, layer, path, &header, stored)?);
+                        Ok(())
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(packed)
+}
+
+/// The normalized header of a raw file in the target (its metadata annotation is made of it).
+fn raw_header(
+    target: &Format,
+    layer: &MatchedLayer,
+    path: &str,
+    size: u64,
+) -> Result<EntryHeader, EngineError> {
+    let mut header = EntryHeader {
+        name: path.to_owned(),
+        kind: EntryKind::File,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size,
+        mtime: 0,
+        uname: String::new(),
+        gname: String::new(),
+    };
+    target.normalizer.normalize(&mut header).map_err(|e| {
+        EngineError::plugin_on(
+            "normalizer",
+            &target.plugins.normalizer,
+            &layer.path,
+            path,
+            e,
+        )
+    })?;
+    Ok(header)
+}
+
+/// The target's descriptor facts of a raw layer already stored as `(digest, size)`.
+fn raw_layer(
+    target: &Format,
+    layer: &MatchedLayer,
+    path: &str,
+    header: &EntryHeader,
+    (digest, size): (mkbuild_store::Digest, u64),
+) -> Result<PackedLayer, EngineError> {
+    let mut annotations = BTreeMap::new();
+    if let Some(key) = &target.layers.path_annotation {
+        annotations.insert(key.clone(), path.to_owned());
+    }
+    if let Some(key) = &target.layers.metadata_annotation {
+        annotations.insert(key.clone(), file_metadata(path, header)?);
+    }
+    Ok(PackedLayer {
+        entry: layer.entry.clone(),
+        media_type: target.media_types.layer_type(
+            layer.entry.kind.media_kind(),
+            LayerEncoding::Raw,
+            "",
+        ),
+        diff_id: digest.clone(),
+        digest,
+        size,
+        annotations,
+    })
+}
+
+/// The files of a source tar layer, each with its context path, size and data.
+struct TarFiles<'a> {
+    source: &'a Format,
+    layer: &'a str,
+    label: &'a str,
+}
+
+impl TarFiles<'_> {
+    fn each(
+        &mut self,
+        tar: &mut dyn Read,
+        mut file: impl FnMut(&str, u64, &mut dyn Read) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        let label = self.label;
+        let bad = |message: String| EngineError::Mismatch(format!("layer {label}: {message}"));
+        let mut archive = tar::Archive::new(mkbuild_extract::HeaderGuard::new(tar));
+        for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+            let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+            if gnu_sparse_name(&mut entry)
+                .map_err(|e| bad(e.to_string()))?
+                .is_some()
+            {
+                return Err(bad(
+                    "a GNU sparse file, which convert does not rewrite; unpack the ModelKit and pack it again".into(),
+                ));
+            }
+            match entry.header().entry_type() {
+                tar::EntryType::Regular | tar::EntryType::Continuous => {}
+                tar::EntryType::Directory => continue,
+                other => {
+                    return Err(bad(format!(
+                        "an entry is a {other:?}; only files and folders are converted"
+                    )))
+                }
+            }
+            let raw = entry.path_bytes();
+            let name = std::str::from_utf8(&raw)
+                .map_err(|_| bad("an entry name is not UTF-8".into()))?
+                .to_owned();
+            let path = self
+                .source
+                .codec
+                .restore_path(self.layer, &name)
+                .map_err(|e| {
+                    let shown = mkbuild_extract::printable(&name);
+                    EngineError::plugin_on(
+                        "codec",
+                        &self.source.plugins.codec,
+                        self.layer,
+                        &shown,
+                        e,
+                    )
+                })?
+                .filter(|p| is_safe_relative(p))
+                .ok_or_else(|| bad(format!("entry `{name}` has no safe place in the context")))?;
+            let size = entry.size();
+            file(&path, size, &mut entry)?;
+        }
+        Ok(())
+    }
 }
 
 /// Moves the entries of one layer from the source format's names to the target's.
@@ -110,7 +358,8 @@ struct Rewriter<'a> {
     source: &'a Format,
     target: &'a Format,
     layer: &'a str,
-    label: &'a str,
+    /// Names the source layer in messages.
+    label: String,
     /// Context paths met so far.
     seen: HashSet<String>,
     /// Whether the folders above the layer path were written (for codecs that archive them).
@@ -119,7 +368,7 @@ struct Rewriter<'a> {
 
 impl Rewriter<'_> {
     fn run(&mut self, tar: &mut dyn Read, writer: &mut LayerWriter) -> Result<(), EngineError> {
-        let label = self.label;
+        let label = self.label.clone();
         let bad = |message: String| EngineError::Mismatch(format!("layer {label}: {message}"));
         // The `tar` crate reads PAX headers whole: bound them as unpack does.
         let mut archive = tar::Archive::new(mkbuild_extract::HeaderGuard::new(tar));
@@ -183,6 +432,42 @@ impl Rewriter<'_> {
             }
         }
         self.write_missing_ancestors(writer)
+    }
+
+    /// Adds one file (a raw source layer's) at context path `path`, with the folders between the
+    /// layer path and it that the target's codec archives.
+    fn add_file(
+        &mut self,
+        path: &str,
+        size: u64,
+        data: &mut dyn Read,
+        writer: &mut LayerWriter,
+    ) -> Result<(), EngineError> {
+        if !is_safe_relative(path) || !within(path, self.layer) {
+            return Err(EngineError::Mismatch(format!(
+                "layer {}: `{path}` lies outside the layer path `{}`",
+                self.label, self.layer
+            )));
+        }
+        self.write_missing_ancestors(writer)?;
+        // The folders from the layer path down to the file, each once.
+        let parts: Vec<&str> = path.split('/').collect();
+        for i in 1..parts.len() {
+            let folder = parts[..i].join("/");
+            if !within(&folder, self.layer) || self.seen.contains(&folder) {
+                continue;
+            }
+            if let Some(header) = self.header(&folder, EntryKind::Dir, SYNTHETIC_FOLDER_MODE, 0)? {
+                writer.add_dir(&header)?;
+            }
+            self.seen.insert(folder);
+        }
+        self.seen.insert(path.to_owned());
+        if let Some(header) = self.header(path, EntryKind::File, 0o644, size)? {
+            let mut data = data;
+            writer.add_file(&header, &mut data)?;
+        }
+        Ok(())
     }
 
     /// The target's header for a context path, or `None` when its codec leaves the path out.

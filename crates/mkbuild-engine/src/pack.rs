@@ -329,7 +329,12 @@ fn units<'a>(
     let mut units = Vec::with_capacity(layers.len());
     for layer in layers {
         let kind = layer.entry.kind.media_kind();
-        if format.media_types.kinds.get(kind).is_some_and(String::is_empty) {
+        if format
+            .media_types
+            .kinds
+            .get(kind)
+            .is_some_and(String::is_empty)
+        {
             return Err(EngineError::Unsupported(format!(
                 "{}: format `{}` has no {kind} layers; leave the entry out or pack with another `--format`",
                 layer.entry.label, format.name
@@ -455,7 +460,7 @@ fn write_raw(
 /// A raw layer's file metadata as the ModelPack specification's `FileMetadata` is written by Go's
 /// encoding/json: `name` (the base name), `mode` (permission bits), `uid`, `gid`, `size`, `mtime`
 /// (RFC 3339) and `typeflag` (0, a regular file), from the normalized header.
-fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, EngineError> {
+pub(crate) fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, EngineError> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let metadata = serde_json::json!({
         "name": name,

@@ -305,3 +305,71 @@ fn prompts_pack_as_code_layers_marked_prompt_and_unpack_back() {
         b"bundle bytes"
     );
 }
+
+/// The layer digests and config digest of a ModelKit.
+fn digests(store: &Path, reference: &str) -> (Vec<String>, String) {
+    let m = manifest(store, reference);
+    let layers = m["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["digest"].as_str().expect("digest").to_owned())
+        .collect();
+    (
+        layers,
+        m["config"]["digest"].as_str().expect("config").to_owned(),
+    )
+}
+
+#[test]
+fn convert_between_raw_and_tar_layers_gives_what_a_direct_pack_gives() {
+    let context = single_file_context();
+    let store = tempfile::tempdir().expect("store");
+    let dir = s(context.path());
+    let raw_args = [
+        "pack",
+        dir,
+        "--format",
+        "kit",
+        "--layer-format",
+        "raw",
+        "-t",
+        "raw:1",
+    ];
+    ok(store.path(), &raw_args);
+    ok(
+        store.path(),
+        &["pack", dir, "--format", "kit", "-t", "tar:1"],
+    );
+    ok(store.path(), &["pack", dir, "--format", "v2", "-t", "v2:1"]);
+    // Raw files into tars: exactly the layers and config a pack of the folder writes.
+    ok(
+        store.path(),
+        &["convert", "raw:1", "--to", "kit", "-t", "raw-to-tar:1"],
+    );
+    assert_eq!(
+        digests(store.path(), "raw-to-tar:1"),
+        digests(store.path(), "tar:1")
+    );
+    ok(
+        store.path(),
+        &["convert", "raw:1", "--to", "v2", "-t", "raw-to-v2:1"],
+    );
+    let (converted, config) = digests(store.path(), "raw-to-v2:1");
+    let (packed, packed_config) = digests(store.path(), "v2:1");
+    // v2 adds its Kitfile layer, rebuilt from the config (not the original bytes): compare the rest.
+    assert_eq!(converted[..3], packed[..3]);
+    assert_eq!(config, packed_config);
+    let out = tempfile::tempdir().expect("target");
+    ok(
+        store.path(),
+        &["unpack", "raw-to-v2:1", "-d", s(out.path())],
+    );
+    for path in ["weights/model.safetensors", "tokenizer.json", "README.md"] {
+        assert_eq!(
+            std::fs::read(out.path().join(path)).expect("unpacked"),
+            std::fs::read(context.path().join(path)).expect("original"),
+            "{path}"
+        );
+    }
+}
