@@ -1,0 +1,3 @@
+//! The built-in plugins, through their public API.
+
+mod modelpack_config;
