@@ -51,10 +51,21 @@ pub fn convert(
     let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
     kitfile.clear_layer_infos();
 
+    // The target's layers follow the Kitfile's order (its config may record them by position),
+    // whatever order the source's manifest had them in (modctl's puts weight configs first).
+    let entries = kitfile.layer_entries();
+    let position = |l: &MatchedLayer| {
+        entries
+            .iter()
+            .position(|e| e.kind == l.entry.kind && e.path == l.entry.path)
+            .unwrap_or(usize::MAX)
+    };
+    let mut layers = readable.layers;
+    layers.sort_by_key(position);
     request
         .progress
-        .start(readable.layers.iter().map(|l| l.descriptor.size).sum());
-    let packed = convert_layers(store, &readable.layers, &source, target, request);
+        .start(layers.iter().map(|l| l.descriptor.size).sum());
+    let packed = convert_layers(store, &layers, &source, target, request);
     request.progress.finish();
     store_modelkit(
         store,

@@ -41,6 +41,7 @@ use serde_json::Value;
 pub struct ModelPackConfig;
 
 impl ModelPackConfig {
+    /// Builds the enricher; it takes no settings.
     pub fn from_settings(settings: Settings) -> Result<Box<dyn ConfigEnricher>, PluginError> {
         settings.finish(&[])?;
         Ok(Box::new(ModelPackConfig))

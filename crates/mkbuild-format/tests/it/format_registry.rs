@@ -69,7 +69,7 @@ fn extends_takes_the_parents_keys_and_overrides_only_its_own_whatever_the_folder
     assert!(grandchild.kitfile_layer);
     assert_eq!(grandchild.artifact_type, v2.artifact_type);
     // `[detect]` is not inherited: kit's ModelKits stay v2's.
-    assert_eq!(formats.detection_order(), ["v1", "v2"]);
+    assert_eq!(formats.detection_order(), ["modelpack", "v1", "v2"]);
 }
 
 #[test]
@@ -188,9 +188,18 @@ const KIT_MODEL: &str = "application/vnd.kitops.modelkit.model.v1.tar";
 #[test]
 fn builtin_detection_tells_kits_generations_by_the_configs_layer_digests() {
     let formats = builtin();
-    assert_eq!(formats.detection_order(), ["v1", "v2"]);
+    assert_eq!(formats.detection_order(), ["modelpack", "v1", "v2"]);
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], true)), Some("v2"));
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], false)), Some("v1"));
+    // A ModelPack is told by its artifactType, in today's and the older name.
+    for artifact_type in [
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.cnai.model.manifest.v1+json",
+    ] {
+        let mut pack = facts(&["application/vnd.cncf.model.weight.v1.raw"], false);
+        pack.artifact_type = Some(artifact_type);
+        assert_eq!(formats.detect(&pack), Some("modelpack"), "{artifact_type}");
+    }
 }
 
 #[test]
@@ -199,7 +208,10 @@ fn spec_folders_are_tried_after_the_built_ins_whatever_their_names() {
     let dir = spec_dir(&[("aaa-greedy", greedy)]);
     let mut formats = builtin();
     formats.add_spec_dir(dir.path()).expect("greedy");
-    assert_eq!(formats.detection_order(), ["v1", "v2", "aaa-greedy"]);
+    assert_eq!(
+        formats.detection_order(),
+        ["modelpack", "v1", "v2", "aaa-greedy"]
+    );
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], true)), Some("v2"));
 }
 

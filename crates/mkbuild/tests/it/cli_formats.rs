@@ -30,7 +30,11 @@ fn formats_lists_the_built_in_formats() {
         .iter()
         .filter_map(|f| f["name"].as_str())
         .collect();
-    assert_eq!(names, ["kit", "v1", "v2"], "built-ins in name order");
+    assert_eq!(
+        names,
+        ["kit", "modelpack", "v1", "v2"],
+        "built-ins in name order"
+    );
     assert_eq!(json[1]["origin"], "built-in");
 }
 

@@ -14,6 +14,7 @@ mod hostile_registry;
 mod kit_testdata;
 mod large_files;
 mod layer_formats;
+mod modelpack;
 mod plugins;
 mod progress;
 mod red_team;
