@@ -228,3 +228,76 @@ fn login_pack_push_unpack_pull_logout() {
     );
     assert!(message.contains("requires a login"), "{message}");
 }
+
+#[test]
+fn a_modelpack_pushed_and_pulled_back_keeps_its_digest_and_its_raw_layers() {
+    let test = "a_modelpack_pushed_and_pulled_back_keeps_its_digest_and_its_raw_layers";
+    let Some(registry) = TestRegistry::start_or_skip(test, false) else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let (store_a, store_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    let pack = ["pack", dir.as_ref(), "--format", "modelpack", "-t", "mp:1"];
+    let digest = ok(&store_a, &config, &pack, "").trim().to_owned();
+    let remote = format!("{host}/team/modelpack:1");
+    let pushed = ok(
+        &store_a,
+        &config,
+        &["push", "mp:1", remote.as_str(), "--plain-http"],
+        "",
+    );
+    assert_eq!(pushed.trim(), digest);
+    // Another client reads the very manifest: a ModelPack the registry stores as any artifact.
+    if mkbuild_test_support::require_tool("skopeo") {
+        let out = Command::new("skopeo")
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{remote}"))
+            .output()
+            .expect("run skopeo");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifest = ok(&store_a, &config, &["inspect", "mp:1"], "");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            manifest.trim_end()
+        );
+    }
+    ok(
+        &store_b,
+        &config,
+        &["pull", remote.as_str(), "--plain-http"],
+        "",
+    );
+    let pulled = ok(
+        &store_b,
+        &config,
+        &["inspect", "--summary", remote.as_str()],
+        "",
+    );
+    assert!(pulled.contains(&digest), "{pulled}");
+    assert!(pulled.contains("modelpack"), "{pulled}");
+    let out = tmp.path().join("out");
+    let out_text = out.to_string_lossy();
+    ok(
+        &store_b,
+        &config,
+        &["unpack", remote.as_str(), "-d", out_text.as_ref()],
+        "",
+    );
+    // Every file but the Kitfile, which a ModelPack carries as JSON and unpack writes as YAML.
+    for file in files(&sample).iter().filter(|f| !f.ends_with("Kitfile")) {
+        assert_eq!(
+            std::fs::read(out.join(file)).ok(),
+            std::fs::read(sample.join(file)).ok(),
+            "{}",
+            file.display()
+        );
+    }
+}
