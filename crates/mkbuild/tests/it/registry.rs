@@ -291,8 +291,14 @@ fn a_modelpack_pushed_and_pulled_back_keeps_its_digest_and_its_raw_layers() {
         &["unpack", remote.as_str(), "-d", out_text.as_ref()],
         "",
     );
-    // Every file but the Kitfile, which a ModelPack carries as JSON and unpack writes as YAML.
-    for file in files(&sample).iter().filter(|f| !f.ends_with("Kitfile")) {
+    // Every file unpacked is the original, but the Kitfile, which a ModelPack carries as JSON and
+    // unpack writes as YAML.
+    let unpacked = files(&out);
+    assert!(
+        unpacked.contains(&PathBuf::from("model/model.safetensors")),
+        "{unpacked:?}"
+    );
+    for file in unpacked.iter().filter(|f| !f.ends_with("Kitfile")) {
         assert_eq!(
             std::fs::read(out.join(file)).ok(),
             std::fs::read(sample.join(file)).ok(),
