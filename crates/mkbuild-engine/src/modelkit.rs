@@ -85,6 +85,12 @@ impl StoredModelKit {
                 .collect(),
             artifact_type: self.manifest.artifact_type.as_deref(),
             config_media_type: &self.manifest.config.media_type,
+            layer_annotations: self
+                .manifest
+                .layers
+                .iter()
+                .map(|l| l.annotations.keys().map(String::as_str).collect())
+                .collect(),
             config_layer_info,
         };
         match formats.detect(&facts) {

@@ -22,6 +22,10 @@ pub struct DetectRules {
     /// Glob patterns; the config's media type must match one.
     #[serde(default)]
     pub config_media_type: Option<Vec<String>>,
+    /// Annotation keys every layer must carry (today's kit names each layer's path; older kit
+    /// did not), so that a format can claim the ModelKits one writer generation made.
+    #[serde(default)]
+    pub layer_annotations: Option<Vec<String>>,
 }
 
 /// What detection looks at in a stored ModelKit.
@@ -33,6 +37,8 @@ pub struct KitFacts<'a> {
     pub artifact_type: Option<&'a str>,
     /// The config descriptor's media type.
     pub config_media_type: &'a str,
+    /// The annotation keys of every layer, in manifest order.
+    pub layer_annotations: Vec<Vec<&'a str>>,
     /// Whether any Kitfile entry of the config carries layer facts (`digest`, `diffId`).
     pub config_layer_info: bool,
 }
@@ -68,8 +74,9 @@ impl DetectRules {
             && self.layer_media_types.is_none()
             && self.artifact_type.is_none()
             && self.config_media_type.is_none()
+            && self.layer_annotations.is_none()
         {
-            return Err("key `detect`: give at least one rule (`config-layer-info`, `layer-media-types`, `artifact-type`, `config-media-type`), or leave the table out so the format is never detected".into());
+            return Err("key `detect`: give at least one rule (`config-layer-info`, `layer-media-types`, `artifact-type`, `config-media-type`, `layer-annotations`), or leave the table out so the format is never detected".into());
         }
         for (key, patterns) in [
             ("layer-media-types", &self.layer_media_types),
@@ -92,6 +99,16 @@ impl DetectRules {
             .is_some_and(|want| want != facts.config_layer_info)
         {
             return false;
+        }
+        if let Some(keys) = &self.layer_annotations {
+            let every_layer_has_them = !facts.layer_annotations.is_empty()
+                && facts
+                    .layer_annotations
+                    .iter()
+                    .all(|layer| keys.iter().all(|k| layer.contains(&k.as_str())));
+            if !every_layer_has_them {
+                return false;
+            }
         }
         if !holds("artifact-type", &self.artifact_type, facts.artifact_type)
             || !holds(
@@ -125,6 +142,7 @@ mod tests {
             layer_media_types: types.to_vec(),
             artifact_type: None,
             config_media_type: "application/vnd.kitops.modelkit.config.v1+json",
+            layer_annotations: Vec::new(),
             config_layer_info: info,
         }
     }

@@ -69,7 +69,7 @@ fn extends_takes_the_parents_keys_and_overrides_only_its_own_whatever_the_folder
     assert!(grandchild.kitfile_layer);
     assert_eq!(grandchild.artifact_type, v2.artifact_type);
     // `[detect]` is not inherited: kit's ModelKits stay v2's.
-    assert_eq!(formats.detection_order(), ["modelpack", "v1", "v2"]);
+    assert_eq!(formats.detection_order(), ["kit", "modelpack", "v1", "v2"]);
 }
 
 #[test]
@@ -179,6 +179,7 @@ fn facts<'a>(types: &[&'a str], info: bool) -> KitFacts<'a> {
         layer_media_types: types.to_vec(),
         artifact_type: None,
         config_media_type: "application/vnd.kitops.modelkit.config.v1+json",
+        layer_annotations: Vec::new(),
         config_layer_info: info,
     }
 }
@@ -188,9 +189,16 @@ const KIT_MODEL: &str = "application/vnd.kitops.modelkit.model.v1.tar";
 #[test]
 fn builtin_detection_tells_kits_generations_by_the_configs_layer_digests() {
     let formats = builtin();
-    assert_eq!(formats.detection_order(), ["modelpack", "v1", "v2"]);
+    assert_eq!(formats.detection_order(), ["kit", "modelpack", "v1", "v2"]);
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], true)), Some("v2"));
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], false)), Some("v1"));
+    // Today's kit names every layer's path; older kit did not.
+    let mut today = facts(&[KIT_MODEL, KIT_MODEL], true);
+    today.artifact_type = Some("application/vnd.kitops.modelkit.manifest.v1+json");
+    today.layer_annotations = vec![vec!["org.cncf.model.filepath"]; 2];
+    assert_eq!(formats.detect(&today), Some("kit"));
+    today.layer_annotations[1].clear();
+    assert_eq!(formats.detect(&today), Some("v2"), "one layer without it");
     // A ModelPack is told by its artifactType, in today's and the older name.
     for artifact_type in [
         "application/vnd.cncf.model.manifest.v1+json",
@@ -210,7 +218,7 @@ fn spec_folders_are_tried_after_the_built_ins_whatever_their_names() {
     formats.add_spec_dir(dir.path()).expect("greedy");
     assert_eq!(
         formats.detection_order(),
-        ["modelpack", "v1", "v2", "aaa-greedy"]
+        ["kit", "modelpack", "v1", "v2", "aaa-greedy"]
     );
     assert_eq!(formats.detect(&facts(&[KIT_MODEL], true)), Some("v2"));
 }

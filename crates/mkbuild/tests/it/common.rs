@@ -195,3 +195,22 @@ pub fn layer_entry_names(store: &Path, reference: &str, index: usize) -> Vec<Str
         })
         .collect()
 }
+
+/// Replaces the manifest of `reference` by `edit`'s version, as a hostile writer of the store would.
+pub fn rewrite_manifest(store: &Path, reference: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut m = manifest(store, reference);
+    edit(&mut m);
+    let bytes = serde_json::to_vec(&m).expect("JSON");
+    let digest = format!("sha256:{}", sha256_hex(&bytes));
+    std::fs::write(blob_path(store, &digest), &bytes).expect("blob");
+    let index_path = store.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("index JSON");
+    for entry in index["manifests"].as_array_mut().expect("manifests") {
+        if entry["annotations"]["org.opencontainers.image.ref.name"] == reference {
+            entry["digest"] = digest.clone().into();
+            entry["size"] = bytes.len().into();
+        }
+    }
+    std::fs::write(index_path, serde_json::to_vec(&index).expect("JSON")).expect("index");
+}

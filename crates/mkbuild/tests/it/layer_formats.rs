@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::{blob_path, fails, manifest, ok, sha256_hex};
+use crate::common::{blob_path, fails, manifest, ok, rewrite_manifest, sha256_hex};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
@@ -174,23 +174,6 @@ fn raw_layers_are_refused_where_the_format_cannot_hold_them_saying_what_to_do() 
             .map_or(true, |i| !i.contains("sha256")),
         "nothing is tagged"
     );
-}
-
-/// Replaces the manifest of `reference` by `edit`'s version, as a hostile writer of the store would.
-fn rewrite_manifest(store: &Path, reference: &str, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut m = manifest(store, reference);
-    edit(&mut m);
-    let bytes = serde_json::to_vec(&m).expect("JSON");
-    let digest = format!("sha256:{}", sha256_hex(&bytes));
-    std::fs::write(blob_path(store, &digest), &bytes).expect("blob");
-    let index_path = store.join("index.json");
-    let mut index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("index JSON");
-    for entry in index["manifests"].as_array_mut().expect("manifests") {
-        entry["digest"] = digest.clone().into();
-        entry["size"] = bytes.len().into();
-    }
-    std::fs::write(index_path, serde_json::to_vec(&index).expect("JSON")).expect("index");
 }
 
 #[test]
@@ -370,6 +353,45 @@ fn convert_between_raw_and_tar_layers_gives_what_a_direct_pack_gives() {
             std::fs::read(out.path().join(path)).expect("unpacked"),
             std::fs::read(context.path().join(path)).expect("original"),
             "{path}"
+        );
+    }
+}
+
+#[test]
+fn what_todays_kit_writes_is_detected_as_kit_raw_layers_included() {
+    let context = single_file_context();
+    let store = tempfile::tempdir().expect("store");
+    let dir = s(context.path());
+    ok(
+        store.path(),
+        &[
+            "pack",
+            dir,
+            "--format",
+            "kit",
+            "--layer-format",
+            "raw",
+            "-t",
+            "r:1",
+        ],
+    );
+    ok(store.path(), &["pack", dir, "--format", "kit", "-t", "t:1"]);
+    for reference in ["r:1", "t:1"] {
+        // As kit writes it: no record of mkbuild's format.
+        rewrite_manifest(store.path(), reference, |m| {
+            m["annotations"]
+                .as_object_mut()
+                .expect("annotations")
+                .remove("ml.mkbuild.format");
+        });
+        let summary = ok(store.path(), &["inspect", "--summary", reference]);
+        assert!(summary.contains("kit (detected)"), "{reference}: {summary}");
+        let out = tempfile::tempdir().expect("target");
+        ok(store.path(), &["unpack", reference, "-d", s(out.path())]);
+        assert_eq!(
+            std::fs::read(out.path().join("weights/model.safetensors")).expect("weights"),
+            std::fs::read(context.path().join("weights/model.safetensors")).expect("original"),
+            "{reference}"
         );
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::common::{blob_path, fails, manifest, ok, sha256_hex};
+use crate::common::{blob_path, fails, manifest, ok, rewrite_manifest, sha256_hex};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
@@ -189,6 +189,50 @@ fn v2_to_modelpack_and_back_gives_v2s_layers_again() {
         );
     }
     assert_eq!(back["config"]["digest"], v2["config"]["digest"]);
+}
+
+#[test]
+fn kits_use_model_pack_layout_one_tar_per_entry_is_detected_and_unpacks() {
+    // `--layer-format tar` writes what kit's `--use-model-pack` writes: one tar per Kitfile
+    // entry (v2's tars), the ModelPack config, the Kitfile annotation.
+    let store = tempfile::tempdir().expect("store");
+    let sample = sample();
+    let args = [
+        "pack",
+        s(&sample),
+        "--format",
+        "modelpack",
+        "--layer-format",
+        "tar",
+    ];
+    ok(store.path(), &[&args[..], &["-t", "kit:1"]].concat());
+    ok(
+        store.path(),
+        &["pack", s(&sample), "--format", "v2", "-t", "v2:1"],
+    );
+    let m = manifest(store.path(), "kit:1");
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.cncf.model.weight.v1.tar"
+    );
+    assert_eq!(
+        m["layers"][0]["digest"],
+        manifest(store.path(), "v2:1")["layers"][0]["digest"]
+    );
+    rewrite_manifest(store.path(), "kit:1", |m| {
+        m["annotations"]
+            .as_object_mut()
+            .expect("annotations")
+            .remove("ml.mkbuild.format");
+    });
+    let summary = ok(store.path(), &["inspect", "--summary", "kit:1"]);
+    assert!(summary.contains("modelpack (detected)"), "{summary}");
+    let out = tempfile::tempdir().expect("target");
+    ok(store.path(), &["unpack", "kit:1", "-d", s(out.path())]);
+    assert_eq!(
+        std::fs::read(out.path().join("model/model.safetensors")).expect("weights"),
+        std::fs::read(sample.join("model/model.safetensors")).expect("original")
+    );
 }
 
 /// Writes `bytes` as a blob of the OCI layout `store`; returns its digest.
