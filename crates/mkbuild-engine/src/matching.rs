@@ -83,17 +83,19 @@ fn content_layers<'a>(
     layers
 }
 
-/// Matches the layers of `manifest` to the layer entries of `kitfile`; `path_annotation` is the
-/// format's `[layers] path-annotation`, if it has one.
+/// Matches the layers of `manifest` to the layer entries of `kitfile`; `path_annotations` are the
+/// format's `[layers] path-annotation` and its older names, the first that every layer carries
+/// being used.
 pub fn match_layers(
     manifest: &Manifest,
     kitfile: &Kitfile,
     media: &MediaTypes,
     kitfile_media_types: &[String],
-    path_annotation: Option<&str>,
+    path_annotations: &[&str],
 ) -> Result<Vec<MatchedLayer>, EngineError> {
     let layers = content_layers(manifest, media, kitfile_media_types);
-    let annotated = path_annotation.filter(|key| {
+    let path_annotation = path_annotations.first().copied();
+    let annotated = path_annotations.iter().copied().find(|key| {
         !layers.is_empty()
             && layers
                 .iter()

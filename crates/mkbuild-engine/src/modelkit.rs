@@ -140,7 +140,7 @@ impl StoredModelKit {
             &kitfile,
             &format.media_types,
             &formats.kitfile_media_types(),
-            format.layers.path_annotation.as_deref(),
+            &format.layers.path_annotations().collect::<Vec<_>>(),
         )?;
         Ok(ReadableModelKit {
             format,
@@ -211,7 +211,11 @@ fn derive_kitfile(manifest: &Manifest, format: &Format) -> Result<Kitfile, Engin
                     layer.digest, layer.media_type, format.name
                 ))
             })?;
-        let path = layer.annotations.get(key).ok_or_else(|| {
+        let path = format
+            .layers
+            .path_annotations()
+            .find_map(|k| layer.annotations.get(k))
+            .ok_or_else(|| {
             EngineError::Mismatch(format!(
                 "layer `{}` has no annotation `{key}` naming its path, and the ModelKit has no Kitfile (annotation `{}`); unpack cannot place it",
                 layer.digest,

@@ -253,6 +253,10 @@ pub struct LayerPolicy {
     /// layers by it, and matches layers to Kitfile entries by it.
     #[serde(default)]
     pub path_annotation: Option<String>,
+    /// Older names of the path annotation, read (never written) when a ModelKit's layers carry
+    /// one of them instead (ModelPack's `org.cnai.model.filepath` before model-spec v0.0.7).
+    #[serde(default)]
+    pub also_read_path_annotations: Vec<String>,
     /// A layer annotation on raw layers with the file's metadata as JSON (name, mode, uid, gid,
     /// size, mtime, typeflag), the way the ModelPack specification writes it.
     #[serde(default)]
@@ -264,6 +268,14 @@ pub struct LayerPolicy {
 }
 
 impl LayerPolicy {
+    /// The path annotation and its older names, in the order they are tried.
+    pub fn path_annotations(&self) -> impl Iterator<Item = &str> {
+        self.path_annotation
+            .iter()
+            .chain(&self.also_read_path_annotations)
+            .map(String::as_str)
+    }
+
     /// How layers of `kind` are encoded.
     pub fn encoding(&self, kind: &str) -> LayerEncoding {
         if self.raw.iter().any(|k| k == kind) {

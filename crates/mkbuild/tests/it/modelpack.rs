@@ -247,8 +247,14 @@ fn put(store: &Path, bytes: &[u8]) -> String {
 /// `--raw`): one raw layer per file (weight, weight.config, code, doc), each with
 /// `org.cncf.model.filepath` and `org.cncf.model.file.metadata+json` (real uid/gid), a config
 /// whose `modelfs.diffIds` are the layer digests, the Modelfile in `org.cncf.modctl.modelfile`,
-/// and no Kitfile. `edit` may change a layer's descriptor before the manifest is written.
-fn modctl_layout(store: &Path, edit: impl Fn(usize, &mut serde_json::Value)) {
+/// and no Kitfile. `legacy` uses the names before model-spec v0.0.7 (`cnai`), which modctl still
+/// reads. `edit` may change a layer's descriptor before the manifest is written.
+fn modctl_layout(store: &Path, legacy: bool, edit: impl Fn(usize, &mut serde_json::Value)) {
+    let (media, annotation) = if legacy {
+        ("application/vnd.cnai.model", "org.cnai.model")
+    } else {
+        ("application/vnd.cncf.model", "org.cncf.model")
+    };
     std::fs::write(
         store.join("oci-layout"),
         r#"{"imageLayoutVersion":"1.0.0"}"#,
@@ -269,12 +275,12 @@ fn modctl_layout(store: &Path, edit: impl Fn(usize, &mut serde_json::Value)) {
             bytes.len()
         );
         let mut layer = serde_json::json!({
-            "mediaType": format!("application/vnd.cncf.model.{kind}.v1.raw"),
+            "mediaType": format!("{media}.{kind}.v1.raw"),
             "digest": digest,
             "size": bytes.len(),
             "annotations": {
-                PATH: path,
-                "org.cncf.model.file.metadata+json": metadata,
+                format!("{annotation}.filepath"): path,
+                format!("{annotation}.file.metadata+json"): metadata,
             }
         });
         edit(i, &mut layer);
@@ -290,9 +296,9 @@ fn modctl_layout(store: &Path, edit: impl Fn(usize, &mut serde_json::Value)) {
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": "application/vnd.cncf.model.manifest.v1+json",
+        "artifactType": format!("{media}.manifest.v1+json"),
         "config": {
-            "mediaType": "application/vnd.cncf.model.config.v1+json",
+            "mediaType": format!("{media}.config.v1+json"),
             "digest": put(store, &config),
             "size": config.len(),
         },
@@ -318,8 +324,14 @@ fn modctl_layout(store: &Path, edit: impl Fn(usize, &mut serde_json::Value)) {
 
 #[test]
 fn a_modelpack_from_modctl_is_detected_and_unpacks_with_a_derived_kitfile() {
+    for legacy in [false, true] {
+        modctl_modelpack_unpacks(legacy);
+    }
+}
+
+fn modctl_modelpack_unpacks(legacy: bool) {
     let store = tempfile::tempdir().expect("store");
-    modctl_layout(store.path(), |_, _| {});
+    modctl_layout(store.path(), legacy, |_, _| {});
     let summary = ok(store.path(), &["inspect", "--summary", "modctl:1"]);
     assert!(summary.contains("modelpack (detected)"), "{summary}");
     let out = tempfile::tempdir().expect("target");
@@ -379,7 +391,7 @@ fn a_modelpack_layer_without_a_path_or_with_an_unsafe_one_is_refused_naming_it()
     ];
     for (words, edit) in cases {
         let store = tempfile::tempdir().expect("store");
-        modctl_layout(store.path(), |i, layer| {
+        modctl_layout(store.path(), false, |i, layer| {
             if i == 2 {
                 edit(layer);
             }
