@@ -1,11 +1,12 @@
-//! Convert: rewrite a stored ModelKit into another format without its original folder. Each layer's
-//! tar is streamed from the store (verified as it is read) through the target format's codec and
-//! normalizer into a new layer blob.
+//! Convert: rewrite a stored ModelKit into another format without its original folder. Each
+//! layer's content (a tar, or a raw layer's file) is streamed from the store, verified as it is
+//! read, through the target format's codec and normalizer into new layer blobs, shaped by the
+//! target's `[layers]` policy.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
-use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
+use mkbuild_format::{EntryHeader, EntryKind, Kitfile, LayerEntry, PackedLayer};
 use mkbuild_store::Store;
 
 use crate::compression::Compression;
@@ -51,21 +52,10 @@ pub fn convert(
     let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
     kitfile.clear_layer_infos();
 
-    // The target's layers follow the Kitfile's order (its config may record them by position),
-    // whatever order the source's manifest had them in (modctl's puts weight configs first).
-    let entries = kitfile.layer_entries();
-    let position = |l: &MatchedLayer| {
-        entries
-            .iter()
-            .position(|e| e.kind == l.entry.kind && e.path == l.entry.path)
-            .unwrap_or(usize::MAX)
-    };
-    let mut layers = readable.layers;
-    layers.sort_by_key(position);
     request
         .progress
-        .start(layers.iter().map(|l| l.descriptor.size).sum());
-    let packed = convert_layers(store, &layers, &source, target, request);
+        .start(readable.layers.iter().map(|l| l.descriptor.size).sum());
+    let packed = convert_layers(store, &kitfile, readable.layers, &source, target, request);
     request.progress.finish();
     store_modelkit(
         store,
@@ -77,38 +67,54 @@ pub fn convert(
     )
 }
 
-/// Rewrites every layer into the target format; returns them in order. Consecutive source layers
-/// of one Kitfile entry (raw layers of its files) are one group: the target gets one tar of the
-/// group, or one raw layer per file, as its `[layers]` policy says.
+/// Rewrites every layer into the target format; returns them in the Kitfile's order (a config may
+/// record them by position), whatever order the source's manifest had (modctl's puts weight
+/// configs first). The source layers of one Kitfile entry (one tar, or raw layers of its files,
+/// taken in the walk's order) become one tar, or one raw layer per file, as the target's
+/// `[layers]` policy says; an entry with no layer (an empty folder packed raw) becomes an empty tar.
 fn convert_layers(
     store: &Store,
-    layers: &[MatchedLayer],
+    kitfile: &Kitfile,
+    mut layers: Vec<MatchedLayer>,
     source: &Format,
     target: &Format,
     request: &ConvertRequest,
 ) -> Result<Vec<PackedLayer>, EngineError> {
-    let mut packed = Vec::with_capacity(layers.len());
-    let mut rest = layers;
-    while let Some(first) = rest.first() {
-        let same = rest
+    let entries = kitfile.layer_entries();
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(twin) = entries[..i]
             .iter()
-            .take_while(|l| l.path == first.path && l.entry.kind == first.entry.kind)
-            .count();
-        let (group, after) = rest.split_at(same);
-        rest = after;
-        let kind = first.entry.kind.media_kind();
-        let encoding = match kind {
-            "mcpb" => LayerEncoding::Raw,
-            _ => target.layers.encoding(kind),
+            .find(|e| e.kind == entry.kind && e.path == entry.path)
+        {
+            return Err(EngineError::Mismatch(format!(
+                "{} and {} name the same path `{}`; convert cannot tell their layers apart",
+                twin.label, entry.label, entry.path
+            )));
+        }
+    }
+    // The walk's order: component by component.
+    layers.sort_by(|a, b| {
+        let path = |l: &MatchedLayer| l.file_path.clone().unwrap_or_default();
+        path(a).split('/').cmp(path(b).split('/'))
+    });
+    let mut packed = Vec::with_capacity(layers.len());
+    for entry in &entries {
+        let group: Vec<&MatchedLayer> = layers
+            .iter()
+            .filter(|l| l.entry.kind == entry.kind && l.entry.path == entry.path)
+            .collect();
+        let kind = entry.kind.media_kind();
+        let mut written = match target.layer_encoding(kind, None) {
+            LayerEncoding::Tar => {
+                vec![convert_to_tar(
+                    store, entry, &group, source, target, request,
+                )?]
+            }
+            LayerEncoding::Raw => convert_to_raw(store, entry, &group, source, target, request)?,
         };
-        let mut written = match encoding {
-            LayerEncoding::Tar => vec![convert_to_tar(store, group, source, target, request)?],
-            LayerEncoding::Raw => convert_to_raw(store, group, source, target, request)?,
-        };
-        if let (Some(key), Some(subtype)) = (
-            &target.layers.subtype_annotation,
-            first.entry.kind.subtype(),
-        ) {
+        if let (Some(key), Some(subtype)) =
+            (&target.layers.subtype_annotation, entry.kind.subtype())
+        {
             for layer in &mut written {
                 layer.annotations.insert(key.clone(), subtype.to_owned());
             }
@@ -118,29 +124,30 @@ fn convert_layers(
     Ok(packed)
 }
 
-/// One tar layer of the target from a group of source layers (one tar, or raw files).
+/// One tar layer of the target for `entry` from its source layers (one tar, raw files, or none).
 fn convert_to_tar(
     store: &Store,
-    group: &[MatchedLayer],
+    entry: &LayerEntry,
+    group: &[&MatchedLayer],
     source: &Format,
     target: &Format,
     request: &ConvertRequest,
 ) -> Result<PackedLayer, EngineError> {
-    let first = &group[0];
-    let compression = request.compression.unwrap_or(match first.encoding {
-        LayerEncoding::Tar => first.compression,
-        LayerEncoding::Raw => Compression::None,
+    let path = mkbuild_path::clean(&entry.path);
+    let compression = request.compression.unwrap_or(match group.first() {
+        Some(first) if first.encoding == LayerEncoding::Tar => first.compression,
+        _ => Compression::None,
     });
-    let mut writer = LayerWriter::new(store, compression, &first.path)?;
+    let mut writer = LayerWriter::new(store, compression, &path)?;
     let mut rewriter = Rewriter {
         source,
         target,
-        layer: &first.path,
+        layer: &path,
         label: String::new(),
         seen: HashSet::new(),
         ancestors_done: false,
     };
-    for layer in group {
+    for layer in group.iter().copied() {
         with_matched_layer_content(store, layer, request.progress, |content, label| {
             rewriter.label = label.to_owned();
             match (&layer.encoding, &layer.file_path) {
@@ -160,14 +167,13 @@ fn convert_to_tar(
     let written = writer.finish()?;
     let mut annotations = BTreeMap::new();
     if let Some(key) = &target.layers.path_annotation {
-        annotations.insert(key.clone(), first.path.clone());
+        annotations.insert(key.clone(), path.clone());
     }
     Ok(PackedLayer {
-        entry: first.entry.clone(),
-        media_type: target.media_types.layer_for(
-            first.entry.kind.media_kind(),
-            compression.media_type_suffix(),
-        ),
+        entry: entry.clone(),
+        media_type: target
+            .media_types
+            .layer_for(entry.kind.media_kind(), compression.media_type_suffix()),
         digest: written.digest,
         diff_id: written.diff_id,
         size: written.size,
@@ -179,19 +185,20 @@ fn convert_to_tar(
 /// is kept as it is (read once, to verify it); a tar's files are each written as a blob.
 fn convert_to_raw(
     store: &Store,
-    group: &[MatchedLayer],
+    entry: &LayerEntry,
+    group: &[&MatchedLayer],
     source: &Format,
     target: &Format,
     request: &ConvertRequest,
 ) -> Result<Vec<PackedLayer>, EngineError> {
-    if !target.media_types.has_encoding() || target.layers.path_annotation.is_none() {
+    if !target.has_raw_layers() {
         return Err(EngineError::Unsupported(format!(
             "{}: format `{}` has no raw layers; convert to a format that has",
-            group[0].entry.label, target.name
+            entry.label, target.name
         )));
     }
     let mut packed = Vec::new();
-    for layer in group {
+    for layer in group.iter().copied() {
         with_matched_layer_content(store, layer, request.progress, |content, label| {
             match (&layer.encoding, &layer.file_path, layer.compression) {
                 (LayerEncoding::Raw, Some(path), Compression::None) => {
@@ -357,6 +364,12 @@ impl TarFiles<'_> {
                 })?
                 .filter(|p| is_safe_relative(p))
                 .ok_or_else(|| bad(format!("entry `{name}` has no safe place in the context")))?;
+            if !within(&path, self.layer) {
+                return Err(bad(format!(
+                    "entry `{name}` lies outside the layer path `{}`",
+                    self.layer
+                )));
+            }
             let size = entry.size();
             file(&path, size, &mut entry)?;
         }

@@ -38,6 +38,12 @@ pub enum EngineError {
         /// The file or folder that changed.
         path: PathBuf,
     },
+    /// A file of the context whose size changed while it was packed as a raw layer.
+    #[error("`{}` changed size while it was being packed; pack again when nothing writes to the folder", path.display())]
+    Resized {
+        /// The file.
+        path: PathBuf,
+    },
     /// A Kitfile or `.kitignore` that is not a small regular file.
     #[error("the {what} `{}` {problem}", path.display())]
     NotReadable {

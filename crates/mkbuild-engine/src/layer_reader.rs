@@ -14,7 +14,7 @@ use crate::matching::MatchedLayer;
 use crate::progress::{CountingReader, Progress};
 use crate::EngineError;
 
-/// Calls `read_tar` with the layer's uncompressed tar stream, then checks the digests of
+/// Calls `read` with the layer's uncompressed content (a tar, or a raw layer's file), then checks the digests of
 /// everything that was (and was not yet) read. `progress` advances by the blob's bytes as they are
 /// read.
 pub fn with_layer_content<T>(
@@ -24,7 +24,7 @@ pub fn with_layer_content<T>(
     diff_id: Option<&str>,
     label: &str,
     progress: &dyn Progress,
-    read_tar: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
+    read: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let file = store.open_blob(&descriptor.digest)?;
     let mut blob = VerifyingReader::new(
@@ -38,15 +38,15 @@ pub fn with_layer_content<T>(
     // A blob longer or shorter than its descriptor says is refused, as verify and pull do.
     .with_expected_size(descriptor.size);
     let read = match compression {
-        Compression::None => read_tar(&mut blob),
+        Compression::None => read(&mut blob),
         Compression::Gzip | Compression::GzipFastest => {
             let mut decoder = MultiGzDecoder::new(&mut blob);
-            read_checked(&mut decoder, diff_id, label, read_tar)
+            read_checked(&mut decoder, diff_id, label, read)
         }
         Compression::Zstd => {
             let mut decoder = zstd::Decoder::new(&mut blob)
                 .map_err(|e| EngineError::Mismatch(format!("layer `{label}`: {e}")))?;
-            read_checked(&mut decoder, diff_id, label, read_tar)
+            read_checked(&mut decoder, diff_id, label, read)
         }
     };
     // A corrupted blob usually breaks the tar before its end: report the digest, the root cause.
@@ -63,7 +63,7 @@ pub fn with_matched_layer_content<T>(
     store: &Store,
     layer: &MatchedLayer,
     progress: &dyn Progress,
-    read_tar: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
+    read: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let label = layer.label();
     with_layer_content(
@@ -73,28 +73,28 @@ pub fn with_matched_layer_content<T>(
         layer.diff_id(),
         &label,
         progress,
-        |tar| read_tar(tar, &label),
+        |content| read(content, &label),
     )
 }
 
-/// Reads the decompressed tar, checking it against the diffId when one is known, and drains what
+/// Reads the decompressed content, checking it against the diffId when one is known, and drains what
 /// the tar reader left so that the blob's digest covers every byte.
 fn read_checked<R: Read, T>(
     decoder: &mut R,
     diff_id: Option<&str>,
     label: &str,
-    read_tar: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
+    read: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     match diff_id {
         Some(diff_id) => {
             let mut tar =
                 VerifyingReader::new(decoder, diff_id, &format!("{label} (uncompressed)"))?;
-            let out = read_tar(&mut tar)?;
+            let out = read(&mut tar)?;
             tar.finish()?;
             Ok(out)
         }
         None => {
-            let out = read_tar(decoder)?;
+            let out = read(decoder)?;
             io::copy(decoder, &mut io::sink())
                 .map_err(|e| EngineError::Mismatch(format!("layer `{label}`: {e}")))?;
             Ok(out)

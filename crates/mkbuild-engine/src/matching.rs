@@ -8,6 +8,8 @@
 //! entry's kind. Layers of media types the format does not know are skipped with a warning, as
 //! current kit does.
 
+use std::collections::HashMap;
+
 use mkbuild_format::{LayerEncoding, LayerType, MediaTypes};
 use mkbuild_kitfile::{Kitfile, LayerEntry};
 use mkbuild_store::{Descriptor, Manifest};
@@ -118,7 +120,8 @@ pub fn match_layers(
 }
 
 /// Each layer to the entry its path annotation names (a raw layer: the entry at or above its
-/// file). Entries without a layer are left out (a folder with no files has no raw layer).
+/// file, the nearest one). Entries without a layer are left out (a folder with no files has no raw
+/// layer). A second tar layer for one entry, or a second raw layer for one file, is refused.
 fn match_by_path(
     layers: &[ContentLayer],
     kitfile: &Kitfile,
@@ -129,9 +132,19 @@ fn match_by_path(
         .iter()
         .map(|e| mkbuild_path::clean(&e.path))
         .collect();
+    // (media kind, cleaned path) -> the first entry with them: each layer looks up its path and,
+    // for a raw layer, the folders above it, so matching stays linear in the layers.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, (entry, path)) in entries.iter().zip(&paths).enumerate() {
+        index
+            .entry((entry.kind.media_kind(), path.as_str()))
+            .or_insert(i);
+    }
+    let mut tar_holders: HashMap<usize, &str> = HashMap::new();
+    let mut raw_files: HashMap<String, &str> = HashMap::new();
     let mut matched = Vec::with_capacity(layers.len());
     for layer in layers {
-        let digest = &layer.descriptor.digest;
+        let digest = layer.descriptor.digest.as_str();
         let raw_path = layer
             .descriptor
             .annotations
@@ -140,27 +153,35 @@ fn match_by_path(
         let path = checked_layer_path(raw_path).map_err(|problem| {
             EngineError::Mismatch(format!(
                 "layer `{digest}`: annotation `{key}` `{}` {problem}",
-                mkbuild_extract::printable(raw_path)
+                shortened(raw_path)
             ))
         })?;
         let kind = layer.layer_type.kind;
         let raw = layer.layer_type.encoding == LayerEncoding::Raw;
-        let holder = entries
-            .iter()
-            .zip(&paths)
-            .filter(|(e, _)| e.kind.media_kind() == kind)
-            .filter(|(_, p)| **p == path || (raw && is_ancestor(p, &path)))
-            // The most specific entry: the longest path.
-            .max_by_key(|(_, p)| p.len());
-        let Some((entry, entry_path)) = holder else {
+        let holder = if raw {
+            holder_of_file(&index, kind, &path)
+        } else {
+            lookup(&index, kind, &path)
+        };
+        let Some(i) = holder else {
             return Err(EngineError::Mismatch(format!(
                 "layer `{digest}` ({}) holds `{path}`, which no {kind} entry of the Kitfile names",
                 layer.descriptor.media_type
             )));
         };
+        let earlier = if raw {
+            raw_files.insert(path.clone(), digest)
+        } else {
+            tar_holders.insert(i, digest)
+        };
+        if let Some(earlier) = earlier {
+            return Err(EngineError::Mismatch(format!(
+                "layers `{earlier}` and `{digest}` both hold `{path}`; a ModelKit holds each path once"
+            )));
+        }
         matched.push(MatchedLayer {
-            entry: entry.clone(),
-            path: entry_path.clone(),
+            entry: entries[i].clone(),
+            path: paths[i].clone(),
             descriptor: layer.descriptor.clone(),
             compression: layer.compression,
             encoding: layer.layer_type.encoding,
@@ -170,7 +191,46 @@ fn match_by_path(
     Ok(matched)
 }
 
-/// A layer path from an annotation: relative, inside the context, cleaned.
+/// The entry of `kind` at `path`. Weights are one family: a ModelPack's `weight` layers hold the
+/// model and, after the first, parts (as kit derives a Kitfile), so each kind also finds the other.
+fn lookup(index: &HashMap<(&str, &str), usize>, kind: &str, path: &str) -> Option<usize> {
+    let sibling = match kind {
+        "model" => Some("modelpart"),
+        "modelpart" => Some("model"),
+        _ => None,
+    };
+    index
+        .get(&(kind, path))
+        .or_else(|| sibling.and_then(|s| index.get(&(s, path))))
+        .copied()
+}
+
+/// The nearest entry of `kind` at or above the file `path`.
+fn holder_of_file(index: &HashMap<(&str, &str), usize>, kind: &str, path: &str) -> Option<usize> {
+    let mut at = path;
+    loop {
+        if let Some(i) = lookup(index, kind, at) {
+            return Some(i);
+        }
+        if at == "." {
+            return None;
+        }
+        at = at.rsplit_once('/').map_or(".", |(parent, _)| parent);
+    }
+}
+
+/// A hostile value, printable and at most about 200 characters long.
+fn shortened(value: &str) -> String {
+    const SHOWN: usize = 200;
+    let shown = mkbuild_extract::printable(value);
+    match shown.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &shown[..cut], value.len()),
+        None => shown,
+    }
+}
+
+/// A layer path from an annotation: relative, inside the context, naming a file or folder (no
+/// trailing `/`), not one of the Kitfile's names (unpack writes the Kitfile), cleaned.
 fn checked_layer_path(path: &str) -> Result<String, &'static str> {
     if path.is_empty() {
         return Err("is empty");
@@ -184,15 +244,14 @@ fn checked_layer_path(path: &str) -> Result<String, &'static str> {
     if path.chars().any(char::is_control) || path.contains('\\') {
         return Err("has a control character or a backslash");
     }
-    Ok(mkbuild_path::clean(path))
-}
-
-/// Whether `folder` is a proper ancestor of `path` (whole components; `.` is above everything).
-fn is_ancestor(folder: &str, path: &str) -> bool {
-    folder == "." && path != "."
-        || path
-            .strip_prefix(folder)
-            .is_some_and(|rest| rest.starts_with('/'))
+    if path.len() > 1 && path.ends_with('/') {
+        return Err("ends with `/`; a layer names a file or a folder without it");
+    }
+    let clean = mkbuild_path::clean(path);
+    if ["Kitfile", "kitfile", ".kitfile"].contains(&clean.as_str()) {
+        return Err("is the Kitfile's name, which unpack writes itself");
+    }
+    Ok(clean)
 }
 
 /// One layer per entry, by the digests the config records or else by order.
@@ -301,12 +360,35 @@ mod tests {
             checked_layer_path("./models/a.bin"),
             Ok("models/a.bin".into())
         );
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "C:\\x", "a\nb"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "C:\\x",
+            "a\nb",
+            "src/",
+            "Kitfile",
+            "./kitfile",
+        ] {
             assert!(checked_layer_path(bad).is_err(), "{bad:?}");
         }
-        assert!(is_ancestor(".", "a"));
-        assert!(is_ancestor("models", "models/a.bin"));
-        assert!(!is_ancestor("models", "models2/a.bin"));
-        assert!(!is_ancestor("models", "models"));
+        let index: HashMap<(&str, &str), usize> = [
+            (("model", "."), 0),
+            (("model", "models"), 1),
+            (("code", "models/src"), 2),
+        ]
+        .into();
+        assert_eq!(holder_of_file(&index, "model", "a.bin"), Some(0));
+        assert_eq!(holder_of_file(&index, "model", "models/a.bin"), Some(1));
+        assert_eq!(holder_of_file(&index, "model", "models2/a.bin"), Some(0));
+        assert_eq!(
+            holder_of_file(&index, "modelpart", "models/src/a.bin"),
+            Some(1),
+            "weights are one family"
+        );
+        assert_eq!(holder_of_file(&index, "code", "models/src/x/y.py"), Some(2));
+        assert_eq!(holder_of_file(&index, "docs", "models/a.md"), None);
+        assert!(shortened(&"x".repeat(5000)).len() < 250);
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use mkbuild_format::{EntryHeader, EntryKind, PackedLayer};
-use mkbuild_kitfile::{Kitfile, LayerInfo};
+use mkbuild_format::{layer_infos, EntryHeader, EntryKind, PackedLayer};
+use mkbuild_kitfile::Kitfile;
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
@@ -238,7 +238,7 @@ fn pack_layers(
 }
 
 /// One tar entry of a layer: its normalized header and, for a file, where its data is.
-struct LayerEntry {
+struct TarEntry {
     header: EntryHeader,
     source: Option<Source>,
 }
@@ -256,7 +256,7 @@ fn layer_entries(
     format: &Format,
     context: &Path,
     layer: &PlannedLayer,
-) -> Result<Vec<LayerEntry>, EngineError> {
+) -> Result<Vec<TarEntry>, EngineError> {
     let mut entries = Vec::with_capacity(layer.members.len());
     for member in &layer.members {
         if member.ancestor && !format.codec.archives_ancestors() {
@@ -298,7 +298,7 @@ fn layer_entries(
             relative: member.path.clone(),
             identity: member.meta.identity,
         });
-        entries.push(LayerEntry { header, source });
+        entries.push(TarEntry { header, source });
     }
     Ok(entries)
 }
@@ -340,16 +340,11 @@ fn units<'a>(
                 layer.entry.label, format.name
             )));
         }
-        // An MCP server's bundle is always a raw layer, as kit packs it.
-        let encoding = match kind {
-            "mcpb" => LayerEncoding::Raw,
-            _ => layer_format.unwrap_or_else(|| format.layers.encoding(kind)),
-        };
-        if encoding == LayerEncoding::Tar {
+        if format.layer_encoding(kind, layer_format) == LayerEncoding::Tar {
             units.push(Unit::Tar(layer));
             continue;
         }
-        if !format.media_types.has_encoding() || format.layers.path_annotation.is_none() {
+        if !format.has_raw_layers() {
             let instead = match kind {
                 "mcpb" => "MCP servers are always raw layers; pack with `--format kit`",
                 _ => "pack with another `--format` or `--layer-format tar`",
@@ -428,10 +423,14 @@ fn write_raw(
         progress: request.progress,
     };
     let mut blob = store.blob_writer()?;
-    let copied = std::io::copy(&mut data, &mut blob)
-        .map_err(|e| EngineError::io(&request.context.join(&member.path), e))?;
+    // One byte more than the walk saw tells a file that grew, without copying what it grew by.
+    let copied = std::io::copy(
+        &mut std::io::Read::take(&mut data, member.meta.size + 1),
+        &mut blob,
+    )
+    .map_err(|e| EngineError::io(&request.context.join(&member.path), e))?;
     if copied != member.meta.size {
-        return Err(EngineError::Changed {
+        return Err(EngineError::Resized {
             path: request.context.join(&member.path),
         });
     }
@@ -492,17 +491,14 @@ pub(crate) fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, 
 }
 
 /// The Kitfile as kit puts it in a manifest annotation: its config JSON, with each entry's layer
-/// digests when every entry has exactly one layer (raw layers of a folder have several).
+/// digests when every entry has exactly one layer (raw layers of a folder have several, an empty
+/// folder packed raw none), else without any.
 fn kitfile_json(kitfile: &Kitfile, layers: &[PackedLayer]) -> String {
     let mut kitfile = kitfile.clone();
-    let infos: Vec<LayerInfo> = layers
-        .iter()
-        .map(|l| LayerInfo {
-            digest: l.digest.to_string(),
-            diff_id: l.diff_id.to_string(),
-        })
-        .collect();
-    if kitfile.set_layer_infos(infos).is_err() {
+    let recorded = layer_infos(&kitfile, layers)
+        .ok()
+        .is_some_and(|infos| kitfile.set_layer_infos(infos).is_ok());
+    if !recorded {
         kitfile.clear_layer_infos();
     }
     String::from_utf8_lossy(&kitfile.to_config_json()).into_owned()
@@ -576,7 +572,7 @@ fn write_entries(
     store: &Store,
     request: &PackRequest,
     layer: &PlannedLayer,
-    entries: &[LayerEntry],
+    entries: &[TarEntry],
 ) -> Result<WrittenLayer, EngineError> {
     let mut writer = LayerWriter::new(store, request.compression, &layer.path)?;
     for entry in entries {

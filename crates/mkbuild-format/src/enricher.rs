@@ -1,4 +1,4 @@
-use crate::{Digest, Kitfile, LayerEntry, PluginError};
+use crate::{Digest, Kitfile, LayerEntry, LayerInfo, PluginError};
 
 /// A layer as it was stored: the Kitfile entry it came from and its descriptor facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,30 @@ pub struct PackedLayer {
     /// The layer descriptor's annotations (the path it holds, a raw file's metadata, a prompt's
     /// subtype), as the format's `[layers]` table asks; empty for most formats.
     pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// Each Kitfile entry's layer facts, in [`Kitfile::layer_entries`] order: the digests of the one
+/// layer made from it. Layers are told to their entry by kind and path, never by position, so an
+/// entry with no layer (an empty folder packed raw) cannot shift the others; the error names an
+/// entry with no layer or several (raw layers of a folder).
+pub fn layer_infos(kitfile: &Kitfile, layers: &[PackedLayer]) -> Result<Vec<LayerInfo>, String> {
+    kitfile
+        .layer_entries()
+        .iter()
+        .map(|entry| {
+            let mut made = layers
+                .iter()
+                .filter(|l| l.entry.kind == entry.kind && l.entry.path == entry.path);
+            match (made.next(), made.count()) {
+                (Some(layer), 0) => Ok(LayerInfo {
+                    digest: layer.digest.to_string(),
+                    diff_id: layer.diff_id.to_string(),
+                }),
+                (None, _) => Err(format!("{} has no layer (no files)", entry.label)),
+                (Some(_), more) => Err(format!("{} has {} layers", entry.label, more + 1)),
+            }
+        })
+        .collect()
 }
 
 /// Writes the config blob of a ModelKit.

@@ -9,7 +9,9 @@ use crate::{
 };
 
 use crate::detect::KitFacts;
-use crate::spec::{extend, FormatSpec, LayerPolicy, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE};
+use crate::spec::{
+    extend, FormatSpec, LayerEncoding, LayerPolicy, MediaTypes, PluginRef, SpecOrigin, SPEC_FILE,
+};
 use crate::FormatError;
 
 /// Every codec, normalizer, enricher and file filter that spec files may name.
@@ -136,6 +138,23 @@ pub struct FormatRegistry {
     /// Names in the order they were added: the order detection tries them in.
     added: Vec<String>,
     loader: Option<Box<dyn LibraryLoader>>,
+}
+
+impl Format {
+    /// How layers of `kind` are encoded: an MCP server's bundle always raw (as kit packs it), else
+    /// `requested` (`--layer-format`) or the spec's `[layers] raw`.
+    pub fn layer_encoding(&self, kind: &str, requested: Option<LayerEncoding>) -> LayerEncoding {
+        match kind {
+            "mcpb" => LayerEncoding::Raw,
+            _ => requested.unwrap_or_else(|| self.layers.encoding(kind)),
+        }
+    }
+
+    /// Whether the format can hold raw layers: its layer media type says `{encoding}` and its
+    /// layers name their paths (unpack places raw files by them).
+    pub fn has_raw_layers(&self) -> bool {
+        self.media_types.has_encoding() && self.layers.path_annotation.is_some()
+    }
 }
 
 impl FormatRegistry {

@@ -29,7 +29,7 @@ mod spec;
 pub use codec::LayerCodec;
 pub use detect::DetectRules;
 pub use detect::KitFacts;
-pub use enricher::{ConfigEnricher, PackedLayer};
+pub use enricher::{layer_infos, ConfigEnricher, PackedLayer};
 pub use filter::FileFilter;
 pub use format_error::FormatError;
 pub use formats::{Format, FormatInfo, FormatRegistry, LibraryLoader, PluginRegistry, RolePlugins};

@@ -212,6 +212,10 @@ impl MediaTypes {
         let templates = std::iter::once(&self.layer).chain(&self.also_read);
         for template in templates {
             for kind in LAYER_KINDS {
+                // An empty word: the format has no layers of this kind, and reads none.
+                if self.kinds.get(kind).is_some_and(String::is_empty) {
+                    continue;
+                }
                 for encoding in [LayerEncoding::Tar, LayerEncoding::Raw] {
                     if encoding == LayerEncoding::Raw && !template.contains("{encoding}") {
                         continue;

@@ -1,4 +1,4 @@
-use mkbuild_format::{ConfigEnricher, Kitfile, LayerInfo, PackedLayer, PluginError, Settings};
+use mkbuild_format::{layer_infos, ConfigEnricher, Kitfile, PackedLayer, PluginError, Settings};
 
 /// The config object kit writes: the Kitfile as Go's encoding/json writes it. With
 /// `layer-info = true` every Kitfile entry also carries its layer's `digest` and `diffId`.
@@ -21,18 +21,14 @@ impl ConfigEnricher for KitfileConfig {
     fn config(&self, kitfile: &Kitfile, layers: &[PackedLayer]) -> Result<Vec<u8>, PluginError> {
         let mut kitfile = kitfile.clone();
         if self.layer_info {
-            let infos = layers
-                .iter()
-                .map(|l| LayerInfo {
-                    digest: l.digest.to_string(),
-                    diff_id: l.diff_id.to_string(),
-                })
-                .collect();
-            kitfile.set_layer_infos(infos).map_err(|e| {
+            let infos = layer_infos(&kitfile, layers).map_err(|e| {
                 PluginError::Failed(format!(
                     "{e}: this config records one layer per Kitfile entry, so with raw layers every entry must name a single file (as kit requires); pack folders as tars (`--layer-format tar`) or use a format that splits them (`--format modelpack`)"
                 ))
             })?;
+            kitfile
+                .set_layer_infos(infos)
+                .map_err(|e| PluginError::Failed(e.to_string()))?;
         } else {
             kitfile.clear_layer_infos();
         }

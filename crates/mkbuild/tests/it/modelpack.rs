@@ -192,6 +192,64 @@ fn v2_to_modelpack_and_back_gives_v2s_layers_again() {
 }
 
 #[test]
+fn raw_layers_out_of_order_convert_to_the_tar_a_pack_writes() {
+    let store = tempfile::tempdir().expect("store");
+    ok(
+        store.path(),
+        &["pack", s(&sample()), "--format", "modelpack", "-t", "mp:1"],
+    );
+    ok(
+        store.path(),
+        &["pack", s(&sample()), "--format", "v2", "-t", "v2:1"],
+    );
+    // A hostile (or merely different) writer lists the model's files in another order.
+    rewrite_manifest(store.path(), "mp:1", |m| {
+        m["layers"].as_array_mut().expect("layers")[..2].reverse();
+    });
+    ok(
+        store.path(),
+        &["convert", "mp:1", "--to", "v2", "-t", "back:1"],
+    );
+    assert_eq!(
+        manifest(store.path(), "back:1")["layers"][0]["digest"],
+        manifest(store.path(), "v2:1")["layers"][0]["digest"],
+        "files in the walk's order, whatever the manifest's"
+    );
+}
+
+#[test]
+fn layer_digests_are_recorded_only_where_an_entry_has_exactly_one_layer() {
+    let context = tempfile::tempdir().expect("context");
+    let root = context.path();
+    std::fs::create_dir_all(root.join("models")).expect("mkdir");
+    std::fs::create_dir_all(root.join("empty")).expect("mkdir");
+    std::fs::write(root.join("models/a.bin"), "a").expect("a");
+    std::fs::write(root.join("models/b.bin"), "b").expect("b");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\nmodel:\n  path: models\n  parts:\n    - path: empty\n",
+    )
+    .expect("Kitfile");
+    let store = tempfile::tempdir().expect("store");
+    // Two layers for the model, none for the empty part: the counts balance, but no digest may
+    // land on the wrong entry.
+    ok(
+        store.path(),
+        &["pack", s(root), "--format", "modelpack", "-t", "mp:1"],
+    );
+    let m = manifest(store.path(), "mp:1");
+    let kitfile = m["annotations"][KITFILE]
+        .as_str()
+        .expect("Kitfile annotation");
+    assert!(!kitfile.contains("sha256:"), "{kitfile}");
+    let err = fails(
+        store.path(),
+        &["pack", s(root), "--format", "kit", "--layer-format", "raw"],
+    );
+    assert!(err.contains("has 2 layers"), "{err}");
+}
+
+#[test]
 fn kits_use_model_pack_layout_one_tar_per_entry_is_detected_and_unpacks() {
     // `--layer-format tar` writes what kit's `--use-model-pack` writes: one tar per Kitfile
     // entry (v2's tars), the ModelPack config, the Kitfile annotation.
@@ -260,9 +318,11 @@ fn modctl_layout(store: &Path, legacy: bool, edit: impl Fn(usize, &mut serde_jso
         r#"{"imageLayoutVersion":"1.0.0"}"#,
     )
     .expect("layout");
-    let files: [(&str, &str, &[u8]); 4] = [
+    // A sharded model: two weight files (kit derives the second as a part).
+    let files: [(&str, &str, &[u8]); 5] = [
         ("weight.config", "config.json", b"{\"hidden\": 4}\n"),
         ("weight", "model.safetensors", b"\x00\x01weights\xff"),
+        ("weight", "model-00002.safetensors", b"\x02second shard"),
         ("code", "src/run.py", b"print('run')\n"),
         ("doc", "README.md", b"# modctl\n"),
     ];
@@ -341,6 +401,10 @@ fn modctl_modelpack_unpacks(legacy: bool) {
         b"\x00\x01weights\xff"
     );
     assert_eq!(
+        std::fs::read(out.path().join("model-00002.safetensors")).expect("second shard"),
+        b"\x02second shard"
+    );
+    assert_eq!(
         std::fs::read(out.path().join("src/run.py")).expect("code"),
         b"print('run')\n"
     );
@@ -372,7 +436,10 @@ fn modctl_modelpack_unpacks(legacy: bool) {
 #[test]
 fn a_modelpack_layer_without_a_path_or_with_an_unsafe_one_is_refused_naming_it() {
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, Edit); 4] = [
+    let cases: [(&str, Edit); 5] = [
+        ("both hold", |l| {
+            l["annotations"][PATH] = "model.safetensors".into()
+        }),
         ("no `org.cncf.model.filepath`", |l| {
             l["annotations"]
                 .as_object_mut()
@@ -392,21 +459,19 @@ fn a_modelpack_layer_without_a_path_or_with_an_unsafe_one_is_refused_naming_it()
     for (words, edit) in cases {
         let store = tempfile::tempdir().expect("store");
         modctl_layout(store.path(), false, |i, layer| {
-            if i == 2 {
+            if i == 3 {
                 edit(layer);
             }
         });
         let parent = tempfile::tempdir().expect("parent");
         let target = parent.path().join("out");
         let err = fails(store.path(), &["unpack", "modctl:1", "-d", s(&target)]);
-        assert!(
-            err.contains("layer `sha256:"),
-            "{words}: names the layer: {err}"
-        );
+        assert!(err.contains(" `sha256:"), "{words}: names the layer: {err}");
         let expected = match words {
             "`..`" => "leads outside",
             "unknown media type" => "does not know",
             "is absolute" => "is absolute",
+            "both hold" => "both hold `model.safetensors`",
             _ => "has no annotation `org.cncf.model.filepath`",
         };
         assert!(err.contains(expected), "{words}: {err}");
