@@ -1,6 +1,8 @@
 //! Byte compatibility with kit: every golden case and every generated case of
 //! `tests/fixtures/{golden,cases}` packs, in `v1` and `v2`, to exactly the layer digests, sizes and
-//! config bytes that kit's rules give (expected files made by the reference packer).
+//! config bytes that kit's rules give (expected files made by the reference packer). The same
+//! trees in `kit` give `v2`'s expected layers and config, and in `modelpack` `v2`'s expected tars
+//! for code, datasets and docs, and raw weight layers that are the files' own bytes.
 
 use std::path::Path;
 
@@ -109,6 +111,88 @@ fn check_case(case: &Path) {
             );
         }
     }
+    check_newer_formats(&name, case, context.path(), store.path());
+}
+
+/// The newer formats over the same tree: `kit` is `v2`'s layers and config without the Kitfile
+/// layer; `modelpack` keeps `v2`'s tars but for weights, which are raw layers of the files' bytes.
+fn check_newer_formats(name: &str, case: &Path, context: &Path, store: &Path) {
+    let ctx = context.to_str().expect("utf-8 temp path");
+    let expected = read_expected(&case.join("expected-v2.txt"));
+    ok(store, &["pack", ctx, "--format", "kit", "-t", "case:kit"]);
+    let kit = manifest(store, "case:kit");
+    let kit_layers = kit["layers"].as_array().expect("layers");
+    assert_eq!(
+        kit_layers.len(),
+        expected.layers.len(),
+        "{name} kit: layer count"
+    );
+    for (layer, (path, digest, size)) in kit_layers.iter().zip(&expected.layers) {
+        assert_eq!(layer["digest"], digest.as_str(), "{name} kit: `{path}`");
+        assert_eq!(layer["size"], *size, "{name} kit: `{path}`");
+    }
+    assert_eq!(
+        kit["config"]["digest"],
+        expected.config_digest.as_str(),
+        "{name} kit"
+    );
+
+    let v2 = manifest(store, "case:v2");
+    let weights: Vec<&str> = v2["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter(|l| {
+            let media = l["mediaType"].as_str().unwrap_or_default();
+            media.contains(".model.") || media.contains(".modelpart.")
+        })
+        .map(|l| l["digest"].as_str().expect("digest"))
+        .collect();
+    let out = crate::common::mkbuild(
+        store,
+        &["pack", ctx, "--format", "modelpack", "-t", "case:mp"],
+    );
+    if !out.status.success() {
+        // Only a tree whose every entry is an empty weight folder has no layer at all.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("at least one layer"),
+            "{name} modelpack: {err}"
+        );
+        return;
+    }
+    let mp = manifest(store, "case:mp");
+    let mp_layers = mp["layers"].as_array().expect("layers");
+    let mut tars = 0;
+    for layer in mp_layers {
+        let digest = layer["digest"].as_str().expect("digest");
+        if layer["mediaType"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(".raw")
+        {
+            let path = layer["annotations"]["org.cncf.model.filepath"]
+                .as_str()
+                .expect("raw layer path");
+            let file = std::fs::read(context.join(path)).expect("the raw layer's file");
+            assert_eq!(
+                digest,
+                format!("sha256:{}", sha256_hex(&file)),
+                "{name}: `{path}`"
+            );
+        } else {
+            tars += 1;
+            assert!(
+                expected.layers.iter().any(|(_, d, _)| d == digest) && !weights.contains(&digest),
+                "{name} modelpack: tar `{digest}` is one of v2's expected non-weight layers"
+            );
+        }
+    }
+    assert_eq!(
+        tars,
+        expected.layers.len() - weights.len(),
+        "{name} modelpack: every non-weight layer is v2's tar"
+    );
 }
 
 fn tag_digest(store: &Path, tag: &str) -> String {
