@@ -201,6 +201,7 @@ pub fn pack_context(
     let kitfile = Kitfile::from_yaml(&kitfile_bytes, "Kitfile").expect("valid Kitfile");
     let request = PackRequest {
         layer_format: None,
+        parent_paths: &[],
         context: &context.dir,
         kitfile: &kitfile,
         kitfile_bytes: &kitfile_bytes,

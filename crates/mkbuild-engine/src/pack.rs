@@ -16,7 +16,7 @@ use crate::build_cache::{record_key, BuildCache};
 use crate::compression::Compression;
 use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
-use crate::plan::{plan, Member, PlannedLayer};
+use crate::plan::{plan, Exclusions, Member, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
@@ -43,6 +43,9 @@ pub struct PackRequest<'a> {
     pub cache: bool,
     /// Layers packed at the same time; 0 means one per core.
     pub jobs: usize,
+    /// The layer paths of the ModelKit the model names (`model: path: base:1`), which kit leaves
+    /// out of every layer of this one; empty when the model is local.
+    pub parent_paths: &'a [String],
     /// Overrides the format's `[layers] raw` for every kind: `Raw` packs each file as a raw layer,
     /// `Tar` packs each entry as a tar (kit's `--layer-format`).
     pub layer_format: Option<LayerEncoding>,
@@ -72,16 +75,22 @@ pub fn pack(
     // Before the build cache is asked which blobs are stored: `gc` then waits for this pack.
     store.hold_writer_lock()?;
     let ignore = KitIgnore::load(request.context)?;
+    let parent: Vec<String> = request
+        .parent_paths
+        .iter()
+        .map(|p| mkbuild_path::clean(p))
+        .collect();
     let plan = plan(
         request.context,
         request.kitfile,
-        (
-            &ignore,
-            format
+        Exclusions {
+            ignore: &ignore,
+            filter: format
                 .file_filter
                 .as_ref()
                 .map(|(name, filter)| (name.as_str(), filter.as_ref())),
-        ),
+            parent: &parent,
+        },
     )?;
     let cache = request.cache.then(|| BuildCache::new(store, started));
     let units = units(format, request.layer_format, &plan.layers)?;

@@ -57,6 +57,9 @@ pub struct Exclusions<'a> {
     pub ignore: &'a KitIgnore,
     /// The format's filter, with its plugin's name for errors.
     pub filter: Option<(&'a str, &'a dyn FileFilter)>,
+    /// Paths the ModelKit the model names already holds (cleaned): kit leaves them out of every
+    /// layer.
+    pub parent: &'a [String],
 }
 
 impl<'a> From<&'a KitIgnore> for Exclusions<'a> {
@@ -64,13 +67,18 @@ impl<'a> From<&'a KitIgnore> for Exclusions<'a> {
         Exclusions {
             ignore,
             filter: None,
+            parent: &[],
         }
     }
 }
 
 impl<'a> From<(&'a KitIgnore, Option<(&'a str, &'a dyn FileFilter)>)> for Exclusions<'a> {
     fn from((ignore, filter): (&'a KitIgnore, Option<(&'a str, &'a dyn FileFilter)>)) -> Self {
-        Exclusions { ignore, filter }
+        Exclusions {
+            ignore,
+            filter,
+            parent: &[],
+        }
     }
 }
 
@@ -196,6 +204,9 @@ fn plan_members(
             return Ok(skip);
         }
         if in_other_layer(path, layer, all_layers) {
+            return Ok(skip);
+        }
+        if !ancestor && exclusions.parent.iter().any(|p| within(path, p)) {
             return Ok(skip);
         }
         if ALWAYS_IGNORED.contains(&path) || ignore.matches(path) {

@@ -11,11 +11,12 @@ use mkbuild_extract::{CommitSummary, Extractor};
 use mkbuild_store::Store;
 
 use crate::layer_reader::with_matched_layer_content;
-use crate::modelkit::{FormatOf, StoredModelKit};
+use crate::matching::MatchedLayer;
+use crate::modelkit::{FormatOf, ReadableModelKit, StoredModelKit};
 use crate::progress::Progress;
 use crate::selection::Selection;
 use crate::EngineError;
-use mkbuild_format::{FormatRegistry, LayerEncoding};
+use mkbuild_format::{Format, FormatRegistry, Kitfile, LayerEncoding, LayerEntry, LayerKind};
 
 /// The mode of a file unpacked from a raw layer (its metadata annotation is not trusted for it).
 const RAW_FILE_MODE: u32 = 0o644;
@@ -54,25 +55,34 @@ pub fn unpack(
 ) -> Result<UnpackSummary, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
-    let codec = &readable.format.codec;
-    let codec_plugin = &readable.format.plugins.codec;
-
     let mut extractor = Extractor::new(request.target)?;
-    let selected: Vec<_> = readable
+    let mut selected: Vec<(&Format, MatchedLayer)> = readable
         .layers
         .iter()
         .filter(|l| request.selection.selects_entry(&l.entry))
+        .map(|l| (&readable.format, l.clone()))
         .collect();
+    // A model that is another ModelKit comes from that ModelKit's model layers, as kit unpacks it.
+    let parents = model_parents(store, registry, &readable.kitfile, request.selection)?;
+    for parent in &parents {
+        for layer in parent
+            .layers
+            .iter()
+            .filter(|l| l.entry.kind == LayerKind::Model)
+        {
+            selected.push((&parent.format, layer.clone()));
+        }
+    }
     request
         .progress
-        .start(selected.iter().map(|l| l.descriptor.size).sum());
-    let extracted = selected.iter().try_for_each(|layer| {
+        .start(selected.iter().map(|(_, l)| l.descriptor.size).sum());
+    let extracted = selected.iter().try_for_each(|(format, layer)| {
         // The extractor names the layer and entry; the message names the role and the plugin.
         let place = |name: &str| {
-            codec.restore_path(&layer.path, name).map_err(|e| {
+            format.codec.restore_path(&layer.path, name).map_err(|e| {
                 EngineError::Plugin {
                     role: "codec",
-                    plugin: codec_plugin.clone(),
+                    plugin: format.plugins.codec.clone(),
                     message: e.to_string(),
                 }
                 .to_string()
@@ -103,4 +113,45 @@ pub fn unpack(
         layers: unpacked,
         written,
     })
+}
+
+/// How many ModelKits a chain of models naming ModelKits may cross, as kit allows.
+const MAX_MODEL_CHAIN: usize = 10;
+
+/// The ModelKits whose model this one's is, nearest first, when the model is selected: the one
+/// the model's path names, and on while each one's model names another. Each must be in the store.
+fn model_parents(
+    store: &Store,
+    registry: &FormatRegistry,
+    kitfile: &Kitfile,
+    selection: &Selection,
+) -> Result<Vec<ReadableModelKit>, EngineError> {
+    let mut parents: Vec<ReadableModelKit> = Vec::new();
+    let mut next = kitfile.model_reference().map(str::to_owned);
+    while let Some(reference) = next {
+        let model = LayerEntry {
+            kind: LayerKind::Model,
+            path: reference.clone(),
+            name: String::new(),
+            label: "model".into(),
+            info: None,
+        };
+        if !selection.selects_entry(&model) {
+            break;
+        }
+        if parents.len() == MAX_MODEL_CHAIN {
+            return Err(EngineError::Unsupported(format!(
+                "the model names ModelKits more than {MAX_MODEL_CHAIN} deep (the last: `{reference}`); kit allows no more"
+            )));
+        }
+        let parent = StoredModelKit::load(store, &reference).map_err(|e| {
+            EngineError::Unsupported(format!(
+                "the model is the ModelKit `{reference}`, which cannot be read from the store ({e}); pull it (`mkbuild pull {reference}`) and unpack again"
+            ))
+        })?;
+        let readable = parent.layers(registry)?;
+        next = readable.kitfile.model_reference().map(str::to_owned);
+        parents.push(readable);
+    }
+    Ok(parents)
 }

@@ -123,9 +123,18 @@ pub(crate) fn item_label(section: &str, index: usize, name: &str) -> String {
 }
 
 impl Kitfile {
-    /// The entries that become layers, in kit's order: the model (when it has a path), its
-    /// parts, code, datasets (local ones: a dataset with a `remotePath` makes no layer), docs,
-    /// prompts, MCP servers, each in Kitfile order.
+    /// The ModelKit the model's `path` names, when it names one (`registry/org/base:1`, kit's
+    /// `IsModelKitReference`): that ModelKit's model is this one's, and no model layer is packed.
+    pub fn model_reference(&self) -> Option<&str> {
+        self.model
+            .as_ref()
+            .map(|m| m.path.as_str())
+            .filter(|p| crate::reference::is_modelkit_reference(p))
+    }
+
+    /// The entries that become layers, in kit's order: the model (when it has a path that is not
+    /// another ModelKit), its parts, code, datasets (local ones: a dataset with a `remotePath`
+    /// makes no layer), docs, prompts, MCP servers, each in Kitfile order.
     pub fn layer_entries(&self) -> Vec<LayerEntry> {
         let mut out = Vec::new();
         let mut push = |kind, path: &str, name: &str, label, info: &Option<LayerInfo>| {
@@ -137,8 +146,9 @@ impl Kitfile {
                 info: info.clone(),
             })
         };
+        let model_reference = self.model_reference().is_some();
         if let Some(model) = &self.model {
-            if !model.path.is_empty() {
+            if !model.path.is_empty() && !model_reference {
                 push(
                     LayerKind::Model,
                     &model.path,
@@ -211,8 +221,9 @@ impl Kitfile {
     /// The layer info slots, in [`Kitfile::layer_entries`] order.
     fn layer_slots(&mut self) -> Vec<&mut Option<LayerInfo>> {
         let mut slots = Vec::new();
+        let model_reference = self.model_reference().is_some();
         if let Some(model) = &mut self.model {
-            if !model.path.is_empty() {
+            if !model.path.is_empty() && !model_reference {
                 slots.push(&mut model.layer);
             }
             slots.extend(model.parts.iter_mut().map(|p| &mut p.layer));

@@ -37,6 +37,10 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         .map(mkbuild_registry::RemoteReference::parse)
         .transpose()?;
     let store = super::open_store(global)?;
+    let parent_paths = match kitfile.model_reference() {
+        Some(parent) => model_parent_paths(&store, &formats, parent, &args, global)?,
+        None => Vec::new(),
+    };
 
     let store = store.with_fsync(!args.no_fsync);
     let progress = Reporter::new(args.progress, global.quiet, "pack");
@@ -48,6 +52,7 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         created,
         cache: !args.no_cache,
         jobs: args.jobs.unwrap_or(0),
+        parent_paths: &parent_paths,
         layer_format: args.layer_format.map(|f| match f {
             LayerFormatArg::Tar => LayerEncoding::Tar,
             LayerFormatArg::Raw => LayerEncoding::Raw,
@@ -112,4 +117,28 @@ pub fn compression(arg: CompressionArg) -> Compression {
         CompressionArg::GzipFastest => Compression::GzipFastest,
         CompressionArg::Zstd => Compression::Zstd,
     }
+}
+
+/// The layer paths of the ModelKit the model names (pulled first when the store lacks it and it
+/// names a registry), which kit leaves out of every layer of the new ModelKit.
+fn model_parent_paths(
+    store: &mkbuild_store::Store,
+    formats: &mkbuild_format::FormatRegistry,
+    parent: &str,
+    args: &PackArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<Vec<String>> {
+    let shown = super::registry::Shown::new(args.progress, global);
+    let found = super::registry::local_or_pulled(store, parent, &args.registry, shown)
+        .with_context(|| format!("the model is the ModelKit `{parent}`"))?;
+    let modelkit = mkbuild_engine::StoredModelKit::load(store, &found).with_context(|| {
+        format!("the model is the ModelKit `{parent}`; pull it (`mkbuild pull {parent}`) or pack it first")
+    })?;
+    let (format, _) = modelkit.resolve_format(formats)?;
+    let kitfile = modelkit.kitfile(&format)?;
+    Ok(kitfile
+        .layer_entries()
+        .into_iter()
+        .map(|e| e.path)
+        .collect())
 }

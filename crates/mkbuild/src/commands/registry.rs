@@ -127,6 +127,38 @@ pub fn local_or_pulled(
     }
 }
 
+/// The ModelKits whose model the ModelKit `reference` reuses (`model: path: base:1`, and on up
+/// the chain), pulled into the store when it lacks them and they name a registry, so that unpack
+/// finds them; kit pulls them the same way.
+pub fn pull_model_parents(
+    store: &Store,
+    formats: &mkbuild_format::FormatRegistry,
+    reference: &str,
+    args: &RegistryArgs,
+    shown: Shown,
+) -> anyhow::Result<()> {
+    let mut current = reference.to_owned();
+    // kit's limit; the engine says so when the chain goes on.
+    for _ in 0..10 {
+        let modelkit = mkbuild_engine::StoredModelKit::load(store, &current)?;
+        let (format, _) = modelkit.resolve_format(formats)?;
+        let Some(parent) = modelkit
+            .kitfile(&format)?
+            .model_reference()
+            .map(str::to_owned)
+        else {
+            return Ok(());
+        };
+        current = local_or_pulled(store, &parent, args, shown)
+            .with_context(|| format!("the model of `{current}` is the ModelKit `{parent}`"))?;
+        if store.resolve(&current).is_err() {
+            // Not in the store and not from a registry: unpack says what to do.
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 pub fn login(args: LoginArgs) -> anyhow::Result<()> {
     let Some(username) = args.username else {
         bail!("give the user name with `-u USER`");

@@ -16,6 +16,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
     let shown = super::registry::Shown::new(args.progress, global);
     let reference =
         super::registry::local_or_pulled(&store, &args.reference, &args.registry, shown)?;
+    super::registry::pull_model_parents(&store, &formats, &reference, &args.registry, shown)?;
     let progress = Reporter::new(args.progress, global.quiet, "unpack");
     let summary = unpack(
         &store,

@@ -395,3 +395,77 @@ fn what_todays_kit_writes_is_detected_as_kit_raw_layers_included() {
         );
     }
 }
+
+#[test]
+fn a_model_that_names_another_modelkit_comes_from_it_as_kit_does() {
+    let store = tempfile::tempdir().expect("store");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample");
+    ok(store.path(), &["pack", s(&sample), "-t", "base:1"]);
+    let child = tempfile::tempdir().expect("child");
+    let root = child.path();
+    // A copy of the base's model in the folder: kit leaves the base's paths out of every layer.
+    std::fs::create_dir_all(root.join("model")).expect("mkdir");
+    std::fs::copy(
+        sample.join("model/model.safetensors"),
+        root.join("model/model.safetensors"),
+    )
+    .expect("copy");
+    std::fs::write(root.join("finetune.py"), "train()\n").expect("code");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: child\nmodel:\n  path: base:1\ncode:\n  - path: .\n",
+    )
+    .expect("Kitfile");
+    for format in ["v2", "kit"] {
+        let tag = format!("child-{format}:1");
+        ok(
+            store.path(),
+            &["pack", s(root), "--format", format, "-t", &tag],
+        );
+        let m = manifest(store.path(), &tag);
+        let code = &m["layers"][0];
+        assert_eq!(
+            code["mediaType"], "application/vnd.kitops.modelkit.code.v1.tar",
+            "{format}: no model layer"
+        );
+        let names = crate::common::layer_entry_names(store.path(), &tag, 0);
+        assert!(
+            names.iter().any(|n| n.ends_with("finetune.py")),
+            "{format}: {names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| n.contains("model")),
+            "{format}: the base's paths are left out: {names:?}"
+        );
+        let config: serde_json::Value =
+            serde_json::from_str(&ok(store.path(), &["inspect", "--config", &tag]))
+                .expect("config");
+        assert_eq!(config["model"]["path"], "base:1");
+        assert!(
+            config["model"]["digest"].is_null(),
+            "{format}: the model records no layer"
+        );
+        let out = tempfile::tempdir().expect("target");
+        ok(store.path(), &["unpack", &tag, "-d", s(out.path())]);
+        assert_eq!(
+            std::fs::read(out.path().join("model/model.safetensors")).expect("the base's model"),
+            std::fs::read(sample.join("model/model.safetensors")).expect("original"),
+            "{format}"
+        );
+        assert!(out.path().join("finetune.py").is_file());
+        assert!(
+            !out.path().join("src").exists(),
+            "{format}: only the base's model comes along"
+        );
+    }
+    // Without the base, unpack says what to do and writes nothing.
+    ok(store.path(), &["rm", "base:1"]);
+    let parent = tempfile::tempdir().expect("parent");
+    let target = parent.path().join("out");
+    let err = fails(store.path(), &["unpack", "child-kit:1", "-d", s(&target)]);
+    assert!(
+        err.contains("base:1") && err.contains("mkbuild pull"),
+        "{err}"
+    );
+    assert!(!target.exists());
+}
