@@ -51,6 +51,9 @@ pub fn convert(
     let mut kitfile = readable.kitfile;
     let kitfile_bytes = modelkit.kitfile_bytes(store, registry)?;
     kitfile.clear_layer_infos();
+    for loss in losses(&modelkit, registry, &kitfile, target) {
+        tracing::warn!("converting to `{}`: {loss}", target.name);
+    }
 
     request
         .progress
@@ -65,6 +68,35 @@ pub fn convert(
         packed?,
         request.created,
     )
+}
+
+/// What the target cannot carry of the source, in words for the user: a convert back then gives
+/// other digests for these.
+fn losses(
+    modelkit: &StoredModelKit,
+    registry: &FormatRegistry,
+    kitfile: &Kitfile,
+    target: &Format,
+) -> Vec<String> {
+    let mut lost = Vec::new();
+    let kitfile_layer = registry.kitfile_media_types();
+    let had_kitfile_text = modelkit
+        .manifest
+        .layers
+        .iter()
+        .any(|l| kitfile_layer.contains(&l.media_type));
+    if had_kitfile_text && !target.kitfile_layer {
+        lost.push(
+            "the Kitfile's own text (comments, order, layout) is not kept; the target holds the Kitfile as JSON".to_owned(),
+        );
+    }
+    if !kitfile.prompts.is_empty() && target.layers.subtype_annotation.is_none() {
+        lost.push(format!(
+            "{} prompt(s) become plain code layers: the format does not mark prompts",
+            kitfile.prompts.len()
+        ));
+    }
+    lost
 }
 
 /// Rewrites every layer into the target format; returns them in the Kitfile's order (a config may

@@ -469,3 +469,39 @@ fn a_model_that_names_another_modelkit_comes_from_it_as_kit_does() {
     );
     assert!(!target.exists());
 }
+
+#[test]
+fn convert_says_what_the_target_cannot_carry() {
+    let context = tempfile::tempdir().expect("context");
+    let root = context.path();
+    std::fs::create_dir_all(root.join("src")).expect("mkdir");
+    std::fs::write(root.join("src/app.py"), "print(1)\n").expect("code");
+    std::fs::write(root.join("system.md"), "Be brief.\n").expect("prompt");
+    std::fs::write(
+        root.join("Kitfile"),
+        "# the team's notes\nmanifestVersion: 1.0.0\ncode:\n  - path: src\nprompts:\n  - path: system.md\n",
+    )
+    .expect("Kitfile");
+    let store = tempfile::tempdir().expect("store");
+    ok(
+        store.path(),
+        &["pack", s(root), "--format", "v2", "-t", "v2:1"],
+    );
+    let stderr = |args: &[&str]| {
+        let out = crate::common::mkbuild(store.path(), args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let to_v1 = stderr(&["convert", "v2:1", "--to", "v1", "-t", "v1:1"]);
+    assert!(to_v1.contains("the Kitfile's own text"), "{to_v1}");
+    assert!(
+        to_v1.contains("1 prompt(s) become plain code layers"),
+        "{to_v1}"
+    );
+    let to_kit = stderr(&["convert", "v2:1", "--to", "kit", "-t", "kit:1"]);
+    assert!(to_kit.contains("the Kitfile's own text"), "{to_kit}");
+    assert!(!to_kit.contains("prompt"), "kit marks prompts: {to_kit}");
+    // Back from kit to kit's own generation: nothing more to lose.
+    let to_modelpack = stderr(&["convert", "kit:1", "--to", "modelpack", "-t", "mp:1"]);
+    assert!(!to_modelpack.contains("converting to"), "{to_modelpack}");
+}
