@@ -244,6 +244,14 @@ fn checked_layer_path(path: &str) -> Result<String, &'static str> {
     if path.chars().any(char::is_control) || path.contains('\\') {
         return Err("has a control character or a backslash");
     }
+    // Characters that reorder how a name is shown (U+202A-202E, U+2066-2069) could make one path
+    // pass for another in a listing.
+    if path
+        .chars()
+        .any(|c| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err("has a character that reorders text (a bidirectional control)");
+    }
     if path.len() > 1 && path.ends_with('/') {
         return Err("ends with `/`; a layer names a file or a folder without it");
     }
@@ -370,6 +378,7 @@ mod tests {
             "src/",
             "Kitfile",
             "./kitfile",
+            "evil\u{202e}txt.exe",
         ] {
             assert!(checked_layer_path(bad).is_err(), "{bad:?}");
         }

@@ -18,8 +18,24 @@ use crate::selection::Selection;
 use crate::EngineError;
 use mkbuild_format::{Format, FormatRegistry, Kitfile, LayerEncoding, LayerEntry, LayerKind};
 
-/// The mode of a file unpacked from a raw layer (its metadata annotation is not trusted for it).
-const RAW_FILE_MODE: u32 = 0o644;
+/// The mode of a file unpacked from a raw layer: 0644, or 0755 when its metadata annotation says
+/// someone may execute it (only that bit of the hostile annotation is taken, as tar modes are
+/// reduced to what a plain file may have).
+fn raw_file_mode(layer: &MatchedLayer, format: &Format) -> u32 {
+    let executable = format
+        .layers
+        .metadata_annotation
+        .as_ref()
+        .and_then(|key| layer.descriptor.annotations.get(key))
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .and_then(|metadata| metadata.get("mode").and_then(serde_json::Value::as_u64))
+        .is_some_and(|mode| mode & 0o111 != 0);
+    if executable {
+        0o755
+    } else {
+        0o644
+    }
+}
 
 /// What to unpack, and where.
 pub struct UnpackRequest<'a> {
@@ -91,7 +107,7 @@ pub fn unpack(
         with_matched_layer_content(store, layer, request.progress, |content, label| {
             match (layer.encoding, &layer.file_path) {
                 (LayerEncoding::Raw, Some(path)) => {
-                    extractor.add_file_from(path, content, RAW_FILE_MODE, label)?
+                    extractor.add_file_from(path, content, raw_file_mode(layer, format), label)?
                 }
                 _ => {
                     extractor.extract_tar(content, label, &place)?;

@@ -193,6 +193,18 @@ fn check_newer_formats(name: &str, case: &Path, context: &Path, store: &Path) {
         expected.layers.len() - weights.len(),
         "{name} modelpack: every non-weight layer is v2's tar"
     );
+    let config: serde_json::Value =
+        serde_json::from_str(&ok(store, &["inspect", "--config", "case:mp"])).expect("config");
+    let digests: Vec<&serde_json::Value> = mp_layers.iter().map(|l| &l["digest"]).collect();
+    assert_eq!(
+        config["modelfs"]["diffIds"]
+            .as_array()
+            .expect("diffIds")
+            .iter()
+            .collect::<Vec<_>>(),
+        digests,
+        "{name} modelpack: modelfs lists every layer, uncompressed"
+    );
 }
 
 fn tag_digest(store: &Path, tag: &str) -> String {

@@ -505,3 +505,51 @@ fn convert_says_what_the_target_cannot_carry() {
     let to_modelpack = stderr(&["convert", "kit:1", "--to", "modelpack", "-t", "mp:1"]);
     assert!(!to_modelpack.contains("converting to"), "{to_modelpack}");
 }
+
+#[test]
+fn a_raw_file_keeps_its_execute_bit_and_nothing_more() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let context = tempfile::tempdir().expect("context");
+    let root = context.path();
+    std::fs::write(root.join("run.sh"), "#!/bin/sh\necho hi\n").expect("script");
+    std::fs::write(root.join("notes.md"), "notes\n").expect("docs");
+    std::fs::set_permissions(root.join("run.sh"), std::fs::Permissions::from_mode(0o4775))
+        .expect("chmod");
+    std::fs::set_permissions(
+        root.join("notes.md"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .expect("chmod");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\ncode:\n  - path: run.sh\ndocs:\n  - path: notes.md\n",
+    )
+    .expect("Kitfile");
+    let store = tempfile::tempdir().expect("store");
+    let args = [
+        "pack",
+        s(root),
+        "--format",
+        "kit",
+        "--layer-format",
+        "raw",
+        "-t",
+        "r:1",
+    ];
+    ok(store.path(), &args);
+    let out = tempfile::tempdir().expect("target");
+    ok(store.path(), &["unpack", "r:1", "-d", s(out.path())]);
+    let mode = |name: &str| {
+        std::fs::metadata(out.path().join(name))
+            .expect("unpacked")
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(
+        mode("run.sh"),
+        0o755,
+        "executable, no setuid, no group write"
+    );
+    assert_eq!(mode("notes.md"), 0o644);
+}
