@@ -65,6 +65,22 @@ fn check_local_path(label: &str, path: &str) -> Result<(), KitfileError> {
             ),
         ));
     }
+    // kit refuses URLs where it packs local files (`GetPathType`); say so, with the path as
+    // written, rather than look for a folder named `https:`.
+    if let Some((scheme, _)) = path.split_once("://") {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        {
+            return Err(invalid(
+                label,
+                format!(
+                    "path `{path}` is a URL; Kitfile paths name files in the context folder (for data kept elsewhere, a dataset's `remotePath` takes an `s3://` URL or a ModelKit reference)"
+                ),
+            ));
+        }
+    }
     if is_absolute(path) {
         return Err(invalid(
             label,

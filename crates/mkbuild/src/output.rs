@@ -10,6 +10,15 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// A one-line summary of what a command did, on stderr (stdout carries only what a command
+/// promises to scripts), unless `--quiet`. A closed stderr is not a failure of the command.
+pub(crate) fn summary(global: &crate::cli::GlobalArgs, line: std::fmt::Arguments<'_>) {
+    if !global.quiet {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
 /// Whether `error` is a write to a closed pipe: the reader has all it wanted, so this is not a
 /// failure to report. Only an error that is itself an I/O error counts (what `outln!` gives back
 /// through `?`): a broken pipe that caused some other failure (a socket, a plugin) is reported.

@@ -17,7 +17,10 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for reference in &references {
         match store.untag(reference)? {
-            Some(descriptor) => tracing::info!("removed {reference} ({})", descriptor.digest),
+            Some(descriptor) => crate::output::summary(
+                global,
+                format_args!("removed {reference} ({})", descriptor.digest),
+            ),
             None => missing.push(reference.to_string()),
         }
     }

@@ -20,6 +20,12 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         .iter()
         .map(|t| t.parse::<Reference>())
         .collect::<Result<Vec<_>, _>>()?;
+    if !args.dir.exists() {
+        bail!(
+            "context `{}` does not exist; pass the folder that holds the Kitfile and the files it names",
+            args.dir.display()
+        );
+    }
     if !args.dir.is_dir() {
         bail!(
             "context `{}` is not a folder; pass the folder that holds the Kitfile and the files it names",
@@ -62,12 +68,26 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     let outcome = pack(&store, &format, &request)?;
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
-        tracing::info!("tagged {tag}");
     }
     if let Some(remote) = &push_to {
         let shown = super::registry::Shown::new(args.progress, global);
         super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry, shown)?;
     }
+    let size: u64 = outcome.layers.iter().map(|l| l.size).sum::<u64>() + outcome.config.size;
+    let tagged = if tags.is_empty() {
+        "untagged (`-t NAME:TAG` names it)".to_owned()
+    } else {
+        let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
+        format!("tagged {}", names.join(", "))
+    };
+    crate::output::summary(
+        global,
+        format_args!(
+            "packed {} layers ({size} bytes) in format `{}`, {tagged}",
+            outcome.layers.len(),
+            format.name
+        ),
+    );
     outln!("{}", outcome.manifest.digest)?;
     Ok(())
 }

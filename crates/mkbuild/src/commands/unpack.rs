@@ -29,15 +29,18 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
             progress: &progress,
         },
     )?;
-    tracing::info!(
-        "unpacked {} layers of `{}` (format {}): {} files, {} folders, {} bytes into `{}`",
-        summary.layers,
-        args.reference,
-        summary.format,
-        summary.written.files,
-        summary.written.folders,
-        summary.written.bytes,
-        args.dir.display()
+    crate::output::summary(
+        global,
+        format_args!(
+            "unpacked {} layers of `{}` (format {}): {} files, {} folders, {} bytes into `{}`",
+            summary.layers,
+            args.reference,
+            summary.format,
+            summary.written.files,
+            summary.written.folders,
+            summary.written.bytes,
+            args.dir.display()
+        ),
     );
     Ok(())
 }

@@ -26,7 +26,7 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
     }
     let counts = counts(&report);
     if report.is_ok() {
-        tracing::info!("{what} is intact: {counts}");
+        crate::output::summary(global, format_args!("{what} is intact: {counts}"));
         return Ok(());
     }
     let n = report.problems.len();

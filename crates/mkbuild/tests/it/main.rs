@@ -8,6 +8,7 @@ mod cli_pack;
 mod common;
 mod crash_safety;
 mod disk_full;
+mod everyday;
 mod gc;
 mod hostile;
 mod hostile_registry;
