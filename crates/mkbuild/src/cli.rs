@@ -59,6 +59,8 @@ pub enum Command {
     /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
     #[command(alias = "fsck")]
     Verify(VerifyArgs),
+    /// Give a stored ModelKit another tag (NAME[:TAG]), as `kit tag` does.
+    Tag(TagArgs),
     /// Remove tags from the store (the blobs stay until `gc`).
     #[command(alias = "rm")]
     Remove(RemoveArgs),
@@ -274,6 +276,20 @@ pub struct InspectArgs {
     /// Print a summary for people: digest, format (recorded or detected), layers.
     #[arg(long, conflicts_with = "config")]
     pub summary: bool,
+    /// Indent JSON for reading, with a final newline (the default on a terminal).
+    #[arg(long, conflicts_with_all = ["raw", "summary", "kitfile"])]
+    pub pretty: bool,
+    /// Write the stored bytes exactly, not even a final newline (for hashing them).
+    #[arg(long, conflicts_with_all = ["summary", "kitfile"])]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The ModelKit to tag: NAME[:TAG], a manifest digest or a digest prefix.
+    pub source: String,
+    /// The new tag, NAME[:TAG] (`:latest` when no tag is given).
+    pub target: String,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,17 @@ pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     } else {
         modelkit.manifest_bytes
     };
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if args.raw {
+        return write_out(&bytes, false);
+    }
+    if args.pretty || terminal {
+        // Stored JSON that does not parse (hostile, or another tool's) is written as stored.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            let pretty = serde_json::to_vec_pretty(&value)?;
+            return write_out(&pretty, true);
+        }
+    }
     write_out(&bytes, true)
 }
 

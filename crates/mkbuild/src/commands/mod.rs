@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Tag(args) => gc::tag(&cli.global, args),
         Command::Remove(args) => gc::remove(&cli.global, args),
         Command::Gc(args) => gc::run(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),

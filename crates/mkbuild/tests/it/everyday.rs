@@ -90,3 +90,53 @@ fn errors_say_what_is_wrong_with_what_was_written() {
     assert!(err.contains("`https://x/d.csv` is a URL"), "{err}");
     assert!(err.contains("remotePath"), "{err}");
 }
+
+#[test]
+fn tag_names_an_untagged_or_tagged_modelkit_again() {
+    let store = tempfile::tempdir().expect("store");
+    let (digest, said) = run(store.path(), &["pack", s(&sample())]);
+    assert!(said.contains("untagged"), "{said}");
+    let digest = digest.trim();
+    // By its full digest (no tag names it yet), then by tag, then by a digest prefix.
+    run(store.path(), &["tag", digest, "team/model:1"]);
+    run(store.path(), &["tag", &digest[..19], "team/model:2"]);
+    let (_, said) = run(store.path(), &["tag", "team/model:1", "team/model:stable"]);
+    assert!(
+        said.contains(&format!("tagged team/model:stable ({digest})")),
+        "{said}"
+    );
+    let (list, _) = run(store.path(), &["list", "--json"]);
+    assert!(
+        list.contains("team/model:1") && list.contains("team/model:stable"),
+        "{list}"
+    );
+    let err = fails(store.path(), &["tag", "nope:1", "x:1"]);
+    assert!(err.contains("nope:1"), "{err}");
+    let err = fails(store.path(), &["tag", "team/model:1", "Bad Name"]);
+    assert!(err.contains("Bad Name"), "{err}");
+}
+
+#[test]
+fn inspect_writes_stored_bytes_raw_or_indented_on_request() {
+    let store = tempfile::tempdir().expect("store");
+    run(store.path(), &["pack", s(&sample()), "-t", "a:1"]);
+    let (raw, _) = run(store.path(), &["inspect", "--raw", "a:1"]);
+    let (listed, _) = run(store.path(), &["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&listed).expect("list JSON");
+    let digest = list[0]["digest"].as_str().expect("digest");
+    assert_eq!(
+        format!("sha256:{}", crate::common::sha256_hex(raw.as_bytes())),
+        digest,
+        "--raw is the stored manifest, byte for byte"
+    );
+    let (pretty, _) = run(store.path(), &["inspect", "--pretty", "a:1"]);
+    assert!(
+        pretty.ends_with("}\n") && pretty.lines().count() > 10,
+        "{pretty}"
+    );
+    let reparsed: serde_json::Value = serde_json::from_str(&pretty).expect("JSON");
+    assert_eq!(
+        reparsed,
+        serde_json::from_str::<serde_json::Value>(&raw).expect("JSON")
+    );
+}
