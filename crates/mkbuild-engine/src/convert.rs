@@ -14,7 +14,7 @@ use crate::layer_reader::with_matched_layer_content;
 use crate::layer_writer::LayerWriter;
 use crate::matching::MatchedLayer;
 use crate::modelkit::StoredModelKit;
-use crate::pack::{file_metadata, store_modelkit, PackOutcome};
+use crate::pack::{raw_layer, store_modelkit, PackOutcome};
 use crate::plan::within;
 use crate::progress::Progress;
 use crate::EngineError;
@@ -239,7 +239,7 @@ fn convert_to_raw(
                     let header = raw_header(target, layer, path, layer.descriptor.size)?;
                     packed.push(raw_layer(
                         target,
-                        layer,
+                        &layer.entry,
                         path,
                         &header,
                         (layer.descriptor.digest.clone(), layer.descriptor.size),
@@ -251,7 +251,7 @@ fn convert_to_raw(
                         .map_err(|e| EngineError::Mismatch(format!("layer {label}: {e}")))?;
                     let stored = blob.commit()?;
                     let header = raw_header(target, layer, path, stored.1)?;
-                    packed.push(raw_layer(target, layer, path, &header, stored)?);
+                    packed.push(raw_layer(target, &layer.entry, path, &header, stored)?);
                 }
                 _ => {
                     let mut files = TarFiles {
@@ -271,7 +271,7 @@ fn convert_to_raw(
                         }
                         let stored = blob.commit()?;
                         let header = raw_header(target, layer, path, size)?;
-                        packed.push(raw_layer(target, layer, path, &header, stored)?);
+                        packed.push(raw_layer(target, &layer.entry, path, &header, stored)?);
                         Ok(())
                     })?;
                 }
@@ -310,35 +310,6 @@ fn raw_header(
         )
     })?;
     Ok(header)
-}
-
-/// The target's descriptor facts of a raw layer already stored as `(digest, size)`.
-fn raw_layer(
-    target: &Format,
-    layer: &MatchedLayer,
-    path: &str,
-    header: &EntryHeader,
-    (digest, size): (mkbuild_store::Digest, u64),
-) -> Result<PackedLayer, EngineError> {
-    let mut annotations = BTreeMap::new();
-    if let Some(key) = &target.layers.path_annotation {
-        annotations.insert(key.clone(), path.to_owned());
-    }
-    if let Some(key) = &target.layers.metadata_annotation {
-        annotations.insert(key.clone(), file_metadata(path, header)?);
-    }
-    Ok(PackedLayer {
-        entry: layer.entry.clone(),
-        media_type: target.media_types.layer_type(
-            layer.entry.kind.media_kind(),
-            LayerEncoding::Raw,
-            "",
-        ),
-        diff_id: digest.clone(),
-        digest,
-        size,
-        annotations,
-    })
 }
 
 /// The files of a source tar layer, each with its context path, size and data.

@@ -443,21 +443,32 @@ fn write_raw(
             path: request.context.join(&member.path),
         });
     }
-    let (digest, size) = blob.commit()?;
+    let stored = blob.commit()?;
+    raw_layer(format, &layer.entry, &member.path, &header, stored)
+}
+
+/// A raw layer of `format`, already stored as `(digest, size)`: the file at context path `path`
+/// of `entry`, whose normalized header gives its metadata annotation. Pack and convert both
+/// describe raw layers with it.
+pub(crate) fn raw_layer(
+    format: &Format,
+    entry: &mkbuild_format::LayerEntry,
+    path: &str,
+    header: &EntryHeader,
+    (digest, size): (mkbuild_store::Digest, u64),
+) -> Result<PackedLayer, EngineError> {
     let mut annotations = BTreeMap::new();
     if let Some(key) = &format.layers.path_annotation {
-        annotations.insert(key.clone(), member.path.clone());
+        annotations.insert(key.clone(), path.to_owned());
     }
     if let Some(key) = &format.layers.metadata_annotation {
-        annotations.insert(key.clone(), file_metadata(&member.path, &header)?);
+        annotations.insert(key.clone(), file_metadata(path, header)?);
     }
     Ok(PackedLayer {
-        entry: layer.entry.clone(),
-        media_type: format.media_types.layer_type(
-            layer.entry.kind.media_kind(),
-            LayerEncoding::Raw,
-            "",
-        ),
+        entry: entry.clone(),
+        media_type: format
+            .media_types
+            .layer_type(entry.kind.media_kind(), LayerEncoding::Raw, ""),
         diff_id: digest.clone(),
         digest,
         size,
@@ -468,34 +479,17 @@ fn write_raw(
 /// A raw layer's file metadata as the ModelPack specification's `FileMetadata` is written by Go's
 /// encoding/json: `name` (the base name), `mode` (permission bits), `uid`, `gid`, `size`, `mtime`
 /// (RFC 3339) and `typeflag` (0, a regular file), from the normalized header.
-pub(crate) fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, EngineError> {
+fn file_metadata(path: &str, header: &EntryHeader) -> Result<String, EngineError> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let metadata = serde_json::json!({
-        "name": name,
-        "mode": header.mode & 0o777,
-        "uid": header.uid,
-        "gid": header.gid,
-        "size": header.size,
-        "mtime": rfc3339(header.mtime)?,
-        "typeflag": 0,
-    });
-    // serde_json keeps the insertion order only with `preserve_order`; write the fields in the
-    // specification's order by hand instead.
-    let field = |key: &str| {
-        metadata
-            .get(key)
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    };
+    // Written by hand: the specification's field order, which a JSON map would not keep.
     Ok(format!(
-        "{{\"name\":{},\"mode\":{},\"uid\":{},\"gid\":{},\"size\":{},\"mtime\":{},\"typeflag\":{}}}",
-        field("name"),
-        field("mode"),
-        field("uid"),
-        field("gid"),
-        field("size"),
-        field("mtime"),
-        field("typeflag")
+        "{{\"name\":{},\"mode\":{},\"uid\":{},\"gid\":{},\"size\":{},\"mtime\":\"{}\",\"typeflag\":0}}",
+        serde_json::Value::from(name),
+        header.mode & 0o777,
+        header.uid,
+        header.gid,
+        header.size,
+        rfc3339(header.mtime)?
     ))
 }
 
