@@ -427,11 +427,22 @@ fn write_raw(
         .normalize(&mut header)
         .map_err(|e| failed("normalizer", &format.plugins.normalizer, e))?;
     let file = open_beneath(request.context, &member.path, member.meta.identity)?;
+    let mut blob = store.blob_writer()?;
+    // Where the filesystem shares extents (XFS, btrfs), the blob is the file at no disk cost.
+    if let Some(size) = blob.clone_from(&file)? {
+        if size != member.meta.size {
+            return Err(EngineError::Resized {
+                path: request.context.join(&member.path),
+            });
+        }
+        request.progress.skipped(size);
+        let stored = blob.commit()?;
+        return raw_layer(format, &layer.entry, &member.path, &header, stored);
+    }
     let mut data = CountingReader {
         inner: file,
         progress: request.progress,
     };
-    let mut blob = store.blob_writer()?;
     // One byte more than the walk saw tells a file that grew, without copying what it grew by.
     let copied = std::io::copy(
         &mut std::io::Read::take(&mut data, member.meta.size + 1),

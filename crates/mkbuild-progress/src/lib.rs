@@ -12,6 +12,11 @@ pub trait Progress: Send + Sync {
     fn advance(&self, bytes: u64) {
         let _ = bytes;
     }
+    /// `bytes` more are done without being moved: already in the registry, cloned by the
+    /// filesystem, or not downloaded because nothing asked for them. They count towards the total.
+    fn skipped(&self, bytes: u64) {
+        self.advance(bytes);
+    }
     /// The work ended (successfully or not).
     fn finish(&self) {}
 }

@@ -24,6 +24,9 @@ pub struct BlobWriter {
     chunk: Vec<u8>,
     hasher: PipelinedSha256,
     written: u64,
+    /// Set by [`BlobWriter::clone_from`]: the file holds a clone of this many bytes, hashed by
+    /// `finish`.
+    cloned: Option<u64>,
     blobs_dir: PathBuf,
     fsync: bool,
     /// Keeps the store's writer lock while the temporary file exists, even if the store is dropped.
@@ -52,6 +55,7 @@ impl BlobWriter {
             chunk: Vec::with_capacity(CHUNK_SIZE),
             hasher: PipelinedSha256::new(),
             written: 0,
+            cloned: None,
             blobs_dir,
             fsync,
         }
@@ -67,6 +71,37 @@ impl BlobWriter {
         self.file.path()
     }
 
+    /// Makes the blob a clone of `source`, sharing its extents (`FICLONE`: XFS with reflinks,
+    /// btrfs), so that storing it costs no disk space and no copy. Returns the clone's size, or
+    /// `None` when the filesystem cannot clone (another filesystem, no reflink support) or
+    /// something was written already: the caller then streams the bytes as usual.
+    ///
+    /// The clone is taken atomically, so a writer changing `source` meanwhile cannot tear it; the
+    /// digest is computed by [`BlobWriter::finish`] from the clone itself, the one read of the
+    /// data. The caller checks the size against what it expected before finishing.
+    pub fn clone_from(&mut self, source: &std::fs::File) -> Result<Option<u64>, StoreError> {
+        if self.written != 0 || !self.chunk.is_empty() || self.cloned.is_some() {
+            return Ok(None);
+        }
+        let file = self.file.as_file();
+        if rustix::fs::ioctl_ficlone(file, source).is_err() {
+            // Every failure means "not here" (EXDEV, EOPNOTSUPP, EINVAL, ...): the bytes are
+            // streamed instead. A failed clone leaves the file empty, but make sure.
+            file.set_len(0)
+                .map_err(StoreError::io("empty the blob", self.file.path()))?;
+            return Ok(None);
+        }
+        let size = file
+            .metadata()
+            .map_err(StoreError::io(
+                "read the size of the blob",
+                self.file.path(),
+            ))?
+            .len();
+        self.cloned = Some(size);
+        Ok(Some(size))
+    }
+
     /// Finishes the blob: flushes it (and syncs it to disk unless the store was opened without
     /// fsync), then renames it to its digest, replacing a blob of that digest already there.
     pub fn commit(self) -> Result<(Digest, u64), StoreError> {
@@ -80,6 +115,10 @@ impl BlobWriter {
         let temp_path = self.temp_path().to_owned();
         self.write_chunk()
             .map_err(StoreError::io("write the blob", &temp_path))?;
+        if let Some(size) = self.cloned {
+            self.hash_clone(size)
+                .map_err(StoreError::io("read the cloned blob", &temp_path))?;
+        }
         let sha256 = self
             .hasher
             .finalize()
@@ -153,8 +192,38 @@ impl BlobWriter {
     }
 }
 
+impl BlobWriter {
+    /// Hashes the first `size` bytes of the file (a clone), chunk by chunk on the hashing thread.
+    fn hash_clone(&mut self, size: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt as _;
+        let file = self.file.as_file();
+        let mut buffer = std::mem::take(&mut self.chunk);
+        while self.written < size {
+            let want = (size - self.written).min(CHUNK_SIZE as u64) as usize;
+            buffer.resize(want, 0);
+            let n = file.read_at(&mut buffer, self.written)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the clone is shorter than it was",
+                ));
+            }
+            buffer.truncate(n);
+            self.written += n as u64;
+            buffer = self.hasher.hash_chunk(buffer);
+        }
+        Ok(())
+    }
+}
+
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.cloned.is_some() {
+            // The file is a finished clone: nothing may be appended to its digest.
+            return Err(io::Error::other(
+                "the blob is a clone; nothing can be added to it",
+            ));
+        }
         let room = CHUNK_SIZE - self.chunk.len();
         let n = buf.len().min(room);
         self.chunk.extend_from_slice(&buf[..n]);

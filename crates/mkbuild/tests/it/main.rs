@@ -19,6 +19,7 @@ mod modelpack;
 mod plugins;
 mod progress;
 mod red_team;
+mod reflink;
 mod registry;
 mod unpack;
 mod unreadable_files;
