@@ -9,12 +9,13 @@
 
 mod digest;
 mod hash_thread;
+mod resumable;
 
 pub use digest::{Digest, InvalidDigest};
-
-use sha2::{Digest as _, Sha256};
+pub use resumable::Checkpoint;
 
 use hash_thread::HashThread;
+use resumable::Sha256State;
 
 /// Large enough that hand-overs are few, small enough that a few in flight keep memory low.
 pub const CHUNK_SIZE: usize = 512 * 1024;
@@ -39,10 +40,15 @@ pub struct PipelinedSha256 {
     /// Bytes given to [`update`](Self::update) not yet handed over; less than a chunk between calls.
     pending: Vec<u8>,
     state: State,
+    /// Given to the thread when it starts.
+    sink: Option<CheckpointSink>,
 }
 
+/// Receives checkpoints on the hashing thread (see [`PipelinedSha256::with_checkpoints`]).
+pub type CheckpointSink = Box<dyn FnMut(Checkpoint) + Send>;
+
 enum State {
-    Inline(Sha256),
+    Inline(Sha256State),
     Thread(HashThread),
     /// The thread died; reported by [`PipelinedSha256::finalize`].
     Lost,
@@ -73,8 +79,27 @@ impl PipelinedSha256 {
     pub fn new() -> Self {
         PipelinedSha256 {
             pending: Vec::new(),
-            state: State::Inline(Sha256::new()),
+            state: State::Inline(Sha256State::new()),
+            sink: None,
         }
+    }
+
+    /// A hasher that continues from `checkpoint`, as if the bytes it covers had been given.
+    pub fn resume(checkpoint: Checkpoint) -> Self {
+        PipelinedSha256 {
+            pending: Vec::new(),
+            state: State::Inline(Sha256State::resume(checkpoint)),
+            sink: None,
+        }
+    }
+
+    /// Gives `sink` a [`Checkpoint`] now and then from the hashing thread: after every few MiB
+    /// hashed, and when no chunk has come for a moment. Each covers a prefix of the bytes given,
+    /// so whoever keeps them can take the hash up again from there in another process. Only
+    /// chunked input (a blob of a chunk or more) reports checkpoints.
+    pub fn with_checkpoints(mut self, sink: CheckpointSink) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// Hashes `bytes` after everything given before (copied; hashed when a chunk is full).
@@ -126,7 +151,7 @@ impl PipelinedSha256 {
             State::Lost => return Err(HashThreadDied),
         };
         hasher.update(&pending);
-        Ok(hasher.finalize().into())
+        Ok(hasher.finalize())
     }
 
     /// Gives `chunk` to the thread (started on the first full chunk), or hashes it inline when
@@ -137,8 +162,8 @@ impl PipelinedSha256 {
                 hasher.update(&chunk);
                 return;
             }
-            let hasher = std::mem::replace(hasher, Sha256::new());
-            self.state = match HashThread::start(hasher.clone()) {
+            let hasher = std::mem::replace(hasher, Sha256State::new());
+            self.state = match HashThread::start(hasher.clone(), self.sink.take()) {
                 Some(thread) => State::Thread(thread),
                 None => State::Inline(hasher),
             };
@@ -166,6 +191,8 @@ impl PipelinedSha256 {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest as _, Sha256};
+
     use super::*;
 
     fn data(len: usize) -> Vec<u8> {
@@ -218,5 +245,51 @@ mod tests {
             hex::encode(hasher.finalize().expect("digest")),
             hex::encode(expected(&bytes))
         );
+    }
+}
+
+#[cfg(test)]
+mod checkpoints {
+    use std::sync::{Arc, Mutex};
+
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+
+    /// The thread tells its sink how far it got (at the latest when the input pauses); resumed
+    /// from the last checkpoint, with the rest given again, the hash is that of the whole - the
+    /// way a download resumes in another process.
+    #[test]
+    fn a_pipelined_hash_resumes_from_its_checkpoint() {
+        let bytes: Vec<u8> = (0..100 * CHUNK_SIZE + 777)
+            .map(|i| (i % 241) as u8)
+            .collect();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let mut first = PipelinedSha256::new().with_checkpoints(Box::new(move |c| {
+            sink.lock().expect("lock").push(c);
+        }));
+        let given = 87 * CHUNK_SIZE;
+        for chunk in bytes[..given].chunks(CHUNK_SIZE) {
+            let _ = first.hash_chunk(chunk.to_vec());
+        }
+        // The input pauses: the thread records everything it was given.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let last = loop {
+            let last = seen.lock().expect("lock").last().copied();
+            match last {
+                Some(c) if c.hashed == given as u64 => break c,
+                _ if std::time::Instant::now() > deadline => panic!("no checkpoint: {last:?}"),
+                _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        let all = seen.lock().expect("lock").clone();
+        assert!(all.len() >= 2, "every 32 MiB, then at the pause: {all:?}");
+        assert!(all.windows(2).all(|w| w[0].hashed < w[1].hashed));
+        drop(first);
+        let mut second = PipelinedSha256::resume(last);
+        second.update(&bytes[given..]);
+        let want: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(second.finalize(), Ok(want));
     }
 }

@@ -10,8 +10,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mkbuild_hash::{PipelinedSha256, CHUNK_SIZE};
+use mkbuild_hash::{Checkpoint, PipelinedSha256, CHUNK_SIZE};
 use tempfile::NamedTempFile;
+
+use crate::partial::PartialFile;
 
 use crate::writers::WriterLock;
 use crate::{Digest, StoreError};
@@ -19,7 +21,7 @@ use crate::{Digest, StoreError};
 /// A blob being written. [`BlobWriter::commit`] moves it to `blobs/sha256/<hex>`; dropping the
 /// writer without committing removes the temporary file.
 pub struct BlobWriter {
-    file: NamedTempFile,
+    file: Target,
     /// Bytes not yet written to `file`; always less than a chunk between calls.
     chunk: Vec<u8>,
     hasher: PipelinedSha256,
@@ -37,6 +39,7 @@ impl std::fmt::Debug for BlobWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobWriter")
             .field("temp_path", &self.file.path())
+            .field("resumable", &matches!(self.file, Target::Partial(_)))
             .field("written", &self.written)
             .finish_non_exhaustive()
     }
@@ -51,7 +54,7 @@ impl BlobWriter {
     ) -> BlobWriter {
         BlobWriter {
             _writers: writers,
-            file,
+            file: Target::Temp(file),
             chunk: Vec::with_capacity(CHUNK_SIZE),
             hasher: PipelinedSha256::new(),
             written: 0,
@@ -61,7 +64,33 @@ impl BlobWriter {
         }
     }
 
-    /// The number of bytes written so far.
+    /// A writer continuing `partial` (the download of `expected`) from `checkpoint`, recording
+    /// its progress in the partial file's state as it goes.
+    pub(crate) fn resumed(
+        partial: PartialFile,
+        expected: &Digest,
+        checkpoint: Option<Checkpoint>,
+        blobs_dir: PathBuf,
+        fsync: bool,
+        writers: Arc<WriterLock>,
+    ) -> BlobWriter {
+        let hasher = checkpoint
+            .map_or_else(PipelinedSha256::new, PipelinedSha256::resume)
+            .with_checkpoints(partial.checkpoint_sink(expected, fsync));
+        BlobWriter {
+            _writers: writers,
+            written: checkpoint.map_or(0, |c| c.hashed),
+            file: Target::Partial(partial),
+            chunk: Vec::with_capacity(CHUNK_SIZE),
+            hasher,
+            cloned: None,
+            blobs_dir,
+            fsync,
+        }
+    }
+
+    /// The number of bytes written so far (for a resumed writer, counting those an earlier
+    /// process wrote).
     pub fn bytes_written(&self) -> u64 {
         self.written
     }
@@ -69,6 +98,24 @@ impl BlobWriter {
     /// The temporary file the bytes go to until the commit.
     pub fn temp_path(&self) -> &Path {
         self.file.path()
+    }
+
+    /// Starts the blob over from its first byte: what an earlier process wrote is not wanted (a
+    /// registry that ignored the range asked for sends the whole blob).
+    pub fn restart(&mut self) -> Result<(), StoreError> {
+        use std::io::Seek as _;
+        let path = self.file.path().to_owned();
+        self.file
+            .file()
+            .set_len(0)
+            .and_then(|()| self.file.file().seek(io::SeekFrom::Start(0)))
+            .map_err(StoreError::io("empty the blob", &path))?;
+        self.chunk.clear();
+        self.written = 0;
+        self.cloned = None;
+        // A new hash; the old one's checkpoints are of a prefix of the same blob, still true.
+        self.hasher = PipelinedSha256::new();
+        Ok(())
     }
 
     /// Makes the blob a clone of `source`, sharing its extents (`FICLONE`: XFS with reflinks,
@@ -83,7 +130,7 @@ impl BlobWriter {
         if self.written != 0 || !self.chunk.is_empty() || self.cloned.is_some() {
             return Ok(None);
         }
-        let file = self.file.as_file();
+        let file = self.file.file();
         if rustix::fs::ioctl_ficlone(file, source).is_err() {
             // Every failure means "not here" (EXDEV, EOPNOTSUPP, EINVAL, ...): the bytes are
             // streamed instead. A failed clone leaves the file empty, but make sure.
@@ -125,14 +172,14 @@ impl BlobWriter {
             .map_err(|died| StoreError::io("hash the blob", &temp_path)(io::Error::other(died)))?;
         if self.fsync {
             self.file
-                .as_file()
+                .file()
                 .sync_all()
                 .map_err(StoreError::io("sync the blob to disk", &temp_path))?;
         }
         Ok(FinishedBlob {
             digest: Digest::from_sha256(sha256),
             size: self.written,
-            file: self.file,
+            file: Some(self.file),
             blobs_dir: self.blobs_dir,
             fsync: self.fsync,
             _writers: self._writers,
@@ -141,12 +188,13 @@ impl BlobWriter {
 }
 
 /// A blob whose bytes are all written and hashed, not yet visible under its digest. Dropping it
-/// removes the temporary file.
+/// removes the temporary file (a partial download too: its bytes are complete but unwanted).
 #[derive(Debug)]
 pub struct FinishedBlob {
     digest: Digest,
     size: u64,
-    file: NamedTempFile,
+    /// Taken by the commit.
+    file: Option<Target>,
     blobs_dir: PathBuf,
     fsync: bool,
     _writers: Arc<WriterLock>,
@@ -167,15 +215,28 @@ impl FinishedBlob {
     /// hashed, while the old file may have been damaged since it was written (keeping it would
     /// keep the damage forever). A concurrent writer of the same digest writes the same bytes, so
     /// whichever rename lands last is as good; readers of the old file keep reading it whole.
-    pub fn commit(self) -> Result<(Digest, u64), StoreError> {
+    pub fn commit(mut self) -> Result<(Digest, u64), StoreError> {
         let target = self.blobs_dir.join(self.digest.hex());
-        self.file
-            .persist(&target)
-            .map_err(|e| StoreError::io("move the blob into place at", &target)(e.error))?;
+        match self.file.take() {
+            Some(Target::Temp(file)) => {
+                file.persist(&target)
+                    .map_err(|e| StoreError::io("move the blob into place at", &target)(e.error))?;
+            }
+            Some(Target::Partial(partial)) => partial.persist(&target)?,
+            None => {}
+        }
         if self.fsync {
             sync_dir(&self.blobs_dir)?;
         }
-        Ok((self.digest, self.size))
+        Ok((self.digest.clone(), self.size))
+    }
+}
+
+impl Drop for FinishedBlob {
+    fn drop(&mut self) {
+        if let Some(Target::Partial(partial)) = &self.file {
+            partial.discard();
+        }
     }
 }
 
@@ -185,7 +246,7 @@ impl BlobWriter {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        self.file.write_all(&self.chunk)?;
+        self.file.file().write_all(&self.chunk)?;
         let written = std::mem::take(&mut self.chunk);
         self.chunk = self.hasher.hash_chunk(written);
         Ok(())
@@ -196,7 +257,7 @@ impl BlobWriter {
     /// Hashes the first `size` bytes of the file (a clone), chunk by chunk on the hashing thread.
     fn hash_clone(&mut self, size: u64) -> io::Result<()> {
         use std::os::unix::fs::FileExt as _;
-        let file = self.file.as_file();
+        let file = self.file.file();
         let mut buffer = std::mem::take(&mut self.chunk);
         while self.written < size {
             let want = (size - self.written).min(CHUNK_SIZE as u64) as usize;
@@ -237,7 +298,33 @@ impl Write for BlobWriter {
     /// Writes what is gathered so far to the file (a partial chunk is hashed inline).
     fn flush(&mut self) -> io::Result<()> {
         self.write_chunk()?;
-        self.file.flush()
+        self.file.file().flush()
+    }
+}
+
+/// Where a blob's bytes go.
+#[derive(Debug)]
+enum Target {
+    /// A new temporary file, removed when dropped unless persisted.
+    Temp(NamedTempFile),
+    /// A partial download (`ingest/partial-<hex>`), kept when the writer is dropped unfinished so
+    /// that a later download resumes it.
+    Partial(PartialFile),
+}
+
+impl Target {
+    fn file(&self) -> &std::fs::File {
+        match self {
+            Target::Temp(file) => file.as_file(),
+            Target::Partial(partial) => &partial.file,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Target::Temp(file) => file.path(),
+            Target::Partial(partial) => &partial.path,
+        }
     }
 }
 

@@ -21,6 +21,9 @@ pub struct GcReport {
     pub bytes: u64,
     /// The blobs kept (reached from `index.json`).
     pub kept: usize,
+    /// The partial downloads removed (`ingest/partial-*`, their state files included); a dry run
+    /// counts none.
+    pub partial_files: usize,
 }
 
 impl Store {
@@ -84,6 +87,15 @@ impl Store {
             report.removed.push(digest);
         }
         report.removed.sort();
+        if !dry_run {
+            // No writer is alive (the lock says so): no download is resuming these.
+            let ingest = self.root().join(crate::store::INGEST_DIR);
+            report.partial_files = crate::writers::remove_leftovers(&ingest, &|name, _| {
+                crate::partial::is_stale(name, None, None)
+            })?
+            .removed
+            .len();
+        }
         // The exclusive lock is released when `lock` closes, here.
         drop(lock);
         Ok(report)

@@ -5,7 +5,8 @@
 //! <root>/oci-layout            {"imageLayoutVersion":"1.0.0"}
 //! <root>/index.json            manifests[], each named by org.opencontainers.image.ref.name = "name:tag"
 //! <root>/blobs/sha256/<hex>    content, named by its sha256
-//! <root>/ingest/               temporary files, renamed into place when complete
+//! <root>/ingest/               temporary files, renamed into place when complete, and partial
+//!                              downloads (`partial-<hex>`, `.state`) a later pull resumes
 //! <root>/index.json.lock       the lock that serialises changes to index.json
 //! <root>/ingest.lock           shared-locked by live writers; leftovers in ingest/ are removed
 //!                              by an open that can lock it exclusively (no writer alive)
@@ -24,6 +25,7 @@ mod index;
 mod lock;
 mod manifest;
 pub mod media_type;
+mod partial;
 mod reference;
 mod store;
 mod tags;
@@ -37,7 +39,7 @@ pub use gc::GcReport;
 pub use manifest::{Manifest, SCHEMA_VERSION};
 pub use mkbuild_hash::{Digest, InvalidDigest};
 pub use reference::{Reference, DEFAULT_TAG};
-pub use store::{Store, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
+pub use store::{Store, DEFAULT_PARTIAL_MAX_AGE, LAYOUT_VERSION, MAX_MANIFEST_SIZE};
 pub use tags::MIN_DIGEST_PREFIX;
 pub use verify::{BlobRole, Problem, Repair, VerifyReport};
 pub use writers::IngestCleanup;

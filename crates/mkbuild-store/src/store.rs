@@ -5,6 +5,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::blob_writer::{sync_dir, BlobWriter};
 use crate::index::ImageIndex;
@@ -24,7 +25,7 @@ const INDEX_FILE: &str = "index.json";
 const BLOBS_DIR: &str = "blobs";
 /// Temporary files live here, inside the store, so that renaming them into place never crosses a
 /// file system. oras (and so kit) uses the same folder name for the same purpose.
-const INGEST_DIR: &str = "ingest";
+pub(crate) const INGEST_DIR: &str = "ingest";
 const LOCK_FILE: &str = "index.json.lock";
 /// Shared-locked by every store that writes temporary files (see [`Store::clean_ingest`]).
 pub(crate) const INGEST_LOCK_FILE: &str = "ingest.lock";
@@ -45,7 +46,11 @@ pub struct Store {
     root: PathBuf,
     fsync: bool,
     writers: Arc<WriterLock>,
+    partial_max_age: Duration,
 }
+
+/// How long a partial download is kept for a later pull to resume, unless `gc` runs first.
+pub const DEFAULT_PARTIAL_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 impl Store {
     /// Opens the layout at `root`, creating it (and `root`) if absent. Refuses a folder whose
@@ -56,6 +61,7 @@ impl Store {
             root: root.to_owned(),
             fsync: true,
             writers: Arc::default(),
+            partial_max_age: DEFAULT_PARTIAL_MAX_AGE,
         };
         let layout_file = store.root.join(LAYOUT_FILE);
         let new = match fs::read(&layout_file) {
@@ -88,6 +94,13 @@ impl Store {
         self
     }
 
+    /// How old a partial download may get before an idle open of the store removes it (default
+    /// [`DEFAULT_PARTIAL_MAX_AGE`]); `gc` removes every one.
+    pub fn with_partial_max_age(mut self, age: Duration) -> Store {
+        self.partial_max_age = age;
+        self
+    }
+
     /// The store's folder.
     pub fn root(&self) -> &Path {
         &self.root
@@ -99,17 +112,23 @@ impl Store {
         dirs::data_dir().map(|data| data.join("mkbuild").join("store"))
     }
 
-    /// Removes the temporary files of writers that died (killed mid-pack, crashed) from `ingest/`.
+    /// Removes the temporary files of writers that died (killed mid-pack, crashed) from `ingest/`,
+    /// and partial downloads older than [`Store::with_partial_max_age`].
     ///
     /// Every store that writes holds a shared lock on `<root>/ingest.lock` from its first temporary
     /// file on; this takes that lock exclusively without waiting, so it cleans only when no live
     /// process is writing, and otherwise does nothing (`cleaned` is false). [`Store::open`] calls it.
     /// A store value that has written itself holds the shared lock, so this does nothing there.
     pub fn clean_ingest(&self) -> Result<IngestCleanup, StoreError> {
+        let max_age = self.partial_max_age;
         clean_dead_writers(
             &self.root.join(INGEST_LOCK_FILE),
             &self.ingest_dir(),
-            &[BLOB_TEMP_PREFIX, META_TEMP_PREFIX],
+            &|name, modified| {
+                name.starts_with(BLOB_TEMP_PREFIX.as_bytes())
+                    || name.starts_with(META_TEMP_PREFIX.as_bytes())
+                    || crate::partial::is_stale(name, modified, Some(max_age))
+            },
         )
     }
 
@@ -129,6 +148,25 @@ impl Store {
             self.fsync,
             Arc::clone(&self.writers),
         ))
+    }
+
+    /// A writer for the blob `expected`, resumable by a later process: it continues the partial
+    /// download of that digest an earlier writer left (see [`BlobWriter::bytes_written`] for
+    /// where), and leaves its own when dropped unfinished. When another writer has that partial
+    /// download open, this is an ordinary [`Store::blob_writer`].
+    pub fn resumable_blob_writer(&self, expected: &Digest) -> Result<BlobWriter, StoreError> {
+        let ingest = self.ready_ingest()?;
+        match crate::partial::open(&ingest, expected)? {
+            crate::partial::Opened::Partial(partial, checkpoint) => Ok(BlobWriter::resumed(
+                partial,
+                expected,
+                checkpoint,
+                self.blobs_dir(),
+                self.fsync,
+                Arc::clone(&self.writers),
+            )),
+            crate::partial::Opened::Busy => self.blob_writer(),
+        }
     }
 
     /// Stores `bytes` as a blob (unless it is there already) and returns its digest and size.
@@ -276,31 +314,33 @@ impl Store {
         self.root.join(INGEST_DIR)
     }
 
-    /// A new file in the ingest folder, removed when dropped unless persisted. Blobs are shared
-    /// content, so they get the usual `0644` (less the umask), not the temp-file default `0600`.
-    fn temp_file(&self, prefix: &str) -> Result<tempfile::NamedTempFile, StoreError> {
+    /// The ingest folder, ready for a writer: this store holds the writers' shared lock, and the
+    /// folder exists and is a real folder (a symbolic link would send blobs somewhere else). It
+    /// is created on first use, so that a complete layout opens read-only.
+    fn ready_ingest(&self) -> Result<PathBuf, StoreError> {
         self.writers
             .ensure_held(&self.root.join(INGEST_LOCK_FILE))?;
         let dir = self.ingest_dir();
-        // A symbolic link here would send blobs being written somewhere else.
         if !is_real_folder_or_missing(&dir).map_err(StoreError::io("inspect", &dir))? {
             return Err(StoreError::io("create a temporary file in", &dir)(io::Error::other(
                 "it is not a folder (a symbolic link?); remove it and mkbuild creates a real one",
             )));
         }
+        fs::create_dir_all(&dir).map_err(StoreError::io("create the folder", &dir))?;
+        Ok(dir)
+    }
+
+    /// A new file in the ingest folder, removed when dropped unless persisted. Blobs are shared
+    /// content, so they get the usual `0644` (less the umask), not the temp-file default `0600`.
+    fn temp_file(&self, prefix: &str) -> Result<tempfile::NamedTempFile, StoreError> {
+        let dir = self.ready_ingest()?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(prefix);
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-        match builder.tempfile_in(&dir) {
-            // The folder is created on first use, so that a complete layout opens read-only.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(&dir).map_err(StoreError::io("create the folder", &dir))?;
-                builder.tempfile_in(&dir)
-            }
-            result => result,
-        }
-        .map_err(StoreError::io("create a temporary file in", dir))
+        builder
+            .tempfile_in(&dir)
+            .map_err(StoreError::io("create a temporary file in", dir))
     }
 
     /// Writes `bytes` to `path` by temp file and rename, so readers see the old or the new file whole.
@@ -471,6 +511,7 @@ mod tests {
             root: dir.path().to_owned(),
             fsync: false,
             writers: Arc::default(),
+            partial_max_age: DEFAULT_PARTIAL_MAX_AGE,
         };
         fs::create_dir(dir.path().join(BLOBS_DIR))?;
         fs::write(dir.path().join(INDEX_FILE), ImageIndex::empty().to_json())?;

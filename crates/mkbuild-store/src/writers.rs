@@ -14,6 +14,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use rustix::fs::{openat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
@@ -53,17 +54,33 @@ pub struct IngestCleanup {
     pub cleaned: bool,
 }
 
-/// Removes the temporary files mkbuild's writers leave in `ingest_dir` (names with one of
-/// `prefixes`) if no writer holds the lock at `lock_path`. A store that cannot be written (no lock
-/// file can be created) is left alone.
+/// Removes the temporary files mkbuild's writers leave in `ingest_dir` (those `leftover` says
+/// are, given their name and when they last changed) if no writer holds the lock at `lock_path`.
+/// A store that cannot be written (no lock file can be created) is left alone.
+pub(crate) fn clean_dead_writers(
+    lock_path: &Path,
+    ingest_dir: &Path,
+    leftover: &dyn Fn(&[u8], Option<SystemTime>) -> bool,
+) -> Result<IngestCleanup, StoreError> {
+    let Ok(file) = open_lock_file(lock_path) else {
+        return Ok(IngestCleanup::default());
+    };
+    if !lock_if_no_writer(&file, lock_path)? {
+        return Ok(IngestCleanup::default());
+    }
+    // The exclusive lock is released when `file` closes, after this.
+    remove_leftovers(ingest_dir, leftover)
+}
+
+/// Removes the regular files of `ingest_dir` that `leftover` names; the caller holds the lock
+/// exclusively (no writer is alive).
 ///
 /// The folder is opened once without following links and everything is done relative to that
 /// handle: an `ingest` that is (or is swapped for) a symbolic link is never followed, and only
 /// regular files mkbuild names are removed, never a folder or a file of someone else's.
-pub(crate) fn clean_dead_writers(
-    lock_path: &Path,
+pub(crate) fn remove_leftovers(
     ingest_dir: &Path,
-    prefixes: &[&str],
+    leftover: &dyn Fn(&[u8], Option<SystemTime>) -> bool,
 ) -> Result<IngestCleanup, StoreError> {
     let dir = match openat(
         CWD,
@@ -82,27 +99,23 @@ pub(crate) fn clean_dead_writers(
         }
         Err(e) => return Err(StoreError::io("open", ingest_dir)(e.into())),
     };
-    let Ok(file) = open_lock_file(lock_path) else {
-        return Ok(IngestCleanup::default());
-    };
-    if !lock_if_no_writer(&file, lock_path)? {
-        return Ok(IngestCleanup::default());
-    }
     let list_error = |e: Errno| StoreError::io("list", ingest_dir)(e.into());
     let mut removed = Vec::new();
     for entry in Dir::read_from(&dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
         let name = entry.file_name().to_bytes();
-        if !prefixes.iter().any(|p| name.starts_with(p.as_bytes())) {
-            continue;
-        }
         let path = ingest_dir.join(OsStr::from_bytes(name));
-        let regular = match statat(&dir, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile,
-            Err(Errno::NOENT) => false,
+        let (regular, modified) = match statat(&dir, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => (
+                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile,
+                u64::try_from(stat.st_mtime)
+                    .ok()
+                    .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            ),
+            Err(Errno::NOENT) => (false, None),
             Err(e) => return Err(StoreError::io("inspect the leftover", &path)(e.into())),
         };
-        if !regular {
+        if !regular || !leftover(name, modified) {
             continue;
         }
         match unlinkat(&dir, entry.file_name(), AtFlags::empty()) {
@@ -111,7 +124,6 @@ pub(crate) fn clean_dead_writers(
             Err(e) => return Err(StoreError::io("remove the leftover", &path)(e.into())),
         }
     }
-    // The exclusive lock is released when `file` closes, here.
     Ok(IngestCleanup {
         removed,
         cleaned: true,

@@ -5,6 +5,7 @@ mod common;
 mod concurrency;
 mod ingest_cleanup;
 mod layout;
+mod partial;
 mod skopeo;
 mod tags;
 mod verify;
