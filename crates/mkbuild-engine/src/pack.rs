@@ -556,7 +556,7 @@ fn write_layer(
                         "layer `{}`: unchanged, reused from the build cache",
                         layer.path
                     );
-                    request.progress.advance(layer.data_bytes());
+                    request.progress.skipped(layer.data_bytes());
                     written
                 }
                 None => {

@@ -27,3 +27,12 @@ pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .downcast_ref::<std::io::Error>()
         .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
+
+/// `, N bytes WHAT` for a summary when some bytes were done without being moved, else nothing.
+pub(crate) fn skipped_note(bytes: u64, what: &str) -> String {
+    if bytes == 0 {
+        String::new()
+    } else {
+        format!(", {bytes} bytes {what}")
+    }
+}

@@ -23,8 +23,14 @@ fn plain_interval() -> Duration {
         .map_or(PLAIN_INTERVAL, Duration::from_millis)
 }
 
-/// Reports progress of one command in the chosen style.
-pub enum Reporter {
+/// Reports progress of one command in the chosen style, and counts the bytes skipped for the
+/// command's summary.
+pub struct Reporter {
+    style: Style,
+    skipped: AtomicU64,
+}
+
+enum Style {
     None,
     Plain(Plain),
     Fancy(ProgressBar),
@@ -39,12 +45,13 @@ impl Reporter {
             (None, false) if std::io::stderr().is_terminal() => ProgressArg::Fancy,
             (None, false) => ProgressArg::Plain,
         };
-        match choice {
-            ProgressArg::None => Reporter::None,
-            ProgressArg::Plain => Reporter::Plain(Plain {
+        let style = match choice {
+            ProgressArg::None => Style::None,
+            ProgressArg::Plain => Style::Plain(Plain {
                 verb,
                 total: AtomicU64::new(0),
                 done: AtomicU64::new(0),
+                skipped: AtomicU64::new(0),
                 started: Instant::now(),
                 last_line: Mutex::new(Instant::now()),
                 interval: plain_interval(),
@@ -52,40 +59,66 @@ impl Reporter {
             ProgressArg::Fancy => {
                 let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
                 let style = ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes}{msg} {binary_bytes_per_sec} ETA {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_prefix(verb);
-                Reporter::Fancy(bar)
+                Style::Fancy(bar)
             }
+        };
+        Reporter {
+            style,
+            skipped: AtomicU64::new(0),
         }
+    }
+
+    /// Bytes done without being moved so far: already in the registry or the store, reused from
+    /// the build cache, cloned by the filesystem.
+    pub fn skipped_bytes(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 }
 
 impl Progress for Reporter {
     fn start(&self, total: u64) {
-        match self {
-            Reporter::None => {}
-            Reporter::Plain(plain) => plain.total.store(total, Ordering::Relaxed),
-            Reporter::Fancy(bar) => bar.set_length(total),
+        match &self.style {
+            Style::None => {}
+            Style::Plain(plain) => plain.total.store(total, Ordering::Relaxed),
+            Style::Fancy(bar) => bar.set_length(total),
         }
     }
 
     fn advance(&self, bytes: u64) {
-        match self {
-            Reporter::None => {}
-            Reporter::Plain(plain) => plain.advance(bytes),
-            Reporter::Fancy(bar) => bar.inc(bytes),
+        match &self.style {
+            Style::None => {}
+            Style::Plain(plain) => plain.advance(bytes),
+            Style::Fancy(bar) => bar.inc(bytes),
+        }
+    }
+
+    fn skipped(&self, bytes: u64) {
+        let skipped = self.skipped.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        match &self.style {
+            Style::None => {}
+            Style::Plain(plain) => {
+                plain.skipped.store(skipped, Ordering::Relaxed);
+                plain.advance(bytes);
+            }
+            Style::Fancy(bar) => {
+                // The bar's rate counts only what moved: skipped bytes shrink the work instead.
+                bar.set_length(bar.length().unwrap_or(0).saturating_sub(bytes));
+                bar.set_message(format!(", {} skipped", mebibytes(skipped)));
+            }
         }
     }
 
     fn finish(&self) {
-        match self {
-            Reporter::None => {}
-            Reporter::Plain(_) => {}
-            Reporter::Fancy(bar) => bar.finish_and_clear(),
+        match &self.style {
+            Style::None => {}
+            Style::Plain(_) => {}
+            Style::Fancy(bar) => bar.finish_and_clear(),
         }
     }
 }
@@ -95,6 +128,8 @@ pub struct Plain {
     verb: &'static str,
     total: AtomicU64,
     done: AtomicU64,
+    /// Of `done`, the bytes that did not move (already there, cloned, not asked for).
+    skipped: AtomicU64,
     started: Instant,
     last_line: Mutex<Instant>,
     interval: Duration,
@@ -124,9 +159,11 @@ impl Plain {
 
     fn line(&self, done: u64) -> String {
         let total = self.total.load(Ordering::Relaxed).max(done);
+        let skipped = self.skipped.load(Ordering::Relaxed).min(done);
         let seconds = self.started.elapsed().as_secs_f64();
+        // The rate is of bytes that moved; skipped ones took no time.
         let rate = if seconds > 0.0 {
-            done as f64 / seconds
+            (done - skipped) as f64 / seconds
         } else {
             0.0
         };
@@ -135,8 +172,13 @@ impl Plain {
         } else {
             String::new()
         };
+        let skipped = if skipped > 0 {
+            format!(", {} skipped", mebibytes(skipped))
+        } else {
+            String::new()
+        };
         format!(
-            "{}: {} of {} ({:.0}%), {}/s{left}",
+            "{}: {} of {} ({:.0}%{skipped}), {}/s{left}",
             self.verb,
             mebibytes(done),
             mebibytes(total),
@@ -164,6 +206,7 @@ mod tests {
             verb: "pack",
             total: AtomicU64::new(4 << 20),
             done: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
             interval: PLAIN_INTERVAL,
@@ -171,6 +214,12 @@ mod tests {
         let line = plain.line(1 << 20);
         assert!(
             line.starts_with("pack: 1.0 MiB of 4.0 MiB (25%), "),
+            "{line}"
+        );
+        plain.skipped.store(1 << 19, Ordering::Relaxed);
+        let line = plain.line(1 << 20);
+        assert!(
+            line.starts_with("pack: 1.0 MiB of 4.0 MiB (25%, 0.5 MiB skipped), "),
             "{line}"
         );
     }

@@ -80,10 +80,11 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
         format!("tagged {}", names.join(", "))
     };
+    let reused = crate::output::skipped_note(progress.skipped_bytes(), "reused or cloned");
     crate::output::summary(
         global,
         format_args!(
-            "packed {} layers ({size} bytes) in format `{}`, {tagged}",
+            "packed {} layers ({size} bytes{reused}) in format `{}`, {tagged}",
             outcome.layers.len(),
             format.name
         ),

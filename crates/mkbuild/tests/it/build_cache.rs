@@ -28,6 +28,10 @@ fn pack(store: &Path, context: &Path, extra: &[&str]) -> (String, Vec<String>) {
     (digest.trim().to_owned(), reused)
 }
 
+fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
 fn context() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
@@ -63,6 +67,13 @@ fn unchanged_layers_are_reused_and_every_change_is_seen() {
     let (warm, reused) = pack(store.path(), ctx.path(), &[]);
     assert_eq!(warm, cold);
     assert_eq!(reused, ["model.bin", "src"]);
+    // The summary says how much was not read again (the model's and the script's bytes).
+    let out = mkbuild(store.path(), &["pack", s(ctx.path())]);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains(", 100015 bytes reused or cloned)"),
+        "{summary}"
+    );
     let (no_cache, reused) = pack(store.path(), ctx.path(), &["--no-cache"]);
     assert_eq!(no_cache, cold);
     assert!(reused.is_empty(), "--no-cache reused {reused:?}");

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{blob_path, manifest, ok, sha256_hex};
+use crate::common::{blob_path, manifest, mkbuild, ok, sha256_hex};
 
 /// A filesystem made in an image file and mounted at `mount`; unmounted when dropped.
 struct LoopFs {
@@ -102,22 +102,22 @@ fn model_context(context: &Path) -> Vec<u8> {
     bytes
 }
 
-/// Packs the weights as a raw layer and returns the stored blob's path, after checking it holds
-/// exactly the file's bytes.
-fn pack_raw(fs: &LoopFs, bytes: &[u8]) -> PathBuf {
+/// Packs the weights as a raw layer and returns the stored blob's path and pack's summary, after
+/// checking the blob holds exactly the file's bytes.
+fn pack_raw(fs: &LoopFs, bytes: &[u8]) -> (PathBuf, String) {
     let context = fs.mount.join("context");
     let store = fs.mount.join("store");
-    ok(
-        &store,
-        &[
-            "pack",
-            s(&context),
-            "--format",
-            "modelpack",
-            "-t",
-            "clone:1",
-        ],
-    );
+    let args = [
+        "pack",
+        s(&context),
+        "--format",
+        "modelpack",
+        "-t",
+        "clone:1",
+    ];
+    let out = mkbuild(&store, &args);
+    assert!(out.status.success(), "{out:?}");
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
     let manifest = manifest(&store, "clone:1");
     let layer = &manifest["layers"][0];
     let digest = layer["digest"].as_str().expect("layer digest");
@@ -125,7 +125,7 @@ fn pack_raw(fs: &LoopFs, bytes: &[u8]) -> PathBuf {
     let blob = blob_path(&store, digest);
     assert!(std::fs::read(&blob).expect("blob") == bytes, "blob bytes");
     ok(&store, &["verify", "clone:1"]);
-    blob
+    (blob, summary)
 }
 
 /// Whether `filefrag -v` lists every extent of `file` as shared with another file.
@@ -160,8 +160,12 @@ fn on_xfs_with_reflinks_a_raw_layer_shares_the_files_extents_and_takes_no_space(
     }
     let bytes = model_context(&fs.mount.join("context"));
     let before = fs.used_kib();
-    let blob = pack_raw(&fs, &bytes);
+    let (blob, summary) = pack_raw(&fs, &bytes);
     let grown = fs.used_kib().saturating_sub(before);
+    assert!(
+        summary.contains(&format!(", {} bytes reused or cloned)", bytes.len())),
+        "the summary counts the cloned bytes: {summary}"
+    );
     assert!(
         grown < 1024,
         "the store grew by {grown} KiB for a {} KiB layer",
@@ -186,8 +190,9 @@ fn on_ext4_a_raw_layer_is_streamed_into_the_store() {
     }
     let bytes = model_context(&fs.mount.join("context"));
     let before = fs.used_kib();
-    let blob = pack_raw(&fs, &bytes);
+    let (blob, summary) = pack_raw(&fs, &bytes);
     let grown = fs.used_kib().saturating_sub(before);
+    assert!(!summary.contains("cloned"), "{summary}");
     assert!(
         grown >= (bytes.len() as u64 >> 10),
         "a copy takes the layer's size, yet the store grew by {grown} KiB"
