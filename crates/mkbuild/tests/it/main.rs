@@ -21,4 +21,5 @@ mod progress;
 mod red_team;
 mod registry;
 mod unpack;
+mod unpack_filter;
 mod unreadable_files;
