@@ -423,6 +423,11 @@ impl FormatRegistry {
             .collect()
     }
 
+    /// Whether a format `name` is known to this run.
+    pub fn knows(&self, name: &str) -> bool {
+        self.formats.contains_key(name)
+    }
+
     /// Builds the format `name`.
     pub fn format(&self, name: &str) -> Result<Format, FormatError> {
         let known = self

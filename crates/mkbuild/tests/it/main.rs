@@ -9,6 +9,7 @@ mod common;
 mod crash_safety;
 mod disk_full;
 mod everyday;
+mod formats_travel;
 mod gc;
 mod hostile;
 mod hostile_registry;

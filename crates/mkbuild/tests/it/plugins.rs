@@ -687,3 +687,50 @@ fn a_library_named_without_a_folder_is_found_beside_the_mkbuild_binary() {
         String::from_utf8_lossy(&elsewhere.stderr)
     );
 }
+
+#[test]
+fn an_acme_modelkit_unpacks_without_its_spec_folder_as_kit_would() {
+    let libs = tempfile::tempdir().expect("libs");
+    let library = build_plugin("mkbuild-plugin-acme", &[], libs.path());
+    let example = std::fs::read_to_string(repo_root().join("examples/acme/format.toml"))
+        .expect("the example spec");
+    let specs = spec_dir(
+        "acme",
+        &example.replace("library = \"mkbuild_plugin_acme\"", "library = \"LIBRARY\""),
+        &library,
+    );
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+    let digest = ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            s(specs.path()),
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "acme",
+            "-t",
+            "acme/demo:1",
+        ],
+    );
+    let out = tempfile::tempdir().expect("out");
+    let unpacked = mkbuild(
+        store.path(),
+        &["unpack", "acme/demo:1", "-d", s(out.path())],
+    );
+    let stderr = String::from_utf8_lossy(&unpacked.stderr)
+        .replace(digest.trim(), "[DIGEST]")
+        .replace(s(out.path()), "[OUT]");
+    assert!(unpacked.status.success(), "{stderr}");
+    insta::assert_snapshot!(stderr);
+    // Read as v2, entries land where their tar names say, as kit would place them: under the
+    // `models/` root the acme codec gave them.
+    for file in [
+        "models/model.bin",
+        "models/data/train.csv",
+        "models/src/app.py",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file}");
+    }
+}
