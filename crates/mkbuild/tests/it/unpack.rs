@@ -783,3 +783,48 @@ fn setuid_files_lose_it_unless_same_permissions() {
     );
     assert_eq!(mode_of(&kept.path().join("bin/tool")), 0o4755);
 }
+
+/// The `code` layer of this case is, byte for byte, what Go's `archive/tar` writes: its digest is
+/// the one kit's reference packer (`../shared/tools/kitref`) recorded in `expected-v2.txt`.
+#[test]
+fn a_setuid_file_from_go_tar_bytes_loses_it_unless_same_permissions() {
+    let case = fixtures().join("cases/empty-folders-and-modes");
+    let go_digest = std::fs::read_to_string(case.join("expected-v2.txt"))
+        .expect("expected digests")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("code ")?
+                .split(' ')
+                .next()
+                .map(str::to_owned)
+        })
+        .expect("the code layer's digest");
+    let context = context_from_script(&case.join("mk.sh"));
+    let store = tempfile::tempdir().expect("store");
+    let first = ok(
+        store.path(),
+        &["pack", s(context.path()), "--format", "v2", "-t", "m:1"],
+    );
+    let m = manifest(store.path(), "m:1");
+    assert!(
+        m["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .any(|l| l["digest"] == go_digest.as_str()),
+        "the layer is Go's bytes"
+    );
+    let out = tempfile::tempdir().expect("out");
+    ok(store.path(), &["unpack", "m:1", "-d", s(out.path())]);
+    assert_eq!(mode_of(&out.path().join("code/setuid")), 0o755);
+    assert_eq!(mode_of(&out.path().join("code/sticky-dir")), 0o1777);
+    let kept = tempfile::tempdir().expect("kept");
+    ok(
+        store.path(),
+        &["unpack", "m:1", "-d", s(kept.path()), "--same-permissions"],
+    );
+    assert_eq!(mode_of(&kept.path().join("code/setuid")), 0o4755);
+    // With every bit kept, the folder packs back to Go's bytes.
+    let again = ok(store.path(), &["pack", s(kept.path()), "--format", "v2"]);
+    assert_eq!(again, first);
+}
