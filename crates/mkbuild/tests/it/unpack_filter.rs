@@ -176,3 +176,43 @@ fn a_filter_that_selects_nothing_is_an_error_naming_what_there_is() {
         );
     }
 }
+
+#[test]
+fn a_model_from_another_modelkit_is_filtered_as_kit_filters_its_parent() {
+    let store = tempfile::tempdir().expect("store");
+    let base = context();
+    ok(store.path(), &["pack", s(base.path()), "-t", "base:1"]);
+    let child = tempfile::tempdir().expect("child");
+    std::fs::write(child.path().join("tune.py"), "tune()\n").expect("code");
+    std::fs::write(
+        child.path().join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: child\nmodel:\n  path: base:1\ncode:\n  - path: tune.py\n",
+    )
+    .expect("Kitfile");
+    ok(store.path(), &["pack", s(child.path()), "-t", "child:1"]);
+    let unpacked = |filters: &[&str]| {
+        let out = tempfile::tempdir().expect("out");
+        let mut args = vec!["unpack", "child:1", "-d", s(out.path())];
+        args.extend_from_slice(filters);
+        ok(store.path(), &args);
+        files(out.path())
+    };
+    // The base's model and its parts, as kit hands the parent only the model part of a filter.
+    assert_eq!(
+        unpacked(&["--filter", "model,code"]),
+        [
+            "tune.py",
+            "weights/config.json",
+            "weights/model-1.bin",
+            "weights/model-2.bin",
+            "weights/model-3.bin"
+        ]
+    );
+    assert_eq!(
+        unpacked(&["--filter", "model:shard-3"]),
+        ["weights/model-3.bin"]
+    );
+    // A filter without a model type does not need the base at all.
+    ok(store.path(), &["rm", "base:1"]);
+    assert_eq!(unpacked(&["--filter", "code"]), ["tune.py"]);
+}
