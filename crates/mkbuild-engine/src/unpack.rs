@@ -73,8 +73,6 @@ pub fn unpack(
 ) -> Result<UnpackSummary, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
-    let mut extractor = Extractor::new(request.target)?;
-    extractor.set_same_permissions(request.same_permissions);
     let mut selected: Vec<(&Format, MatchedLayer)> = readable
         .layers
         .iter()
@@ -116,6 +114,8 @@ pub fn unpack(
             present: describe_entries(&present),
         });
     }
+    let mut extractor = Extractor::new(request.target)?;
+    extractor.set_same_permissions(request.same_permissions);
     request
         .progress
         .start(selected.iter().map(|(_, l)| l.descriptor.size).sum());
