@@ -227,6 +227,7 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
             target,
             selection: &Selection(Vec::new()),
             overwrite: false,
+            same_permissions: false,
             progress: &mkbuild_engine::NoProgress,
         },
     )

@@ -123,6 +123,16 @@ pub enum EngineError {
     /// A request the chosen format cannot carry out; the message says what to do instead.
     #[error("{0}")]
     Unsupported(String),
+    /// An unpack `--filter` that selects nothing in the ModelKit.
+    #[error("--filter `{filter}` selects nothing in `{reference}`, which holds: {present}; name one of these (TYPE[,TYPE...][:NAME_OR_PATH[,NAME_OR_PATH...]])")]
+    NothingSelected {
+        /// The filter, as parsed.
+        filter: String,
+        /// The ModelKit unpacked.
+        reference: String,
+        /// What the ModelKit holds, by filter type, with names and paths.
+        present: String,
+    },
     /// Extracting a layer failed.
     #[error(transparent)]
     Extract(#[from] mkbuild_extract::ExtractError),

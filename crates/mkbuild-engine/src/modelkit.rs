@@ -33,6 +33,25 @@ pub enum FormatOf {
     /// Not recorded (made by kit or another tool): the first format whose spec's `[detect]`
     /// rules match.
     Detected(String),
+    /// Recorded, but no format of that name is known here (its spec folder was not given): read
+    /// with the first known format whose `[detect]` rules match, so a ModelKit travels without
+    /// its spec.
+    Substituted {
+        /// The format the manifest records.
+        recorded: String,
+        /// The format it is read with.
+        used: String,
+    },
+}
+
+impl FormatOf {
+    /// The name of the format the ModelKit is read with.
+    pub fn used(&self) -> &str {
+        match self {
+            FormatOf::Recorded(name) | FormatOf::Detected(name) => name,
+            FormatOf::Substituted { used, .. } => used,
+        }
+    }
 }
 
 impl std::fmt::Display for FormatOf {
@@ -40,6 +59,12 @@ impl std::fmt::Display for FormatOf {
         match self {
             FormatOf::Recorded(name) => f.write_str(name),
             FormatOf::Detected(name) => write!(f, "{name} (detected)"),
+            FormatOf::Substituted { recorded, used } => {
+                write!(
+                    f,
+                    "{used} (detected; recorded `{recorded}` is not known here)"
+                )
+            }
         }
     }
 }
@@ -73,6 +98,17 @@ impl StoredModelKit {
         if let Some(name) = self.manifest.annotations.get(FORMAT_ANNOTATION) {
             return Ok(FormatOf::Recorded(name.clone()));
         }
+        match self.detect(formats) {
+            Some(name) => Ok(FormatOf::Detected(name)),
+            None => Err(FormatError::Undetected {
+                tried: formats.detection_order(),
+            }
+            .into()),
+        }
+    }
+
+    /// The first format whose spec's `[detect]` rules match the manifest and config.
+    fn detect(&self, formats: &FormatRegistry) -> Option<String> {
         // A config that is not a Kitfile (a ModelPack's) records no layer facts.
         let config_layer_info = Kitfile::from_config_json(&self.config_bytes)
             .is_ok_and(|k| k.layer_entries().iter().any(|e| e.info.is_some()));
@@ -93,24 +129,27 @@ impl StoredModelKit {
                 .collect(),
             config_layer_info,
         };
-        match formats.detect(&facts) {
-            Some(name) => Ok(FormatOf::Detected(name.to_owned())),
-            None => Err(FormatError::Undetected {
-                tried: formats.detection_order(),
-            }
-            .into()),
-        }
+        formats.detect(&facts).map(str::to_owned)
     }
 
-    /// The format to read this ModelKit with: the recorded one, or the detected generation.
+    /// The format to read this ModelKit with: the recorded one, or the detected generation. A
+    /// recorded format not known here (its `--spec-dir` not given) gives way to the format its
+    /// layers and config match ([`FormatOf::Substituted`]).
     pub fn resolve_format(
         &self,
         formats: &FormatRegistry,
     ) -> Result<(Format, FormatOf), EngineError> {
-        let format_of = self.format(formats)?;
-        let format = match &format_of {
-            FormatOf::Recorded(name) | FormatOf::Detected(name) => formats.format(name)?,
+        let format_of = match self.format(formats)? {
+            FormatOf::Recorded(recorded) if !formats.knows(&recorded) => {
+                match self.detect(formats) {
+                    Some(used) => FormatOf::Substituted { recorded, used },
+                    // Nothing matches: the unknown recorded name is the error to show.
+                    None => FormatOf::Recorded(recorded),
+                }
+            }
+            known => known,
         };
+        let format = formats.format(format_of.used())?;
         Ok((format, format_of))
     }
 
@@ -134,6 +173,12 @@ impl StoredModelKit {
     /// The format, the Kitfile (with its layer facts) and each entry's stored layers.
     pub fn layers(&self, formats: &FormatRegistry) -> Result<ReadableModelKit, EngineError> {
         let (format, format_of) = self.resolve_format(formats)?;
+        if let FormatOf::Substituted { recorded, used } = &format_of {
+            tracing::warn!(
+                "`{}` was written in format `{recorded}`, which is not known here; reading it as `{used}`, the format its layers and config match (give the spec folder of `{recorded}` with `--spec-dir` to read it as written)",
+                self.descriptor.digest
+            );
+        }
         let kitfile = self.kitfile(&format)?;
         let layers = match_layers(
             &self.manifest,

@@ -14,7 +14,7 @@ use crate::layer_reader::with_matched_layer_content;
 use crate::matching::MatchedLayer;
 use crate::modelkit::{FormatOf, ReadableModelKit, StoredModelKit};
 use crate::progress::Progress;
-use crate::selection::Selection;
+use crate::selection::{describe_entries, Selection};
 use crate::EngineError;
 use mkbuild_format::{Format, FormatRegistry, Kitfile, LayerEncoding, LayerEntry, LayerKind};
 
@@ -47,6 +47,8 @@ pub struct UnpackRequest<'a> {
     pub selection: &'a Selection,
     /// Replace files that already exist in the target.
     pub overwrite: bool,
+    /// Keep every mode bit, setuid and setgid of files included (tar's `-p`).
+    pub same_permissions: bool,
     /// Told the bytes of the layers to read, then each byte read.
     pub progress: &'a dyn Progress,
 }
@@ -71,24 +73,49 @@ pub fn unpack(
 ) -> Result<UnpackSummary, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
     let readable = modelkit.layers(registry)?;
-    let mut extractor = Extractor::new(request.target)?;
     let mut selected: Vec<(&Format, MatchedLayer)> = readable
         .layers
         .iter()
         .filter(|l| request.selection.selects_entry(&l.entry))
         .map(|l| (&readable.format, l.clone()))
         .collect();
-    // A model that is another ModelKit comes from that ModelKit's model layers, as kit unpacks it.
-    let parents = model_parents(store, registry, &readable.kitfile, request.selection)?;
-    for parent in &parents {
-        for layer in parent
-            .layers
-            .iter()
-            .filter(|l| l.entry.kind == LayerKind::Model)
-        {
-            selected.push((&parent.format, layer.clone()));
+    // A model that is another ModelKit comes from that ModelKit's model layers, as kit unpacks
+    // it: with each filter's model types only, and not at all when no filter names a model.
+    let parent_selection = request.selection.for_model_parent();
+    let parents = match &parent_selection {
+        Some(_) => model_parents(store, registry, &readable.kitfile)?,
+        None => Vec::new(),
+    };
+    let is_model =
+        |l: &&MatchedLayer| matches!(l.entry.kind, LayerKind::Model | LayerKind::ModelPart);
+    if let Some(parent_selection) = &parent_selection {
+        for parent in &parents {
+            for layer in parent.layers.iter().filter(is_model) {
+                if parent_selection.selects_entry(&layer.entry) {
+                    selected.push((&parent.format, layer.clone()));
+                }
+            }
         }
     }
+    let present: Vec<&LayerEntry> = readable
+        .layers
+        .iter()
+        .chain(
+            parents
+                .iter()
+                .flat_map(|p| p.layers.iter().filter(is_model)),
+        )
+        .map(|l| &l.entry)
+        .collect();
+    if let Some(filter) = request.selection.unmatched(&present) {
+        return Err(EngineError::NothingSelected {
+            filter: filter.to_string(),
+            reference: request.reference.to_owned(),
+            present: describe_entries(&present),
+        });
+    }
+    let mut extractor = Extractor::new(request.target)?;
+    extractor.set_same_permissions(request.same_permissions);
     request
         .progress
         .start(selected.iter().map(|(_, l)| l.descriptor.size).sum());
@@ -134,27 +161,16 @@ pub fn unpack(
 /// How many ModelKits a chain of models naming ModelKits may cross, as kit allows.
 const MAX_MODEL_CHAIN: usize = 10;
 
-/// The ModelKits whose model this one's is, nearest first, when the model is selected: the one
-/// the model's path names, and on while each one's model names another. Each must be in the store.
+/// The ModelKits whose model this one's is, nearest first: the one the model's path names, and
+/// on while each one's model names another. Each must be in the store.
 fn model_parents(
     store: &Store,
     registry: &FormatRegistry,
     kitfile: &Kitfile,
-    selection: &Selection,
 ) -> Result<Vec<ReadableModelKit>, EngineError> {
     let mut parents: Vec<ReadableModelKit> = Vec::new();
     let mut next = kitfile.model_reference().map(str::to_owned);
     while let Some(reference) = next {
-        let model = LayerEntry {
-            kind: LayerKind::Model,
-            path: reference.clone(),
-            name: String::new(),
-            label: "model".into(),
-            info: None,
-        };
-        if !selection.selects_entry(&model) {
-            break;
-        }
         if parents.len() == MAX_MODEL_CHAIN {
             return Err(EngineError::Unsupported(format!(
                 "the model names ModelKits more than {MAX_MODEL_CHAIN} deep (the last: `{reference}`); kit allows no more"

@@ -52,6 +52,8 @@ pub struct Extractor {
     buffer: Vec<u8>,
     /// The holes of the sparse files extracted so far (bounded in all).
     sparse_holes: u64,
+    /// Keep every mode bit of files, setuid and setgid included (tar's `-p`).
+    same_permissions: bool,
 }
 
 impl Extractor {
@@ -107,7 +109,14 @@ impl Extractor {
             failed: false,
             buffer: Vec::new(),
             sparse_holes: 0,
+            same_permissions: false,
         })
+    }
+
+    /// Keeps every mode bit of the entries (setuid and setgid of files included), as tar's
+    /// `-p` does; by default files lose setuid, setgid and sticky, folders setuid.
+    pub fn set_same_permissions(&mut self, same_permissions: bool) {
+        self.same_permissions = same_permissions;
     }
 
     /// The folder everything is unpacked into.
@@ -286,13 +295,13 @@ impl Extractor {
             }
             match kind {
                 EntryKind::Folder => {
-                    let kept = folder_mode(header_mode);
+                    let kept = folder_mode(header_mode, self.same_permissions);
                     warn_dropped_bits(kept, &at);
                     self.staging.add_folder(&destination, kept.mode, &at)?;
                     stats.folders += 1;
                 }
                 _ => {
-                    let kept = file_mode(header_mode);
+                    let kept = file_mode(header_mode, self.same_permissions);
                     warn_dropped_bits(kept, &at);
                     let size = entry.size();
                     let written = match sparse {
@@ -360,7 +369,7 @@ impl Extractor {
             entry: shown.clone(),
             problem,
         })?;
-        let kept = file_mode(mode);
+        let kept = file_mode(mode, self.same_permissions);
         warn_dropped_bits(kept, &at);
         self.write_file(&clean, data, kept.mode, &at)
             .map_err(|failure| match failure {
@@ -632,7 +641,7 @@ fn destination_of(
 fn warn_dropped_bits(kept: KeptMode, at: &EntryRef) {
     if kept.dropped_setid {
         tracing::warn!(
-            "{}: entry `{}` asks for setuid/setgid bits; they are dropped",
+            "{}: entry `{}` asks for setuid/setgid bits; they are dropped (`--same-permissions` keeps them)",
             at.origin,
             at.entry
         );

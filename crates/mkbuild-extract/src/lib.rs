@@ -15,8 +15,9 @@
 //! - **No ambiguity.** A path written twice (also across layers), a file over a folder or a folder
 //!   over a file is an error; a folder entry over a folder is fine.
 //! - **Modes, not owners.** Permission bits are set with an explicit chmod (the umask does not
-//!   matter): `mode & 0o777`, plus the sticky bit on folders; setuid/setgid are dropped with a
-//!   warning. Owners and mtimes are not restored.
+//!   matter): `mode & 0o777`, plus the sticky and setgid bits on folders; setuid/setgid of files
+//!   are dropped with a warning unless [`Extractor::set_same_permissions`] asks for every bit.
+//!   Owners and mtimes are not restored.
 //! - **All or nothing.** Entries are written into a private staging folder inside the target
 //!   (`<target>/.mkbuild-unpack-<random>`, files created with `O_EXCL`, data streamed through a
 //!   1 MiB buffer); [`Extractor::commit`] checks the whole target first and then moves by rename.

@@ -15,7 +15,9 @@ pub(crate) const STAGING_FILE_MODE: u32 = 0o600;
 
 const PERMISSION_BITS: u32 = 0o777;
 const STICKY: u32 = 0o1000;
-const SETUID_SETGID: u32 = 0o6000;
+const SETUID: u32 = 0o4000;
+const SETGID: u32 = 0o2000;
+const ALL_MODE_BITS: u32 = 0o7777;
 
 /// The mode kept for an entry, and whether setuid/setgid bits were dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,20 +26,40 @@ pub(crate) struct KeptMode {
     pub dropped_setid: bool,
 }
 
-/// Files keep their permission bits; setuid, setgid and sticky are dropped.
-pub(crate) fn file_mode(header_mode: u32) -> KeptMode {
+/// Which mode bits an entry keeps: a stranger's setuid program is not made runnable as its
+/// owner unless the user asks for every bit (`--same-permissions`, like tar's `-p`).
+fn kept(header_mode: u32, keep: u32) -> KeptMode {
     KeptMode {
-        mode: header_mode & PERMISSION_BITS,
-        dropped_setid: header_mode & SETUID_SETGID != 0,
+        mode: header_mode & keep,
+        dropped_setid: header_mode & (SETUID | SETGID) & !keep != 0,
     }
 }
 
-/// Folders keep their permission bits and the sticky bit; setuid and setgid are dropped.
-pub(crate) fn folder_mode(header_mode: u32) -> KeptMode {
-    KeptMode {
-        mode: header_mode & (PERMISSION_BITS | STICKY),
-        dropped_setid: header_mode & SETUID_SETGID != 0,
-    }
+/// Files keep their permission bits; setuid, setgid and sticky are dropped unless
+/// `same_permissions`.
+pub(crate) fn file_mode(header_mode: u32, same_permissions: bool) -> KeptMode {
+    kept(
+        header_mode,
+        if same_permissions {
+            ALL_MODE_BITS
+        } else {
+            PERMISSION_BITS
+        },
+    )
+}
+
+/// Folders keep their permission bits, the sticky bit and setgid: a shared-group folder (mode
+/// 2775) stays one, so that repacking it gives the same digest. Setuid (meaningless on a folder
+/// on Linux) is dropped unless `same_permissions`.
+pub(crate) fn folder_mode(header_mode: u32, same_permissions: bool) -> KeptMode {
+    kept(
+        header_mode,
+        if same_permissions {
+            ALL_MODE_BITS
+        } else {
+            PERMISSION_BITS | STICKY | SETGID
+        },
+    )
 }
 
 /// chmod of an open file (no path, so no link can be followed).
@@ -57,41 +79,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_permission_bits_and_folder_sticky_only() {
-        assert_eq!(
-            file_mode(0o100644),
-            KeptMode {
-                mode: 0o644,
-                dropped_setid: false
-            }
-        );
-        assert_eq!(
-            file_mode(0o4755),
-            KeptMode {
-                mode: 0o755,
-                dropped_setid: true
-            }
-        );
-        assert_eq!(
-            file_mode(0o1777),
-            KeptMode {
-                mode: 0o777,
-                dropped_setid: false
-            }
-        );
-        assert_eq!(
-            folder_mode(0o1777),
-            KeptMode {
-                mode: 0o1777,
-                dropped_setid: false
-            }
-        );
-        assert_eq!(
-            folder_mode(0o2775),
-            KeptMode {
-                mode: 0o775,
-                dropped_setid: true
-            }
-        );
+    fn keeps_permission_bits_and_folder_sticky_and_setgid() {
+        let kept = |mode, dropped_setid| KeptMode {
+            mode,
+            dropped_setid,
+        };
+        // (header mode, same permissions, file's kept mode, folder's kept mode)
+        let cases = [
+            (0o100644, false, kept(0o644, false), kept(0o644, false)),
+            (0o4755, false, kept(0o755, true), kept(0o755, true)),
+            (0o1777, false, kept(0o777, false), kept(0o1777, false)),
+            (0o2775, false, kept(0o775, true), kept(0o2775, false)),
+            (0o6775, false, kept(0o775, true), kept(0o2775, true)),
+            (0o4755, true, kept(0o4755, false), kept(0o4755, false)),
+            (0o2775, true, kept(0o2775, false), kept(0o2775, false)),
+            (0o1777, true, kept(0o1777, false), kept(0o1777, false)),
+        ];
+        for (header, same, file, folder) in cases {
+            assert_eq!(file_mode(header, same), file, "file {header:o} {same}");
+            assert_eq!(
+                folder_mode(header, same),
+                folder,
+                "folder {header:o} {same}"
+            );
+        }
     }
 }

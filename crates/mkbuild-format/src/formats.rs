@@ -1,7 +1,7 @@
 //! The plugins the engine knows by name, and the formats made of them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::{
     CodecFactory, ConfigEnricher, EnricherFactory, FileFilter, FilterFactory, LayerCodec,
@@ -29,6 +29,19 @@ pub trait LibraryLoader {
     /// Loads the library at `path` (once per file) and registers its plugins into `registrar`;
     /// the error names the file and what is wrong with it.
     fn load(&mut self, path: &Path, registrar: &mut dyn Registrar) -> Result<(), String>;
+
+    /// Loads the library a spec names: `library` as written, and the folder of the spec file
+    /// (none for a built-in spec). By default a relative `library` is relative to that folder;
+    /// a loader may also search for a bare name (a file name without a folder) elsewhere.
+    fn load_named(
+        &mut self,
+        library: &Path,
+        spec_folder: Option<&Path>,
+        registrar: &mut dyn Registrar,
+    ) -> Result<(), String> {
+        let path = spec_folder.map_or_else(|| library.to_path_buf(), |dir| dir.join(library));
+        self.load(&path, registrar)
+    }
 }
 
 impl Registrar for PluginRegistry {
@@ -239,19 +252,17 @@ impl FormatRegistry {
         Ok(())
     }
 
-    /// Loads a `[plugin] library`, relative to the spec file's folder.
+    /// Loads a `[plugin] library`: the loader resolves it against the spec file's folder.
     fn load_library(&mut self, library: &Path, origin: &SpecOrigin) -> Result<(), String> {
-        let path: PathBuf = match origin {
-            SpecOrigin::File(spec_file) => spec_file
-                .parent()
-                .map_or_else(|| library.to_path_buf(), |dir| dir.join(library)),
-            SpecOrigin::BuiltIn => library.to_path_buf(),
+        let spec_folder = match origin {
+            SpecOrigin::File(spec_file) => spec_file.parent(),
+            SpecOrigin::BuiltIn => None,
         };
         let loader = self.loader.as_mut().ok_or_else(|| {
             "key `plugin.library`: this build of mkbuild cannot load plugin libraries".to_owned()
         })?;
         loader
-            .load(&path, &mut self.plugins)
+            .load_named(library, spec_folder, &mut self.plugins)
             .map_err(|e| format!("key `plugin.library`: {e}"))
     }
 
@@ -410,6 +421,11 @@ impl FormatRegistry {
             .values()
             .filter_map(|f| f.spec.media_types.kitfile.clone())
             .collect()
+    }
+
+    /// Whether a format `name` is known to this run.
+    pub fn knows(&self, name: &str) -> bool {
+        self.formats.contains_key(name)
     }
 
     /// Builds the format `name`.

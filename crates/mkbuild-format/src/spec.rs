@@ -75,8 +75,10 @@ pub struct FormatSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginLibrary {
-    /// Relative to the folder of the spec file. A file name without an extension is a crate name
-    /// and gets the platform's naming (`lib<name>.so`, `lib<name>.dylib`, `<name>.dll`).
+    /// A path relative to the folder of the spec file, or a bare name (no folder), which the CLI
+    /// searches along `MKBUILD_PLUGIN_PATH`, then in the spec's folder, then beside the mkbuild
+    /// binary. A file name without an extension is a crate name and gets the platform's naming
+    /// (`lib<name>.so`, `lib<name>.dylib`, `<name>.dll`).
     pub library: PathBuf,
 }
 

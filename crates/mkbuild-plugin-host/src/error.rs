@@ -5,6 +5,16 @@ use mkbuild_plugin_protocol::{ABI_MAJOR, ABI_MINOR};
 /// Why a plugin library was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// A library named without a folder is in none of the folders searched.
+    #[error("plugin library `{name}` (file `{file}`) is in none of the folders searched: {}; put it in one of them or add its folder to `MKBUILD_PLUGIN_PATH` (folders separated by `:`)", searched.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", "))]
+    NotFound {
+        /// The library as the spec names it.
+        name: String,
+        /// The file name looked for (the platform's naming of `name`).
+        file: String,
+        /// Every folder searched, in order.
+        searched: Vec<PathBuf>,
+    },
     /// The library file could not be read.
     #[error("plugin library `{}`: {cause}", path.display())]
     Io {

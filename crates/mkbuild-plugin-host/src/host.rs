@@ -57,6 +57,31 @@ pub fn library_path(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether a spec's `library` is a bare name (one component, no folder), which is searched for,
+/// rather than a path.
+pub fn is_bare_name(library: &Path) -> bool {
+    let mut components = library.components();
+    matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    )
+}
+
+/// The file of the library `name` (a bare name, see [`library_path`] for its naming) in the first
+/// of `folders` that has it; the error lists every folder searched.
+pub fn find_library(name: &Path, folders: &[PathBuf]) -> Result<PathBuf, HostError> {
+    let file = library_path(name);
+    folders
+        .iter()
+        .map(|folder| folder.join(&file))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| HostError::NotFound {
+            name: name.display().to_string(),
+            file: file.display().to_string(),
+            searched: folders.to_vec(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +99,34 @@ mod tests {
             library_path(Path::new("x/libacme.so")),
             Path::new("x/libacme.so")
         );
+    }
+
+    #[test]
+    fn bare_names_are_found_in_the_first_folder_that_has_them() {
+        assert!(is_bare_name(Path::new("mkbuild_plugin_acme")));
+        assert!(is_bare_name(Path::new("libacme.so")));
+        assert!(!is_bare_name(Path::new("./libacme.so")));
+        assert!(!is_bare_name(Path::new("lib/libacme.so")));
+        assert!(!is_bare_name(Path::new("/usr/lib/libacme.so")));
+        assert!(!is_bare_name(Path::new("..")));
+
+        let (a, b, c) = (
+            tempfile::tempdir().expect("a"),
+            tempfile::tempdir().expect("b"),
+            tempfile::tempdir().expect("c"),
+        );
+        let file = library_path(Path::new("acme-thing"));
+        std::fs::write(b.path().join(&file), b"").expect("write");
+        std::fs::write(c.path().join(&file), b"").expect("write");
+        let folders = [a.path(), b.path(), c.path()].map(Path::to_path_buf);
+        assert_eq!(
+            find_library(Path::new("acme-thing"), &folders).expect("found"),
+            b.path().join(&file)
+        );
+        let err = find_library(Path::new("ghost"), &folders).expect_err("missing");
+        let message = err.to_string();
+        for folder in &folders {
+            assert!(message.contains(&folder.display().to_string()), "{message}");
+        }
     }
 }

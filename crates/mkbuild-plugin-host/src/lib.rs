@@ -21,5 +21,5 @@ mod platform;
 
 pub use adapters::{DynCodec, DynEnricher, DynFilter, DynNormalizer};
 pub use error::HostError;
-pub use host::{library_path, PluginHost};
+pub use host::{find_library, is_bare_name, library_path, PluginHost};
 pub use library::PluginLibrary;

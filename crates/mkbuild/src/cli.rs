@@ -158,13 +158,19 @@ pub struct UnpackArgs {
     /// The folder to unpack into (created if needed).
     #[arg(short = 'd', long = "dir", default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
-    /// Unpack only these parts: TYPE[,TYPE...][:NAME_OR_PATH], TYPE one of kitfile, model, parts,
-    /// code, datasets, docs; repeatable.
+    /// Unpack only these parts, as kit's `--filter`: TYPE[,TYPE...][:NAME_OR_PATH[,NAME_OR_PATH...]],
+    /// TYPE one of kitfile, model (with its parts), datasets, code, prompts, docs, mcpservers,
+    /// parts (the model's parts only); repeatable, a part is unpacked when any filter selects it.
+    /// A filter that selects nothing is an error naming what the ModelKit holds.
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Replace files that already exist in DIR.
     #[arg(long)]
     pub overwrite: bool,
+    /// Keep every mode bit, setuid and setgid of files included, like tar's `-p` (by default
+    /// files lose them; folders keep setgid either way).
+    #[arg(long)]
+    pub same_permissions: bool,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

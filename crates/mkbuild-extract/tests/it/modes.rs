@@ -1,4 +1,5 @@
-//! Modes are set explicitly: the umask never matters, setuid/setgid never survive.
+//! Modes are set explicitly: the umask never matters, setuid/setgid of files survive only when
+//! asked for, folders keep setgid and sticky.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -9,27 +10,53 @@ use crate::common::{file, folder, same, tar, tree};
 
 const CHILD_FLAG: &str = "MKBUILD_EXTRACT_UMASK_CHILD";
 
-#[test]
-fn setuid_and_setgid_are_dropped_sticky_stays_on_folders() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let bytes = tar(&[
+fn modes_tar() -> Vec<u8> {
+    tar(&[
         folder(b"tmp", 0o1777),
         folder(b"group", 0o2775),
         file(b"tmp/su", 0o4755, b"s"),
+        file(b"tmp/sg", 0o2755, b"g"),
         file(b"tmp/sticky-file", 0o1644, b"t"),
-    ]);
+    ])
+}
+
+#[test]
+fn files_lose_setuid_and_setgid_folders_keep_setgid_and_sticky() {
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut extractor = Extractor::new(dir.path()).expect("extractor");
     extractor
-        .extract_tar(&bytes[..], "l", &same)
+        .extract_tar(&modes_tar()[..], "l", &same)
         .expect("extract");
     extractor.commit(false).expect("commit");
     assert_eq!(
         tree(dir.path()),
         [
-            "d 0775 group",
             "d 1777 tmp",
+            "d 2775 group",
             "f 0644 tmp/sticky-file = t",
+            "f 0755 tmp/sg = g",
             "f 0755 tmp/su = s"
+        ]
+    );
+}
+
+#[test]
+fn same_permissions_keeps_every_mode_bit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut extractor = Extractor::new(dir.path()).expect("extractor");
+    extractor.set_same_permissions(true);
+    extractor
+        .extract_tar(&modes_tar()[..], "l", &same)
+        .expect("extract");
+    extractor.commit(false).expect("commit");
+    assert_eq!(
+        tree(dir.path()),
+        [
+            "d 1777 tmp",
+            "d 2775 group",
+            "f 1644 tmp/sticky-file = t",
+            "f 2755 tmp/sg = g",
+            "f 4755 tmp/su = s"
         ]
     );
 }

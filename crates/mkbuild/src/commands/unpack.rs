@@ -26,6 +26,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
             target: &args.dir,
             selection: &Selection(filters),
             overwrite: args.overwrite,
+            same_permissions: args.same_permissions,
             progress: &progress,
         },
     )?;

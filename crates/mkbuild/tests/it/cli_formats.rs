@@ -96,7 +96,7 @@ fn a_user_format_from_a_spec_dir_packs_with_its_settings() {
     // `list` shows the recorded format.
     assert!(ok(store.path(), &["list"]).contains("acme"));
 
-    // It unpacks with its spec folder, and without it says what is missing.
+    // It unpacks with its spec folder, and without it as the format it matches, saying so.
     let out = tempfile::tempdir().expect("out");
     ok(
         store.path(),
@@ -113,10 +113,19 @@ fn a_user_format_from_a_spec_dir_packs_with_its_settings() {
         std::fs::read(out.path().join("m/w.bin")).expect("unpacked"),
         b"w"
     );
-    let stderr = fails(store.path(), &["unpack", "a:1", "-d", s(out.path())]);
+    let elsewhere = tempfile::tempdir().expect("elsewhere");
+    let unpacked =
+        crate::common::mkbuild(store.path(), &["unpack", "a:1", "-d", s(elsewhere.path())]);
+    let stderr = String::from_utf8_lossy(&unpacked.stderr);
+    assert!(unpacked.status.success(), "{stderr}");
     assert!(
-        stderr.contains("unknown format `acme`") && stderr.contains("--spec-dir"),
+        stderr.contains("format `acme`, which is not known here; reading it as `v2`")
+            && stderr.contains("--spec-dir"),
         "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("m/w.bin")).expect("unpacked"),
+        b"w"
     );
 }
 

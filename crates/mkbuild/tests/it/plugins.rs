@@ -131,10 +131,7 @@ fn the_acme_plugin_packs_with_its_policies() {
     let library = build_plugin("mkbuild-plugin-acme", &[], libs.path());
     let example = std::fs::read_to_string(repo_root().join("examples/acme/format.toml"))
         .expect("the example spec");
-    let text = example.replace(
-        "library = \"../../target/debug/mkbuild-plugin-acme\"",
-        "library = \"LIBRARY\"",
-    );
+    let text = example.replace("library = \"mkbuild_plugin_acme\"", "library = \"LIBRARY\"");
     assert_ne!(
         text, example,
         "the example spec names its library as expected"
@@ -210,9 +207,9 @@ fn the_acme_plugin_packs_with_its_policies() {
     let config: serde_json::Value = serde_json::from_slice(&config_bytes).expect("JSON");
     assert_eq!(config["model"]["digest"], layers[0]["digest"], "{config}");
 
-    // The example spec as committed finds the library where cargo builds it by default.
-    let default_profile = repo_root().join("target/debug").canonicalize().ok();
-    if profile_dir().canonicalize().ok() == default_profile {
+    // The example spec as committed names its library without a folder: it is found beside the
+    // mkbuild binary, where cargo builds both, whatever the profile.
+    {
         let again = ok(
             store.path(),
             &[
@@ -574,4 +571,166 @@ fn bad_settings_for_a_loaded_plugin_name_the_table_and_key() {
         err.contains("key `filter.plugin`: unknown filter plugin `acme-typo` (known: `acme`)"),
         "{err}"
     );
+}
+
+/// The acme library copied into `folder` as `file_stem` (the platform's naming), so that only a
+/// search of `folder` finds it; returns the copy.
+fn acme_library_as(file_stem: &str, folder: &Path) -> PathBuf {
+    let built = tempfile::tempdir().expect("built");
+    let library = build_plugin("mkbuild-plugin-acme", &[], built.path());
+    let copy = folder.join(library_file(file_stem));
+    std::fs::copy(&library, &copy).expect("copy the library");
+    copy
+}
+
+const ACME_BY_NAME: &str =
+    "extends = \"v2\"\n[plugin]\nlibrary = \"LIBRARY\"\n[normalizer]\nplugin = \"acme\"\n";
+
+#[test]
+fn a_library_named_without_a_folder_is_found_along_mkbuild_plugin_path_then_beside_the_spec() {
+    let libs = tempfile::tempdir().expect("libs");
+    acme_library_as("acme_on_the_path", libs.path());
+    let specs = spec_dir("named", ACME_BY_NAME, Path::new("acme_on_the_path"));
+    let store = tempfile::tempdir().expect("store");
+    let formats = |plugin_path: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mkbuild"));
+        cmd.args([
+            "--store",
+            s(store.path()),
+            "--spec-dir",
+            s(specs.path()),
+            "formats",
+        ])
+        .env_remove("MKBUILD_PLUGIN_PATH")
+        .env_remove("MKBUILD_SPEC_DIR");
+        if let Some(value) = plugin_path {
+            cmd.env("MKBUILD_PLUGIN_PATH", value);
+        }
+        cmd.output().expect("run mkbuild")
+    };
+    let found = formats(Some(&format!(
+        "/nonexistent/mkbuild-plugins::{}",
+        s(libs.path())
+    )));
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    assert!(String::from_utf8_lossy(&found.stdout).contains("named"));
+
+    // Without the variable, the error lists every folder searched.
+    let missing = formats(None);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr)
+        .replace(s(specs.path()), "[SPECS]")
+        .replace(s(&profile_dir()), "[BINARY FOLDER]")
+        .replace(&library_file("acme_on_the_path"), "[LIBRARY FILE]");
+    insta::assert_snapshot!(stderr);
+
+    // The spec's own folder is searched too.
+    std::fs::copy(
+        libs.path().join(library_file("acme_on_the_path")),
+        specs
+            .path()
+            .join("named")
+            .join(library_file("acme_on_the_path")),
+    )
+    .expect("copy beside the spec");
+    let beside = formats(None);
+    assert!(
+        beside.status.success(),
+        "{}",
+        String::from_utf8_lossy(&beside.stderr)
+    );
+}
+
+#[test]
+fn a_library_named_without_a_folder_is_found_beside_the_mkbuild_binary() {
+    let install = tempfile::tempdir().expect("install");
+    let binary = install.path().join("mkbuild");
+    std::fs::copy(env!("CARGO_BIN_EXE_mkbuild"), &binary).expect("copy mkbuild");
+    acme_library_as("acme_installed", install.path());
+    let specs = spec_dir("installed", ACME_BY_NAME, Path::new("acme_installed"));
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+    let run = |binary: &Path| {
+        Command::new(binary)
+            .args([
+                "--store",
+                s(store.path()),
+                "--spec-dir",
+                s(specs.path()),
+                "pack",
+                s(ctx.path()),
+                "--format",
+                "installed",
+            ])
+            .env_remove("MKBUILD_PLUGIN_PATH")
+            .env_remove("MKBUILD_SPEC_DIR")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .expect("run mkbuild")
+    };
+    let packed = run(&binary);
+    assert!(
+        packed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packed.stderr)
+    );
+    // The binary under test, whose folder lacks that library, does not find it.
+    let elsewhere = run(Path::new(env!("CARGO_BIN_EXE_mkbuild")));
+    assert_eq!(elsewhere.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&elsewhere.stderr).contains("acme_installed"),
+        "{}",
+        String::from_utf8_lossy(&elsewhere.stderr)
+    );
+}
+
+#[test]
+fn an_acme_modelkit_unpacks_without_its_spec_folder_as_kit_would() {
+    let libs = tempfile::tempdir().expect("libs");
+    let library = build_plugin("mkbuild-plugin-acme", &[], libs.path());
+    let example = std::fs::read_to_string(repo_root().join("examples/acme/format.toml"))
+        .expect("the example spec");
+    let specs = spec_dir(
+        "acme",
+        &example.replace("library = \"mkbuild_plugin_acme\"", "library = \"LIBRARY\""),
+        &library,
+    );
+    let store = tempfile::tempdir().expect("store");
+    let ctx = acme_context();
+    let digest = ok(
+        store.path(),
+        &[
+            "--spec-dir",
+            s(specs.path()),
+            "pack",
+            s(ctx.path()),
+            "--format",
+            "acme",
+            "-t",
+            "acme/demo:1",
+        ],
+    );
+    let out = tempfile::tempdir().expect("out");
+    let unpacked = mkbuild(
+        store.path(),
+        &["unpack", "acme/demo:1", "-d", s(out.path())],
+    );
+    let stderr = String::from_utf8_lossy(&unpacked.stderr)
+        .replace(digest.trim(), "[DIGEST]")
+        .replace(s(out.path()), "[OUT]");
+    assert!(unpacked.status.success(), "{stderr}");
+    insta::assert_snapshot!(stderr);
+    // Read as v2, entries land where their tar names say, as kit would place them: under the
+    // `models/` root the acme codec gave them.
+    for file in [
+        "models/model.bin",
+        "models/data/train.csv",
+        "models/src/app.py",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file}");
+    }
 }
