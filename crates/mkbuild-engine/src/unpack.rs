@@ -5,11 +5,13 @@
 //! Kitfile entry, verified while it is read, and its entries are placed by the format's codec
 //! through the safe extractor, which stages everything and moves it into place only at the end.
 
-use std::path::Path;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 
-use mkbuild_extract::{CommitSummary, Extractor};
+use mkbuild_extract::{CommitSummary, Extractor, VerifyingReader};
 use mkbuild_store::Store;
 
+use crate::compression::Compression;
 use crate::layer_reader::with_matched_layer_content;
 use crate::matching::MatchedLayer;
 use crate::modelkit::{FormatOf, ReadableModelKit, StoredModelKit};
@@ -131,6 +133,14 @@ pub fn unpack(
                 .to_string()
             })
         };
+        if let (LayerEncoding::Raw, Some(path), Compression::None) =
+            (layer.encoding, &layer.file_path, layer.compression)
+        {
+            if clone_raw_layer(store, &mut extractor, format, layer, path)? {
+                request.progress.skipped(layer.descriptor.size);
+                return Ok(());
+            }
+        }
         with_matched_layer_content(store, layer, request.progress, |content, label| {
             match (layer.encoding, &layer.file_path) {
                 (LayerEncoding::Raw, Some(path)) => {
@@ -186,4 +196,33 @@ fn model_parents(
         parents.push(readable);
     }
     Ok(parents)
+}
+
+/// Unpacks a raw layer as a clone of its blob where the filesystem can (no copy, no space); the
+/// clone is then read once to check its digest. False when it cannot: nothing was added.
+fn clone_raw_layer(
+    store: &Store,
+    extractor: &mut Extractor,
+    format: &Format,
+    layer: &MatchedLayer,
+    path: &str,
+) -> Result<bool, EngineError> {
+    let label = layer.label();
+    let blob = store.open_blob(&layer.descriptor.digest)?;
+    let Some(clone) =
+        extractor.add_file_cloned(path, &blob, raw_file_mode(layer, format), &label)?
+    else {
+        return Ok(false);
+    };
+    // The clone, not the blob: it is what gets committed, and the blob may change meanwhile.
+    let mut check = VerifyingReader::new(
+        BufReader::with_capacity(1 << 20, clone),
+        layer.descriptor.digest.as_str(),
+        &label,
+    )?
+    .with_expected_size(layer.descriptor.size);
+    std::io::copy(&mut check, &mut std::io::sink())
+        .map_err(|e| EngineError::io(&PathBuf::from(path), e))?;
+    check.finish()?;
+    Ok(true)
 }

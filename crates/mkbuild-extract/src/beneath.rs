@@ -160,10 +160,10 @@ pub(crate) fn create_folder(dir: BorrowedFd<'_>, name: &str, mode: u32) -> io::R
     Ok(fd)
 }
 
-/// Creates the new file `name` in `dir` for writing: `O_EXCL | O_NOFOLLOW`, so nothing already
-/// there (a dangling link included) is ever opened.
+/// Creates the new file `name` in `dir` for writing (and reading back, to verify a clone):
+/// `O_EXCL | O_NOFOLLOW`, so nothing already there (a dangling link included) is ever opened.
 pub(crate) fn create_file(dir: BorrowedFd<'_>, name: &str, mode: u32) -> io::Result<File> {
-    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::from_bits_truncate(mode as _))?;
     Ok(File::from(fd))
 }

@@ -178,6 +178,24 @@ impl Extractor {
         result
     }
 
+    /// Adds the file at `rel_path` as a clone of `source` (a raw layer's blob: one file's bytes),
+    /// sharing its extents where the filesystem can (`FICLONE`: XFS with reflinks, btrfs), so
+    /// that unpacking it costs no disk space and no copy. Returns the staged clone, open for
+    /// reading: the caller verifies its bytes (the copy that will be committed, not the blob,
+    /// which may change meanwhile) before it commits. `None` when the filesystem cannot clone:
+    /// nothing was added, and the caller streams the bytes with [`Self::add_file_from`].
+    pub fn add_file_cloned(
+        &mut self,
+        rel_path: &str,
+        source: &File,
+        mode: u32,
+        origin: &str,
+    ) -> Result<Option<File>, ExtractError> {
+        let result = self.add_clone(rel_path, source, mode, origin);
+        self.failed |= result.is_err();
+        result
+    }
+
     /// Moves the staged tree into the target. See [`crate::commit`] for the rules.
     pub fn commit(mut self, overwrite: bool) -> Result<CommitSummary, ExtractError> {
         if self.failed {
@@ -381,6 +399,53 @@ impl Extractor {
                 WriteFailure::Other(e) => e,
             })?;
         Ok(())
+    }
+
+    fn add_clone(
+        &mut self,
+        rel_path: &str,
+        source: &File,
+        mode: u32,
+        origin: &str,
+    ) -> Result<Option<File>, ExtractError> {
+        let shown = printable(rel_path);
+        let at = EntryRef {
+            origin,
+            entry: &shown,
+        };
+        let clean = normalize_entry_name(rel_path).map_err(|problem| ExtractError::UnsafeName {
+            origin: origin.to_string(),
+            entry: shown.clone(),
+            problem,
+        })?;
+        let file = self.staging.create_file(&clean, &at)?;
+        if rustix::fs::ioctl_ficlone(&file, source).is_err() {
+            // Not here (another filesystem, no reflinks): as if nothing had been tried.
+            drop(file);
+            self.staging.remove_file(&clean)?;
+            return Ok(None);
+        }
+        let path = self.staging.root().join(&clean);
+        let size = file
+            .metadata()
+            .map_err(|cause| ExtractError::Io {
+                action: "read the size of",
+                path: path.clone(),
+                cause,
+            })?
+            .len();
+        let kept = file_mode(mode, self.same_permissions);
+        warn_dropped_bits(kept, &at);
+        self.finish_file(&clean, &file, size, kept.mode, &path)
+            .map_err(|failure| match failure {
+                WriteFailure::Read(cause) => ExtractError::Io {
+                    action: "read",
+                    path,
+                    cause,
+                },
+                WriteFailure::Other(e) => e,
+            })?;
+        Ok(Some(file))
     }
 
     /// Creates `rel` in staging and streams `data` into it; returns the bytes read and the

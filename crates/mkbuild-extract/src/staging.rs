@@ -124,6 +124,23 @@ impl Staging {
         Ok(file)
     }
 
+    /// Removes a file [`Self::create_file`] made, as if it had never been created.
+    pub fn remove_file(&mut self, rel: &str) -> Result<(), ExtractError> {
+        let (parent, name) = self
+            .dir
+            .parent(rel)
+            .map_err(|e| walk_error(&self.root, e))?;
+        rustix::fs::unlinkat(parent, name, rustix::fs::AtFlags::empty()).map_err(|e| {
+            ExtractError::Io {
+                action: "remove the file",
+                path: self.root.join(rel),
+                cause: e.into(),
+            }
+        })?;
+        self.entries.remove(rel);
+        Ok(())
+    }
+
     pub fn set_file_size(&mut self, rel: &str, bytes: u64) {
         self.entries.insert(rel.to_string(), Staged::File { bytes });
     }

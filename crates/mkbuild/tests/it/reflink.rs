@@ -1,6 +1,6 @@
-//! Raw layers stored without a copy: on XFS with reflinks the store's blob shares the file's
-//! extents (no disk space used, `filefrag` says `shared`); on ext4, which cannot clone, pack
-//! streams the bytes as before. Each filesystem is an image file mounted as a loop device, which
+//! Raw layers stored and unpacked without a copy: on XFS with reflinks the store's blob shares
+//! the file's extents, and the unpacked file the blob's (no disk space used, `filefrag` says
+//! `shared`); on ext4, which cannot clone, pack and unpack stream the bytes as before. Each filesystem is an image file mounted as a loop device, which
 //! needs root (as CI runs); elsewhere the tests skip (a failure under `MKBUILD_REQUIRE_TOOLS`).
 
 use std::path::{Path, PathBuf};
@@ -178,6 +178,31 @@ fn on_xfs_with_reflinks_a_raw_layer_shares_the_files_extents_and_takes_no_space(
     // The clone is the store's own: changing the source afterwards leaves the blob intact.
     std::fs::write(fs.mount.join("context/model.safetensors"), b"changed").expect("write");
     assert!(std::fs::read(&blob).expect("blob") == bytes, "blob changed");
+
+    // Unpack clones the blob back: no space either, and the file shares the blob's extents.
+    let store = fs.mount.join("store");
+    let out = fs.mount.join("out");
+    let before = fs.used_kib();
+    ok(&store, &["unpack", "clone:1", "-d", s(&out)]);
+    let grown = fs.used_kib().saturating_sub(before);
+    let unpacked = out.join("model.safetensors");
+    assert!(
+        std::fs::read(&unpacked).expect("unpacked") == bytes,
+        "bytes"
+    );
+    assert!(grown < 1024, "unpack used {grown} KiB");
+    assert!(all_extents_shared(&unpacked), "the unpacked file is a copy");
+
+    // A blob damaged in the store is caught in the clone, and nothing is written.
+    let mut damaged = std::fs::read(&blob).expect("blob");
+    damaged[4096] ^= 1;
+    std::fs::write(&blob, damaged).expect("damage the blob");
+    let again = fs.mount.join("again");
+    let out = mkbuild(&store, &["unpack", "clone:1", "-d", s(&again)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("sha256:"), "names the digest: {stderr}");
+    assert!(!again.join("model.safetensors").exists(), "nothing written");
 }
 
 #[test]
@@ -198,4 +223,13 @@ fn on_ext4_a_raw_layer_is_streamed_into_the_store() {
         "a copy takes the layer's size, yet the store grew by {grown} KiB"
     );
     assert!(!all_extents_shared(&blob), "ext4 cannot share extents");
+
+    let store = fs.mount.join("store");
+    let out = fs.mount.join("out");
+    ok(&store, &["unpack", "clone:1", "-d", s(&out)]);
+    let unpacked = out.join("model.safetensors");
+    assert!(
+        std::fs::read(&unpacked).expect("unpacked") == bytes,
+        "bytes"
+    );
 }
