@@ -27,7 +27,8 @@ pub enum Hostility {
     None,
     /// A manifest `GET` answers `200` with a chunked body that never ends.
     EndlessManifest,
-    /// A manifest `GET` answers `404` with a chunked error body that never ends.
+    /// A manifest `GET` answers `500` with a chunked error body that never ends (a `404` would be
+    /// read as a missing tag, whatever its body).
     EndlessError,
     /// Every request asks for a bearer token, whose service answers with a body that never ends.
     EndlessToken,
@@ -398,7 +399,7 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
                 respond(stream, "201 Created", &[], b"")
             }
             ("GET", Hostility::EndlessManifest) => endless(stream, "200 OK", state),
-            ("GET", Hostility::EndlessError) => endless(stream, "404 Not Found", state),
+            ("GET", Hostility::EndlessError) => endless(stream, "500 Internal Server Error", state),
             ("GET", Hostility::NoAnswer) => linger(stream, false, state),
             ("GET", Hostility::HeadThenSilence | Hostility::OneBytePerSecond) => {
                 stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100000\r\n\r\n")?;

@@ -129,7 +129,7 @@ fn endless_bodies_do_not_grow_memory() {
             Hostility::EndlessManifest,
             "sent more than 4194304 bytes for the manifest",
         ),
-        (Hostility::EndlessError, "/team/model:v1` with 404: {"),
+        (Hostility::EndlessError, "answered 500: {"),
         (
             Hostility::EndlessToken,
             "sent more than 65536 bytes for a token",

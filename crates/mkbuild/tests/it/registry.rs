@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use mkbuild_registry::testing::{TestRegistry, TEST_PASSWORD, TEST_USER};
+use mkbuild_registry::testing::{RegistryConfig, TestRegistry, TEST_PASSWORD, TEST_USER};
 
 /// Runs mkbuild with `args`, the store `store`, the credentials folder `docker_config` and `stdin`.
 fn run(store: &Path, docker_config: &Path, args: &[&str], stdin: &str) -> Output {
@@ -306,4 +306,134 @@ fn a_modelpack_pushed_and_pulled_back_keeps_its_digest_and_its_raw_layers() {
             file.display()
         );
     }
+}
+
+/// `text` with the registry's `host:port` and the digests of `digests` replaced by stable names.
+fn redact_run(text: &str, host: &str, digests: &[(&str, &str)]) -> String {
+    let mut text = text.replace(host, "[REG]");
+    for (digest, name) in digests {
+        text = text.replace(digest, name);
+    }
+    text
+}
+
+/// Each way a registry says no reads as one sentence that names the registry, the repository
+/// and what was asked for, and says what to do; no `--plain-http` is given, so every request
+/// also goes through the fallback to plain HTTP of a registry on this machine.
+#[test]
+fn registry_errors_read_as_sentences() {
+    let test = "registry_errors_read_as_sentences";
+    let Some(registry) = TestRegistry::start_or_skip(test, false) else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let (store_a, store_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    let pushed = format!("{host}/org/tiny-llama:1");
+    let digest = ok(
+        &store_a,
+        &config,
+        &[
+            "pack",
+            dir.as_ref(),
+            "-t",
+            "tiny:1",
+            "--push",
+            pushed.as_str(),
+        ],
+        "",
+    )
+    .trim()
+    .to_owned();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+
+    let unknown = format!("sha256:{}", "1".repeat(64));
+    let cases = [
+        ("tag-not-found", format!("{host}/org/tiny-llama:nope")),
+        (
+            "manifest-not-found",
+            format!("{host}/org/tiny-llama@{unknown}"),
+        ),
+        ("repository-not-found", format!("{host}/org/nothing:1")),
+    ];
+    for (name, reference) in cases {
+        let stderr = fails(&store_b, &config, &["pull", reference.as_str()], "");
+        insta::assert_snapshot!(
+            format!("registry_error_{name}"),
+            redact_run(&stderr, &host, &[])
+        );
+    }
+
+    // A blob the manifest names that the repository lost: its link in Distribution's storage is
+    // removed, so the registry answers `404 BLOB_UNKNOWN` for it.
+    let manifest = ok(&store_a, &config, &["inspect", "tiny:1"], "");
+    let layer = manifest
+        .split("\"digest\":\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no layer digest in {manifest}"))
+        .to_owned();
+    let hex = layer.trim_start_matches("sha256:");
+    let link = registry
+        .storage()
+        .join("docker/registry/v2/repositories/org/tiny-llama/_layers/sha256")
+        .join(hex);
+    std::fs::remove_dir_all(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()));
+    let stderr = fails(&store_b, &config, &["pull", pushed.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_blob-not-found",
+        redact_run(&stderr, &host, &[(&layer, "[LAYER]")])
+    );
+    // Nothing was tagged by the failed pull.
+    let listed = ok(&store_b, &config, &["list", "--json"], "");
+    assert!(!listed.contains("tiny-llama"), "{listed}");
+}
+
+/// A registry that requires a login names the repository and the command to log in; a read-only
+/// registry's refusal of an upload names the blob and the repository.
+#[test]
+fn login_and_upload_refusals_name_the_repository() {
+    let test = "login_and_upload_refusals_name_the_repository";
+    let Some(with_auth) = TestRegistry::start_or_skip(test, true) else {
+        return;
+    };
+    let read_only_config = RegistryConfig {
+        read_only: true,
+        ..RegistryConfig::default()
+    };
+    let Some(read_only) = TestRegistry::start_configured_or_skip(test, &read_only_config) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let store = tmp.path().join("a");
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    ok(&store, &config, &["pack", dir.as_ref(), "-t", "tiny:1"], "");
+
+    let host = with_auth.host();
+    let reference = format!("{host}/org/private:1");
+    let stderr = fails(&store, &config, &["pull", reference.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_login-required",
+        redact_run(&stderr, &host, &[])
+    );
+
+    let host = read_only.host();
+    let reference = format!("{host}/org/tiny-llama:1");
+    let stderr = fails(&store, &config, &["push", "tiny:1", reference.as_str()], "");
+    // Which blob goes first depends on the order of the concurrent uploads.
+    let blob = stderr
+        .split("the blob `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no blob named in {stderr}"))
+        .to_owned();
+    insta::assert_snapshot!(
+        "registry_error_upload-refused",
+        redact_run(&stderr, &host, &[(&blob, "[BLOB]")])
+    );
 }
