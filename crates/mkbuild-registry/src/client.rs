@@ -295,3 +295,32 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_falls_back_to_plain_http() {
+        for registry in [
+            "localhost",
+            "localhost:5000",
+            "LOCALHOST:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+            "[::1]",
+        ] {
+            assert!(is_loopback(registry), "{registry}");
+        }
+        for registry in [
+            "registry.example.com",
+            "localhost.example.com:5000",
+            "10.0.0.1:5000",
+            "[::2]:5000",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback(registry), "{registry}");
+        }
+    }
+}

@@ -491,3 +491,128 @@ pub(crate) fn tls_failure(message: &str) -> Option<TlsFailure> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(text: &str) -> RemoteReference {
+        RemoteReference::parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn read(addressed: Addressed<'_>, status: u16, body: &str) -> Option<String> {
+        let status = StatusCode::from_u16(status).unwrap_or_else(|e| panic!("{e}"));
+        addressed
+            .error_for(status, &ErrorCodes::parse(body.as_bytes()))
+            .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn error_codes_and_statuses_say_what_is_missing_or_refused() {
+        let tagged = remote("registry.example.com/org/x:v1");
+        let manifest = |access| Addressed {
+            remote: &tagged,
+            access,
+            what: What::Manifest,
+        };
+        assert_eq!(
+            read(
+                manifest(Access::Pull),
+                404,
+                r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#
+            )
+            .as_deref(),
+            Some("repository `org/x` not found at `registry.example.com`; check its name (a push creates it)")
+        );
+        // A 404 without a body is still a missing tag.
+        let message = read(manifest(Access::Pull), 404, "").unwrap_or_default();
+        assert!(
+            message.starts_with("tag `v1` not found in `registry.example.com/org/x`"),
+            "{message}"
+        );
+        // Harbor and others answer DENIED, with 403 or 401-less statuses.
+        assert_eq!(
+            read(
+                manifest(Access::Push),
+                403,
+                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#
+            )
+            .as_deref(),
+            Some(
+                "the registry `registry.example.com` denied push access to `org/x` (403: DENIED: \
+                 requested access to the resource is denied); log in as a user allowed to push it \
+                 with `mkbuild login registry.example.com`, or check the repository's name"
+            )
+        );
+        let digest = Digest::of(b"layer");
+        let blob = Addressed {
+            remote: &tagged,
+            access: Access::Pull,
+            what: What::Blob(&digest),
+        };
+        let message =
+            read(blob, 404, r#"{"errors":[{"code":"BLOB_UNKNOWN"}]}"#).unwrap_or_default();
+        assert!(
+            message.starts_with(&format!(
+                "blob `{digest}` not found in `registry.example.com/org/x`"
+            )),
+            "{message}"
+        );
+        // A manifest pushed before its blobs names the missing one.
+        let pushed = Addressed {
+            remote: &tagged,
+            access: Access::Push,
+            what: What::Other,
+        };
+        let body = format!(
+            r#"{{"errors":[{{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"{digest}"}}]}}"#
+        );
+        let message = read(pushed, 400, &body).unwrap_or_default();
+        assert!(
+            message.contains("the pushed manifest names it"),
+            "{message}"
+        );
+        // Anything else stays a status error, with the registry's words cleaned for a terminal.
+        assert_eq!(read(pushed, 500, "oops"), None);
+        assert_eq!(
+            ErrorCodes::parse(b"x").shown(b"  bad\x1b[31m gateway \n"),
+            "bad [31m gateway"
+        );
+    }
+
+    #[test]
+    fn tls_failures_are_read_from_the_error_chain() {
+        // reqwest 0.13 over rustls 0.23, as a TLS handshake with an HTTP server fails.
+        let plain = "error sending request for url (https://registry.example.com:5000/v2/): client error (Connect): received corrupt message of type InvalidContentType";
+        assert_eq!(tls_failure(plain), Some(TlsFailure::PlainHttp));
+        let error = RegistryError::PlainHttpRegistry {
+            registry: "registry.example.com:5000".to_owned(),
+            action: "pulling the manifest `registry.example.com:5000/org/x:1`".to_owned(),
+        }
+        .to_string();
+        assert!(
+            error.starts_with(
+                "the registry `registry.example.com:5000` answers plain HTTP, not HTTPS"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("use `--plain-http`"), "{error}");
+        let untrusted = "error sending request for url (https://r/v2/): client error (Connect): invalid peer certificate: UnknownIssuer";
+        assert_eq!(
+            tls_failure(untrusted),
+            Some(TlsFailure::Untrusted(
+                "invalid peer certificate: UnknownIssuer".to_owned()
+            ))
+        );
+        assert_eq!(
+            tls_failure("client error (Connect): received fatal alert: CertificateRequired"),
+            Some(TlsFailure::ClientCertificate(
+                "received fatal alert: CertificateRequired".to_owned()
+            ))
+        );
+        assert_eq!(
+            tls_failure("tcp connect error: Connection refused (os error 111)"),
+            None
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! `push`, `pull`, `login`, `logout`, and the registry steps of `pack --push` and `unpack REMOTE`.
 
-use std::io::{BufRead as _, IsTerminal as _};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
@@ -216,7 +216,11 @@ pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
 
 /// Asks for the user name on the terminal.
 fn prompt_username(registry: &str) -> anyhow::Result<String> {
-    eprint!("Username for {registry}: ");
+    // One write, so that the whole prompt is there before anything is typed.
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(format!("Username for {registry}: ").as_bytes());
+    let _ = stderr.flush();
+    drop(stderr);
     let mut line = String::new();
     // A user name is short; a line without end must not be read into memory.
     std::io::Read::take(std::io::stdin().lock(), 4096)

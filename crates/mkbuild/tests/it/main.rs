@@ -20,5 +20,6 @@ mod plugins;
 mod progress;
 mod red_team;
 mod registry;
+mod tls_registry;
 mod unpack;
 mod unreadable_files;
