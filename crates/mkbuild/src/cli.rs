@@ -79,7 +79,8 @@ pub enum Command {
 /// How to reach a registry.
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP instead of TLS (a registry on this machine or a trusted network).
+    /// Talk plain HTTP instead of TLS, to a registry on a trusted network (one on this machine
+    /// that answers in plain HTTP is spoken to so without it).
     #[arg(long, env = "MKBUILD_PLAIN_HTTP")]
     pub plain_http: bool,
     /// Upload blobs in chunks of this many bytes, resumable after an interruption (default: one

@@ -296,3 +296,23 @@ fn a_plain_http_registry_on_this_machine_needs_no_flag() {
     let by_name = format!("localhost:{}/org/tiny-llama:1", registry.addr().port());
     assert_eq!(ok(&store_b, &["pull", by_name.as_str()]), digest);
 }
+
+/// The registry options as `--help` shows them (kit's names: `--plain-http`, `--tls-verify`,
+/// `--tls-cert`, `--cert`, `--key`).
+#[test]
+fn pull_help_lists_the_tls_options() {
+    let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let help = ok(store.path(), &["pull", "--help"]);
+    // From `--plain-http` to `--key`'s entry: the rest belongs to other commands' options.
+    let tls: Vec<&str> = help
+        .lines()
+        .skip_while(|line| !line.contains("--plain-http"))
+        .take_while(|line| !line.contains("-v, --verbose"))
+        .chain(
+            help.lines()
+                .skip_while(|line| !line.contains("--tls-verify"))
+                .take_while(|line| !line.contains("-h, --help")),
+        )
+        .collect();
+    insta::assert_snapshot!("pull_help_tls", tls.join("\n"));
+}
