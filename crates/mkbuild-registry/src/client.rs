@@ -152,22 +152,31 @@ impl RegistryClient {
             .is_ok_and(|found| found.contains(registry))
     }
 
-    /// As docker does, a registry on this machine (`localhost`, `127.0.0.0/8`, `::1`) that answers
-    /// the TLS handshake in plain HTTP is spoken to in plain HTTP, so that a local test registry needs no
-    /// `--plain-http`; credentials still go only to that `host:port`. Other registries are always
+    /// As docker does, a registry on this machine (`localhost`, `127.0.0.0/8`, `::1`) that fails
+    /// the TLS handshake but answers plain HTTP is spoken to in plain HTTP, so that a local test
+    /// registry needs no `--plain-http`; credentials still go only to that `host:port`. Other registries are always
     /// reached by TLS unless `--plain-http` says otherwise: their traffic crosses a network.
     pub(crate) async fn settle_scheme(&self, registry: &str) {
         if self.options.plain_http || !is_loopback(registry) || self.found_plain_http(registry) {
             return;
         }
-        // Only a handshake answered in plain HTTP switches: a TLS registry whose certificate
-        // fails must say so, not be spoken to in clear.
-        let request = self.http.get(format!("https://{registry}/v2/"));
-        let answered_http = match tokio::time::timeout(self.options.timeout, request.send()).await {
-            Ok(Err(e)) => tls_failure(&error_chain(&e)) == Some(TlsFailure::PlainHttp),
-            _ => false,
+        // A certificate the registry or mkbuild refused is a TLS registry that must say so, not
+        // one to speak to in clear; any other failure of TLS is tried again in plain HTTP.
+        let timeout = self.options.timeout;
+        let https = self.http.get(format!("https://{registry}/v2/")).send();
+        let failure = match tokio::time::timeout(timeout, https).await {
+            Ok(Err(e)) => tls_failure(&error_chain(&e)),
+            _ => return,
         };
-        if !answered_http {
+        let answers_http = match failure {
+            Some(TlsFailure::PlainHttp) => true,
+            Some(TlsFailure::Untrusted(_) | TlsFailure::ClientCertificate(_)) => false,
+            None => {
+                let http = self.http.get(format!("http://{registry}/v2/")).send();
+                matches!(tokio::time::timeout(timeout, http).await, Ok(Ok(_)))
+            }
+        };
+        if !answers_http {
             return;
         }
         tracing::info!("the registry `{registry}` on this machine answers plain HTTP; using it");

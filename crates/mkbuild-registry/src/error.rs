@@ -143,7 +143,10 @@ pub enum RegistryError {
     },
 
     /// The registry could not be reached or the connection broke (after the retries allowed).
-    #[error("{action} at the registry `{registry}` failed: {message}")]
+    #[error(
+        "{action} at the registry `{registry}` failed: {message}; check the registry's address, \
+         that it is running, and the network, then try again"
+    )]
     Transport {
         /// The registry, `host[:port]`.
         registry: String,

@@ -49,6 +49,9 @@ pub enum Hostility {
     UploadElsewhere,
     /// A blob `GET` is redirected (`307`) to the sniffer, which serves the blob.
     RedirectBlobs,
+    /// Not hostile but strict: a manifest `GET` answers `403` with the distribution error code
+    /// `DENIED`, as Harbor or a cloud registry does for a user without access to the repository.
+    Denied,
     /// Not hostile: every request needs a bearer token, which the sniffer hands out as the token
     /// service (the realm) of the challenge.
     TokenElsewhere,
@@ -401,6 +404,12 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
             ("GET", Hostility::EndlessManifest) => endless(stream, "200 OK", state),
             ("GET", Hostility::EndlessError) => endless(stream, "500 Internal Server Error", state),
             ("GET", Hostility::NoAnswer) => linger(stream, false, state),
+            ("GET", Hostility::Denied) => respond(
+                stream,
+                "403 Forbidden",
+                &[("Content-Type", "application/json".to_owned())],
+                br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            ),
             ("GET", Hostility::HeadThenSilence | Hostility::OneBytePerSecond) => {
                 stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100000\r\n\r\n")?;
                 stream.flush()?;

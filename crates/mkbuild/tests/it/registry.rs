@@ -422,6 +422,19 @@ fn login_and_upload_refusals_name_the_repository() {
         redact_run(&stderr, &host, &[])
     );
 
+    // Stored credentials the registry refuses: the user, the repository and the way out.
+    std::fs::create_dir_all(&config).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        config.join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"bWtidWlsZDp3cm9uZw=="}}}}}}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = fails(&store, &config, &["pull", reference.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_wrong-credentials",
+        redact_run(&stderr, &host, &[])
+    );
+
     let host = read_only.host();
     let reference = format!("{host}/org/tiny-llama:1");
     let stderr = fails(&store, &config, &["push", "tiny:1", reference.as_str()], "");
