@@ -166,7 +166,7 @@ impl RegistryClient {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(unsafe_auth(format!("names the token service `{realm}`")));
         }
-        if credentials.is_some() && !self.options.plain_http && url.scheme() != "https" {
+        if credentials.is_some() && self.scheme(registry) == "https" && url.scheme() != "https" {
             return Err(unsafe_auth(format!(
                 "is reached by HTTPS but names the plain-HTTP token service `{realm}`"
             )));
@@ -184,16 +184,16 @@ impl RegistryClient {
         if let Some(c) = credentials {
             request = request.header(AUTHORIZATION, basic_authorization(c));
         }
-        let action = "the token request";
+        let action = &format!("getting a token from `{realm}`");
         let response = self
             .send_built(registry, action, request, &Activity::new())
             .await?;
         match response.status() {
             status if status.is_success() => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(self.unauthorized(registry, credentials));
+                return Err(self.unauthorized(registry, None, credentials));
             }
-            _ => return Err(self.status_error(registry, action, response).await),
+            _ => return Err(self.status_error(registry, action, None, response).await),
         }
         let body = self
             .read_capped(registry, action, response, TOKEN_CAP, "a token")

@@ -6,7 +6,7 @@ use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RANGE};
 use reqwest::{Method, StatusCode};
 
 use crate::auth::Access;
-use crate::http::Request;
+use crate::http::{Addressed, ErrorCodes, Request, What};
 use crate::remote_reference::Target;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
@@ -15,6 +15,11 @@ const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json, \
     application/vnd.oci.image.index.v1+json, \
     application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// The tags named in a "tag not found" error, at most.
+const TAGS_SHOWN: usize = 10;
+/// A tag list of [`TAGS_SHOWN`] tags is well below this.
+const TAGS_CAP: u64 = 64 * 1024;
 
 fn manifest_path(remote: &RemoteReference) -> String {
     match &remote.target {
@@ -29,13 +34,21 @@ impl RegistryClient {
         &self,
         remote: &RemoteReference,
     ) -> Result<Vec<u8>, RegistryError> {
-        let action = &format!("the manifest request for `{remote}`");
+        let action = &format!("pulling the manifest `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let request = Request::new(Method::GET, url)
             .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
         let response = self.send(remote, Access::Pull, request, action).await?;
         if response.status() != StatusCode::OK {
-            return Err(self.status_error(&remote.registry, action, response).await);
+            let addressed = Addressed {
+                remote,
+                access: Access::Pull,
+                what: What::Manifest,
+            };
+            let error = self
+                .status_error(&remote.registry, action, Some(addressed), response)
+                .await;
+            return Err(self.explain_missing(remote, error).await);
         }
         self.read_capped(
             &remote.registry,
@@ -47,6 +60,84 @@ impl RegistryClient {
         .await
     }
 
+    /// A missing manifest explained by the repository's tags: [`RegistryError::RepositoryNotFound`]
+    /// when the registry does not know the repository, else the tags it has. Best effort: any
+    /// other answer leaves `error` as it is.
+    async fn explain_missing(
+        &self,
+        remote: &RemoteReference,
+        error: RegistryError,
+    ) -> RegistryError {
+        if !matches!(
+            error,
+            RegistryError::TagNotFound { .. } | RegistryError::ManifestNotFound { .. }
+        ) {
+            return error;
+        }
+        let action = &format!(
+            "listing the tags of `{}/{}`",
+            remote.registry, remote.repository
+        );
+        let Ok(url) = self.repository_url(remote, &format!("tags/list?n={TAGS_SHOWN}")) else {
+            return error;
+        };
+        let Ok(response) = self
+            .send(remote, Access::Pull, Request::new(Method::GET, url), action)
+            .await
+        else {
+            return error;
+        };
+        let status = response.status();
+        let Ok(body) = self
+            .read_capped(&remote.registry, action, response, TAGS_CAP, "the tag list")
+            .await
+        else {
+            return error;
+        };
+        let repository_missing = || RegistryError::RepositoryNotFound {
+            registry: remote.registry.clone(),
+            repository: remote.repository.clone(),
+        };
+        if status == StatusCode::NOT_FOUND && ErrorCodes::parse(&body).has("NAME_UNKNOWN") {
+            return repository_missing();
+        }
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            tags: Option<Vec<String>>,
+        }
+        let listed = serde_json::from_slice::<TagList>(&body)
+            .ok()
+            .filter(|_| status.is_success());
+        match (error, listed.and_then(|l| l.tags)) {
+            (
+                RegistryError::TagNotFound {
+                    registry,
+                    repository,
+                    tag,
+                    ..
+                },
+                Some(tags),
+            ) => {
+                RegistryError::TagNotFound {
+                    registry,
+                    repository,
+                    tag,
+                    tags: tags
+                        .into_iter()
+                        .take(TAGS_SHOWN)
+                        // A tag is `[\w][\w.-]{0,127}`; anything else is not shown.
+                        .filter(|t| {
+                            t.len() <= 128
+                                && t.chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                        })
+                        .collect(),
+                }
+            }
+            (error, _) => error,
+        }
+    }
+
     /// `PUT` the manifest bytes unchanged.
     pub(crate) async fn put_manifest(
         &self,
@@ -54,13 +145,20 @@ impl RegistryClient {
         bytes: Vec<u8>,
         content_type: HeaderValue,
     ) -> Result<(), RegistryError> {
-        let action = &format!("the manifest upload to `{remote}`");
+        let action = &format!("pushing the manifest to `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let mut request = Request::new(Method::PUT, url).header(CONTENT_TYPE, content_type);
         request.body = Some(Bytes::from(bytes));
         let response = self.send(remote, Access::Push, request, action).await?;
         if !response.status().is_success() {
-            return Err(self.status_error(&remote.registry, action, response).await);
+            let addressed = Addressed {
+                remote,
+                access: Access::Push,
+                what: What::Other,
+            };
+            return Err(self
+                .status_error(&remote.registry, action, Some(addressed), response)
+                .await);
         }
         Ok(())
     }
@@ -71,13 +169,20 @@ impl RegistryClient {
         &self,
         remote: &RemoteReference,
     ) -> Result<String, RegistryError> {
-        let action = &format!("the manifest check of `{remote}`");
+        let action = &format!("checking the pushed manifest `{remote}`");
         let url = self.repository_url(remote, &manifest_path(remote))?;
         let request = Request::new(Method::HEAD, url)
             .header(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
         let response = self.send(remote, Access::Push, request, action).await?;
         if !response.status().is_success() {
-            return Err(self.status_error(&remote.registry, action, response).await);
+            let addressed = Addressed {
+                remote,
+                access: Access::Push,
+                what: What::Manifest,
+            };
+            return Err(self
+                .status_error(&remote.registry, action, Some(addressed), response)
+                .await);
         }
         let named = response
             .headers()
@@ -97,7 +202,7 @@ impl RegistryClient {
         digest: &Digest,
     ) -> Result<bool, RegistryError> {
         let action = format!(
-            "the check for `{digest}` in `{}/{}`",
+            "checking for the blob `{digest}` in `{}/{}`",
             remote.registry, remote.repository
         );
         let url = self.repository_url(remote, &format!("blobs/{digest}"))?;
@@ -112,7 +217,16 @@ impl RegistryClient {
         match response.status() {
             status if status.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(self.status_error(&remote.registry, &action, response).await),
+            _ => {
+                let addressed = Addressed {
+                    remote,
+                    access: Access::Push,
+                    what: What::Other,
+                };
+                Err(self
+                    .status_error(&remote.registry, &action, Some(addressed), response)
+                    .await)
+            }
         }
     }
 
@@ -140,7 +254,16 @@ impl RegistryClient {
         let response = self.send(remote, Access::Pull, request, action).await?;
         match response.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(response),
-            _ => Err(self.status_error(&remote.registry, action, response).await),
+            _ => {
+                let addressed = Addressed {
+                    remote,
+                    access: Access::Pull,
+                    what: What::Blob(digest),
+                };
+                Err(self
+                    .status_error(&remote.registry, action, Some(addressed), response)
+                    .await)
+            }
         }
     }
 }

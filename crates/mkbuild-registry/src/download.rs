@@ -35,7 +35,7 @@ impl RegistryClient {
         blob: &Descriptor,
     ) -> Result<u64, RegistryError> {
         let action = format!(
-            "the download of `{}` from `{}/{}`",
+            "downloading the blob `{}` from `{}/{}`",
             blob.digest, remote.registry, remote.repository
         );
         let mut partial = Partial::new(store)?;

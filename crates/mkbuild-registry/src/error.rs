@@ -22,59 +22,210 @@ pub enum RegistryError {
 
     /// The registry refused the credentials given (or found in the credentials file).
     #[error(
-        "the registry `{registry}` refused the credentials of user `{username}` (401 Unauthorized); \
-         check the user name and password, then run `mkbuild login {registry}` again"
+        "the registry `{registry}` refused the credentials of user `{username}` (401 Unauthorized){}; \
+         check the user name and password, then run `mkbuild login {registry}` again",
+        for_repository(repository.as_deref())
     )]
     WrongCredentials {
         /// The registry, `host[:port]`.
         registry: String,
+        /// The repository asked for, if the request was in one.
+        repository: Option<String>,
         /// The user whose credentials were refused.
         username: String,
     },
 
     /// The registry wants credentials and none were found.
     #[error(
-        "the registry `{registry}` requires a login (401 Unauthorized); run `mkbuild login {registry}`"
+        "the registry `{registry}` requires a login (401 Unauthorized){}; run `mkbuild login {registry}`",
+        for_repository(repository.as_deref())
     )]
     LoginRequired {
         /// The registry, `host[:port]`.
         registry: String,
+        /// The repository asked for, if the request was in one.
+        repository: Option<String>,
+    },
+
+    /// The registry knows the credentials (or anonymous access) but does not allow the access.
+    #[error(
+        "the registry `{registry}` denied {access} access to `{repository}` ({status}{}); log in as \
+         a user allowed to {access} it with `mkbuild login {registry}`, or check the repository's name",
+        shown_detail(detail)
+    )]
+    Denied {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The repository.
+        repository: String,
+        /// "pull" or "push".
+        access: &'static str,
+        /// The HTTP status code.
+        status: u16,
+        /// The registry's own words (its error codes and messages), trimmed.
+        detail: String,
+    },
+
+    /// No manifest has that tag in the repository.
+    #[error(
+        "tag `{tag}` not found in `{registry}/{repository}`; check the tag ({})",
+        known_tags(registry, repository, tags)
+    )]
+    TagNotFound {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The repository.
+        repository: String,
+        /// The tag asked for.
+        tag: String,
+        /// The first tags the repository has, when the registry listed them.
+        tags: Vec<String>,
+    },
+
+    /// No manifest has that digest in the repository.
+    #[error(
+        "manifest `{digest}` not found in `{registry}/{repository}`; check the digest and the \
+         repository (a digest names one manifest, in the repositories it was pushed to)"
+    )]
+    ManifestNotFound {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The repository.
+        repository: String,
+        /// The digest asked for.
+        digest: Digest,
+    },
+
+    /// The registry has no repository of that name.
+    #[error(
+        "repository `{repository}` not found at `{registry}`; check its name (a push creates it)"
+    )]
+    RepositoryNotFound {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The repository asked for.
+        repository: String,
+    },
+
+    /// A blob the manifest names is not in the repository.
+    #[error(
+        "blob `{digest}` not found in `{registry}/{repository}`, though {}; push the ModelKit \
+         again to complete the registry's copy",
+        if *at_push { "the pushed manifest names it" } else { "its manifest names it" }
+    )]
+    BlobNotFound {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// The repository.
+        repository: String,
+        /// The blob's digest.
+        digest: Digest,
+        /// Found missing when the manifest was pushed (rather than when the blob was pulled).
+        at_push: bool,
     },
 
     /// The registry answered a request with an error status.
-    #[error("the registry `{registry}` answered {action} with {status}: {message}")]
+    #[error(
+        "{action} failed: the registry `{registry}` answered {status}{}{}",
+        shown_detail(message),
+        status_hint(*status)
+    )]
     Status {
         /// The registry, `host[:port]`.
         registry: String,
-        /// What mkbuild was doing, e.g. "the manifest request".
+        /// What mkbuild was doing, a verb phrase naming what, e.g. "pulling the manifest
+        /// `registry/team/model:v1`".
         action: String,
-        /// The HTTP status code.
+        /// The HTTP status code (0 when the answer was not what the protocol says).
         status: u16,
-        /// The body of the answer, trimmed.
+        /// The registry's own words (its error codes and messages, else the body), trimmed.
         message: String,
     },
 
     /// The registry could not be reached or the connection broke (after the retries allowed).
-    /// `action` is a noun phrase, as in the other variants ("the manifest request").
-    #[error("{action} at the registry `{registry}` failed: {message}")]
+    #[error(
+        "{action} at the registry `{registry}` failed: {message}; check the registry's address, \
+         that it is running, and the network, then try again"
+    )]
     Transport {
         /// The registry, `host[:port]`.
         registry: String,
-        /// What mkbuild was doing, e.g. "the manifest request".
+        /// What mkbuild was doing, a verb phrase (see [`RegistryError::Status`]).
         action: String,
         /// The transport's error.
         message: String,
     },
 
+    /// A TLS handshake found plain HTTP at the registry's address.
+    #[error(
+        "the registry `{registry}` answers plain HTTP, not HTTPS ({action}): use `--plain-http` \
+         (`MKBUILD_PLAIN_HTTP=1`) if that registry is on a network you trust"
+    )]
+    PlainHttpRegistry {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// What mkbuild was doing.
+        action: String,
+    },
+
+    /// The registry's TLS certificate did not verify.
+    #[error(
+        "the TLS certificate of the registry `{registry}` is not trusted ({reason}) while {action}; \
+         give the CA certificate that signed it with `--tls-cert FILE` (PEM), or skip the check \
+         with `--tls-verify=false` on a network you trust"
+    )]
+    UntrustedCertificate {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// What mkbuild was doing.
+        action: String,
+        /// What the verifier said.
+        reason: String,
+    },
+
+    /// The registry refused the TLS handshake for want of a (valid) client certificate.
+    #[error(
+        "the registry `{registry}` refused the TLS handshake ({reason}) while {action}: it wants a \
+         client certificate it accepts; give it with `--cert FILE --key FILE` (PEM)"
+    )]
+    ClientCertificateRefused {
+        /// The registry, `host[:port]`.
+        registry: String,
+        /// What mkbuild was doing.
+        action: String,
+        /// The alert the registry sent.
+        reason: String,
+    },
+
+    /// A certificate or key file given for TLS cannot be used.
+    #[error("cannot use `{}` as {what}: {reason}", path.display())]
+    TlsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it was given as, e.g. "a CA certificate (`--tls-cert`)".
+        what: &'static str,
+        /// Why it cannot be used, and what to give instead.
+        reason: String,
+    },
+
+    /// The network runtime or the HTTP client could not be set up.
+    #[error("cannot set up {what}: {message}")]
+    Setup {
+        /// What could not be set up.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+
     /// The registry made no progress for the timeout (nothing, or a trickle, arrived or was taken).
     #[error(
-        "the registry `{registry}` made no progress for {seconds} s during {action}, so mkbuild gave \
+        "the registry `{registry}` made no progress for {seconds} s while {action}, so mkbuild gave \
          up; try again later, or allow more time with `--timeout SECS` (`MKBUILD_REGISTRY_TIMEOUT`)"
     )]
     TimedOut {
         /// The registry, `host[:port]`.
         registry: String,
-        /// What mkbuild was doing, e.g. "the manifest request".
+        /// What mkbuild was doing, a verb phrase.
         action: String,
         /// The timeout, in seconds.
         seconds: u64,
@@ -209,4 +360,40 @@ pub enum RegistryError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// " for `REPOSITORY`", or nothing.
+fn for_repository(repository: Option<&str>) -> String {
+    repository.map_or_else(String::new, |r| format!(" for `{r}`"))
+}
+
+/// ": DETAIL", or nothing for an empty detail.
+fn shown_detail(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
+/// What to do about an unexpected status, when the status alone says it.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        429 => "; the registry limits requests: try again later",
+        413 => "; the registry refuses a body this large (ask its operator for a larger limit)",
+        405 => "; the registry does not take this request here (is it read-only, or a mirror?)",
+        500..=599 => "; the registry failed: try again later, or ask its operator",
+        _ => "",
+    }
+}
+
+/// The tags a repository has, or where the registry lists them.
+fn known_tags(registry: &str, repository: &str, tags: &[String]) -> String {
+    if tags.is_empty() {
+        return format!(
+            "the registry lists the repository's tags at `{registry}/v2/{repository}/tags/list`"
+        );
+    }
+    let shown: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
+    format!("the repository has {}", shown.join(", "))
 }

@@ -10,6 +10,10 @@
 //!   `Range` request, and moving it into the store only when its digest matches; the manifest is
 //!   stored and tagged last.
 //! - Credentials live in docker's `config.json` ([`CredentialsFile`]).
+//! - TLS: private CAs, no verification, client certificates ([`ClientOptions`]); a registry on this
+//!   machine that answers the TLS handshake in plain HTTP is spoken to in plain HTTP, as docker
+//!   does. Errors are read from the distribution error codes as well as the status, so that each
+//!   says what was missing or refused, where ([`RegistryError`]).
 //!
 //! The registry is treated as hostile: every body read into memory has a small cap enforced while
 //! it is read (manifests 4 MiB, errors and tokens a few KiB), every request fails after

@@ -25,7 +25,8 @@ impl RegistryClient {
         registry: &str,
         credentials: &Credentials,
     ) -> Result<(), RegistryError> {
-        let action = "`GET /v2/`";
+        self.settle_scheme(registry).await;
+        let action = &format!("checking the login at `{registry}`");
         let url =
             self.origin(registry)?
                 .join("v2/")
@@ -43,7 +44,7 @@ impl RegistryClient {
         match response.status() {
             status if status.is_success() => return Ok(()),
             StatusCode::UNAUTHORIZED => {}
-            _ => return Err(self.status_error(registry, action, response).await),
+            _ => return Err(self.status_error(registry, action, None, response).await),
         }
         match Challenge::of(&response) {
             // The token service decides; an empty scope asks only whether the login is valid.
@@ -51,7 +52,7 @@ impl RegistryClient {
                 .answer_challenge(registry, "", &challenge, Some(credentials))
                 .await
                 .map(drop),
-            _ => Err(self.unauthorized(registry, Some(credentials))),
+            _ => Err(self.unauthorized(registry, None, Some(credentials))),
         }
     }
 }

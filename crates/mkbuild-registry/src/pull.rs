@@ -45,6 +45,7 @@ impl RegistryClient {
         store: &Store,
         from: &RemoteReference,
     ) -> Result<PullSummary, RegistryError> {
+        self.settle_scheme(&from.registry).await;
         let bytes = self.get_manifest(from).await?;
         let digest = Digest::of(&bytes);
         if let Target::Digest(expected) = &from.target {

@@ -54,6 +54,7 @@ impl RegistryClient {
                 });
             }
         }
+        self.settle_scheme(&to.registry).await;
         // Like every blob pushed, the manifest must be the store's own file, not a link.
         store.open_blob(&manifest.digest)?;
         let bytes = store.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;

@@ -21,7 +21,7 @@ use reqwest::{Method, StatusCode, Url};
 
 use crate::auth::{same_origin, Access};
 use crate::file_stream::{file_range_stream, UploadCheck};
-use crate::http::Request;
+use crate::http::{Addressed, Request, What};
 use crate::stall::Activity;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
@@ -98,7 +98,12 @@ impl Session<'_> {
                 Ok(response) if response.status() == StatusCode::CREATED => return Ok(()),
                 Ok(response) => {
                     self.client
-                        .status_error(&self.remote.registry, &self.action(), response)
+                        .status_error(
+                            &self.remote.registry,
+                            &self.action(),
+                            Some(self.addressed()),
+                            response,
+                        )
                         .await
                 }
                 Err(failure) => failure.error,
@@ -189,12 +194,25 @@ impl Session<'_> {
     }
 
     fn action(&self) -> String {
+        self.doing("uploading")
+    }
+
+    /// "`verb` the blob `sha256:...` to `registry/repository`".
+    fn doing(&self, verb: &str) -> String {
         format!(
-            "the upload of `{}` to `{}/{}`",
+            "{verb} the blob `{}` to `{}/{}`",
             self.digest(),
             self.remote.registry,
             self.remote.repository
         )
+    }
+
+    fn addressed(&self) -> Addressed<'_> {
+        Addressed {
+            remote: self.remote,
+            access: Access::Push,
+            what: What::Other,
+        }
     }
 
     fn open(&self) -> Result<std::fs::File, RegistryError> {
@@ -203,10 +221,7 @@ impl Session<'_> {
 
     /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
     async fn start(&self) -> Result<Url, RegistryError> {
-        let action = &format!(
-            "opening an upload to `{}/{}`",
-            self.remote.registry, self.remote.repository
-        );
+        let action = &self.doing("opening an upload of");
         let url = self.client.repository_url(self.remote, "blobs/uploads/")?;
         let request = Request::new(Method::POST, url.clone())
             .header(CONTENT_LENGTH, HeaderValue::from_static("0"));
@@ -277,15 +292,14 @@ impl Session<'_> {
     /// `PATCH` bytes `start..end`; the session's next URL.
     async fn send_chunk(&self, location: &Url, start: u64, end: u64) -> Result<Url, Failure> {
         let response = self.send_range(location, Method::PATCH, start, end).await?;
-        let response = self
-            .expect(response, StatusCode::ACCEPTED, "a chunk")
-            .await?;
+        let action = self.doing("sending a chunk of");
+        let response = self.expect(response, StatusCode::ACCEPTED, &action).await?;
         Ok(self.location(location, &response)?)
     }
 
     /// `GET <session>`: the session's next URL and how many bytes the registry holds.
     async fn status(&self, location: &Url) -> Result<(Url, u64), RegistryError> {
-        let action = "the upload status request";
+        let action = &self.doing("asking how much the registry holds of the upload of");
         let response = self
             .client
             .send(
@@ -317,7 +331,7 @@ impl Session<'_> {
 
     /// `PUT <session>?digest=...`: closes the session; the registry checks the digest.
     async fn finish(&self, location: &Url) -> Result<(), RegistryError> {
-        let action = "closing the upload";
+        let action = &self.doing("closing the upload of");
         let mut url = location.clone();
         url.query_pairs_mut()
             .append_pair("digest", self.digest().as_str());
@@ -338,7 +352,12 @@ impl Session<'_> {
         let request = Request::new(Method::DELETE, location.clone());
         let _ = self
             .client
-            .send(self.remote, Access::Push, request, "cancelling the upload")
+            .send(
+                self.remote,
+                Access::Push,
+                request,
+                &self.doing("cancelling the upload of"),
+            )
             .await;
     }
 
@@ -354,7 +373,12 @@ impl Session<'_> {
         }
         let error = self
             .client
-            .status_error(&self.remote.registry, action, response)
+            .status_error(
+                &self.remote.registry,
+                action,
+                Some(self.addressed()),
+                response,
+            )
             .await;
         Err(Failure {
             error,
@@ -372,7 +396,7 @@ impl Session<'_> {
     fn location(&self, base: &Url, response: &reqwest::Response) -> Result<Url, RegistryError> {
         let invalid = |message: String| RegistryError::Status {
             registry: self.remote.registry.clone(),
-            action: "an upload request".to_owned(),
+            action: self.action(),
             status: response.status().as_u16(),
             message,
         };

@@ -79,7 +79,8 @@ pub enum Command {
 /// How to reach a registry.
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP instead of TLS (a registry on this machine or a trusted network).
+    /// Talk plain HTTP instead of TLS, to a registry on a trusted network (one on this machine
+    /// that answers in plain HTTP is spoken to so without it).
     #[arg(long, env = "MKBUILD_PLAIN_HTTP")]
     pub plain_http: bool,
     /// Upload blobs in chunks of this many bytes, resumable after an interruption (default: one
@@ -99,6 +100,43 @@ pub struct RegistryArgs {
         value_name = "SECS"
     )]
     pub timeout: u64,
+    /// Verify the registry's TLS certificate; `--tls-verify=false` accepts any (only on a network
+    /// you trust).
+    #[arg(
+        long,
+        env = "MKBUILD_TLS_VERIFY",
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
+    pub tls_verify: bool,
+    /// Also trust the CA certificates of this PEM file (repeatable), e.g. a registry's own CA.
+    #[arg(
+        long = "tls-cert",
+        visible_alias = "ca-cert",
+        env = "MKBUILD_TLS_CERT",
+        value_name = "FILE"
+    )]
+    pub tls_certs: Vec<PathBuf>,
+    /// A client certificate (PEM) for registries that ask for one (mutual TLS); needs `--key`.
+    #[arg(
+        long = "cert",
+        env = "MKBUILD_CLIENT_CERT",
+        requires = "client_key",
+        value_name = "FILE"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--cert`.
+    #[arg(
+        long = "key",
+        env = "MKBUILD_CLIENT_KEY",
+        requires = "client_cert",
+        value_name = "FILE"
+    )]
+    pub client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +171,7 @@ pub struct PullArgs {
 pub struct LoginArgs {
     /// The registry, `host[:port]`.
     pub registry: String,
+    /// The user name (asked for on a terminal when not given).
     #[arg(short = 'u', long)]
     pub username: Option<String>,
     /// The password (visible to other users; prefer `--password-stdin`).

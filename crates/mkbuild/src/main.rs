@@ -48,7 +48,12 @@ fn init_logging(verbose: u8, quiet: bool) {
         .without_time()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MKBUILD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+                // The certificate verifier logs each failure that the registry error then explains.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(format!(
+                        "{level},rustls_platform_verifier=off"
+                    ))
+                }),
         )
         .init();
 }

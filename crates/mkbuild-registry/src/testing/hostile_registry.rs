@@ -27,7 +27,8 @@ pub enum Hostility {
     None,
     /// A manifest `GET` answers `200` with a chunked body that never ends.
     EndlessManifest,
-    /// A manifest `GET` answers `404` with a chunked error body that never ends.
+    /// A manifest `GET` answers `500` with a chunked error body that never ends (a `404` would be
+    /// read as a missing tag, whatever its body).
     EndlessError,
     /// Every request asks for a bearer token, whose service answers with a body that never ends.
     EndlessToken,
@@ -48,6 +49,9 @@ pub enum Hostility {
     UploadElsewhere,
     /// A blob `GET` is redirected (`307`) to the sniffer, which serves the blob.
     RedirectBlobs,
+    /// Not hostile but strict: a manifest `GET` answers `403` with the distribution error code
+    /// `DENIED`, as Harbor or a cloud registry does for a user without access to the repository.
+    Denied,
     /// Not hostile: every request needs a bearer token, which the sniffer hands out as the token
     /// service (the realm) of the challenge.
     TokenElsewhere,
@@ -398,8 +402,14 @@ fn serve_registry(stream: &mut TcpStream, request: &Request, state: &State) -> i
                 respond(stream, "201 Created", &[], b"")
             }
             ("GET", Hostility::EndlessManifest) => endless(stream, "200 OK", state),
-            ("GET", Hostility::EndlessError) => endless(stream, "404 Not Found", state),
+            ("GET", Hostility::EndlessError) => endless(stream, "500 Internal Server Error", state),
             ("GET", Hostility::NoAnswer) => linger(stream, false, state),
+            ("GET", Hostility::Denied) => respond(
+                stream,
+                "403 Forbidden",
+                &[("Content-Type", "application/json".to_owned())],
+                br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            ),
             ("GET", Hostility::HeadThenSilence | Hostility::OneBytePerSecond) => {
                 stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100000\r\n\r\n")?;
                 stream.flush()?;

@@ -7,4 +7,6 @@ mod test_registry;
 
 pub use fault_proxy::{FaultProxy, Faults, ProxyStats};
 pub use hostile_registry::{HostileRegistry, Hostility, SeenRequest, MAX_CONNECTION_TIME, TOKEN};
-pub use test_registry::{http_status, TestRegistry, TEST_PASSWORD, TEST_USER};
+pub use test_registry::{
+    http_status, RegistryConfig, TestRegistry, TlsConfig, TEST_PASSWORD, TEST_USER,
+};

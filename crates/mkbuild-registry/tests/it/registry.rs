@@ -211,8 +211,8 @@ fn basic_auth_accepts_the_right_password_only() -> TestResult {
     assert_eq!(
         message,
         format!(
-            "the registry `{0}` refused the credentials of user `mkbuild` (401 Unauthorized); \
-             check the user name and password, then run `mkbuild login {0}` again",
+            "the registry `{0}` refused the credentials of user `mkbuild` (401 Unauthorized) for \
+             `team/model`; check the user name and password, then run `mkbuild login {0}` again",
             registry.host()
         )
     );

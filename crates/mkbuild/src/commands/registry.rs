@@ -1,6 +1,6 @@
 //! `push`, `pull`, `login`, `logout`, and the registry steps of `pack --push` and `unpack REMOTE`.
 
-use std::io::{BufRead as _, IsTerminal as _};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
@@ -160,8 +160,14 @@ pub fn pull_model_parents(
 }
 
 pub fn login(args: LoginArgs) -> anyhow::Result<()> {
-    let Some(username) = args.username else {
-        bail!("give the user name with `-u USER`");
+    let on_terminal = std::io::stdin().is_terminal();
+    let registry = &args.registry;
+    let username = match args.username {
+        Some(username) => username,
+        None if on_terminal && args.password.is_none() && !args.password_stdin => {
+            prompt_username(registry)?
+        }
+        None => bail!("give the user name with `-u USER`"),
     };
     let password = match (args.password, args.password_stdin) {
         (Some(password), _) => {
@@ -169,12 +175,12 @@ pub fn login(args: LoginArgs) -> anyhow::Result<()> {
             password
         }
         (None, true) => read_password_line()?,
-        (None, false) => {
-            if std::io::stdin().is_terminal() {
-                bail!("pass the password on standard input with `--password-stdin` (e.g. `echo \"$PASSWORD\" | mkbuild login {} -u {username} --password-stdin`)", args.registry);
-            }
-            read_password_line()?
-        }
+        (None, false) if on_terminal => prompt_password(registry, &username)?,
+        (None, false) => bail!(
+            "standard input is not a terminal, so the password cannot be asked for; pass it on \
+             standard input with `--password-stdin` (e.g. `echo \"$PASSWORD\" | mkbuild login \
+             {registry} -u {username} --password-stdin`)"
+        ),
     };
     let credentials = Credentials { username, password };
     let client = RegistryClient::new(options(&args.registry_args, None))?;
@@ -206,6 +212,35 @@ pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks for the user name on the terminal.
+fn prompt_username(registry: &str) -> anyhow::Result<String> {
+    // One write, so that the whole prompt is there before anything is typed.
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(format!("Username for {registry}: ").as_bytes());
+    let _ = stderr.flush();
+    drop(stderr);
+    let mut line = String::new();
+    // A user name is short; a line without end must not be read into memory.
+    std::io::Read::take(std::io::stdin().lock(), 4096)
+        .read_line(&mut line)
+        .context("cannot read the user name from the terminal")?;
+    let username = line.trim().to_owned();
+    if username.is_empty() {
+        bail!("no user name given; type one, or give it with `-u USER`");
+    }
+    Ok(username)
+}
+
+/// Asks for the password on the terminal, without echo.
+fn prompt_password(registry: &str, username: &str) -> anyhow::Result<String> {
+    let password = rpassword::prompt_password(format!("Password for {username}@{registry}: "))
+        .context("cannot read the password from the terminal; use `--password-stdin`")?;
+    if password.is_empty() {
+        bail!("no password given; type it, or pass it with `--password-stdin`");
+    }
+    Ok(password)
 }
 
 fn read_password_line() -> anyhow::Result<String> {
@@ -252,6 +287,9 @@ fn options(args: &RegistryArgs, credentials: Option<Credentials>) -> ClientOptio
         chunk_size: args.chunk_size,
         concurrency: args.concurrency,
         timeout: std::time::Duration::from_secs(args.timeout),
+        tls_verify: args.tls_verify,
+        ca_certs: args.tls_certs.clone(),
+        client_identity: args.client_cert.clone().zip(args.client_key.clone()),
         ..ClientOptions::default()
     }
 }

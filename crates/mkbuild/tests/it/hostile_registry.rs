@@ -129,7 +129,7 @@ fn endless_bodies_do_not_grow_memory() {
             Hostility::EndlessManifest,
             "sent more than 4194304 bytes for the manifest",
         ),
-        (Hostility::EndlessError, "/team/model:v1` with 404: {"),
+        (Hostility::EndlessError, "answered 500: {"),
         (
             Hostility::EndlessToken,
             "sent more than 65536 bytes for a token",
@@ -340,4 +340,21 @@ fn listed_references(store: &Path) -> Vec<String> {
         .skip(1)
         .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
         .collect()
+}
+
+/// A registry that denies the access (`403 DENIED`, as Harbor answers a user without rights to
+/// the repository) is named with the repository and the way to log in as another user.
+#[test]
+fn a_denied_pull_names_the_repository_and_the_login() {
+    let (manifest, blobs) = modelkit();
+    let server = HostileRegistry::start(Hostility::Denied, manifest, blobs, None)
+        .unwrap_or_else(|e| panic!("cannot start the hostile registry: {e}"));
+    let store = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let reference = format!("{}/team/model:v1", server.host());
+    let denied = run(store.path(), &["pull", reference.as_str()], &[]);
+    assert_eq!(denied.status.code(), Some(1), "{}", denied.stderr);
+    insta::assert_snapshot!(
+        "registry_error_denied",
+        denied.stderr.replace(&server.host(), "[REG]")
+    );
 }

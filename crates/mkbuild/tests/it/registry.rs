@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use mkbuild_registry::testing::{TestRegistry, TEST_PASSWORD, TEST_USER};
+use mkbuild_registry::testing::{RegistryConfig, TestRegistry, TEST_PASSWORD, TEST_USER};
 
 /// Runs mkbuild with `args`, the store `store`, the credentials folder `docker_config` and `stdin`.
 fn run(store: &Path, docker_config: &Path, args: &[&str], stdin: &str) -> Output {
@@ -306,4 +306,271 @@ fn a_modelpack_pushed_and_pulled_back_keeps_its_digest_and_its_raw_layers() {
             file.display()
         );
     }
+}
+
+/// `text` with the registry's `host:port` and the digests of `digests` replaced by stable names.
+fn redact_run(text: &str, host: &str, digests: &[(&str, &str)]) -> String {
+    let mut text = text.replace(host, "[REG]");
+    for (digest, name) in digests {
+        text = text.replace(digest, name);
+    }
+    text
+}
+
+/// Each way a registry says no reads as one sentence that names the registry, the repository
+/// and what was asked for, and says what to do; no `--plain-http` is given, so every request
+/// also goes through the fallback to plain HTTP of a registry on this machine.
+#[test]
+fn registry_errors_read_as_sentences() {
+    let test = "registry_errors_read_as_sentences";
+    let Some(registry) = TestRegistry::start_or_skip(test, false) else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let (store_a, store_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    let pushed = format!("{host}/org/tiny-llama:1");
+    let digest = ok(
+        &store_a,
+        &config,
+        &[
+            "pack",
+            dir.as_ref(),
+            "-t",
+            "tiny:1",
+            "--push",
+            pushed.as_str(),
+        ],
+        "",
+    )
+    .trim()
+    .to_owned();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+
+    let unknown = format!("sha256:{}", "1".repeat(64));
+    let cases = [
+        ("tag-not-found", format!("{host}/org/tiny-llama:nope")),
+        (
+            "manifest-not-found",
+            format!("{host}/org/tiny-llama@{unknown}"),
+        ),
+        ("repository-not-found", format!("{host}/org/nothing:1")),
+    ];
+    for (name, reference) in cases {
+        let stderr = fails(&store_b, &config, &["pull", reference.as_str()], "");
+        insta::assert_snapshot!(
+            format!("registry_error_{name}"),
+            redact_run(&stderr, &host, &[])
+        );
+    }
+
+    // A blob the manifest names that the repository lost: its link in Distribution's storage is
+    // removed, so the registry answers `404 BLOB_UNKNOWN` for it.
+    let manifest = ok(&store_a, &config, &["inspect", "tiny:1"], "");
+    let layer = manifest
+        .split("\"digest\":\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no layer digest in {manifest}"))
+        .to_owned();
+    let hex = layer.trim_start_matches("sha256:");
+    let link = registry
+        .storage()
+        .join("docker/registry/v2/repositories/org/tiny-llama/_layers/sha256")
+        .join(hex);
+    std::fs::remove_dir_all(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()));
+    let stderr = fails(&store_b, &config, &["pull", pushed.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_blob-not-found",
+        redact_run(&stderr, &host, &[(&layer, "[LAYER]")])
+    );
+    // Nothing was tagged by the failed pull.
+    let listed = ok(&store_b, &config, &["list", "--json"], "");
+    assert!(!listed.contains("tiny-llama"), "{listed}");
+}
+
+/// A registry that requires a login names the repository and the command to log in; a read-only
+/// registry's refusal of an upload names the blob and the repository.
+#[test]
+fn login_and_upload_refusals_name_the_repository() {
+    let test = "login_and_upload_refusals_name_the_repository";
+    let Some(with_auth) = TestRegistry::start_or_skip(test, true) else {
+        return;
+    };
+    let read_only_config = RegistryConfig {
+        read_only: true,
+        ..RegistryConfig::default()
+    };
+    let Some(read_only) = TestRegistry::start_configured_or_skip(test, &read_only_config) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let store = tmp.path().join("a");
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    ok(&store, &config, &["pack", dir.as_ref(), "-t", "tiny:1"], "");
+
+    let host = with_auth.host();
+    let reference = format!("{host}/org/private:1");
+    let stderr = fails(&store, &config, &["pull", reference.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_login-required",
+        redact_run(&stderr, &host, &[])
+    );
+
+    // Stored credentials the registry refuses: the user, the repository and the way out.
+    std::fs::create_dir_all(&config).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        config.join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"bWtidWlsZDp3cm9uZw=="}}}}}}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = fails(&store, &config, &["pull", reference.as_str()], "");
+    insta::assert_snapshot!(
+        "registry_error_wrong-credentials",
+        redact_run(&stderr, &host, &[])
+    );
+
+    let host = read_only.host();
+    let reference = format!("{host}/org/tiny-llama:1");
+    let stderr = fails(&store, &config, &["push", "tiny:1", reference.as_str()], "");
+    // Which blob goes first depends on the order of the concurrent uploads.
+    let blob = stderr
+        .split("the blob `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no blob named in {stderr}"))
+        .to_owned();
+    insta::assert_snapshot!(
+        "registry_error_upload-refused",
+        redact_run(&stderr, &host, &[(&blob, "[BLOB]")])
+    );
+}
+
+/// Drives `login` on a pseudo-terminal: answers the user name prompt, waits until the password
+/// prompt has turned echo off, types the password; prints what the terminal showed and exits with
+/// mkbuild's status. Arguments: the command; in the environment, `T_USER` and `T_PASS` and the
+/// whole prompts to wait for, `T_USER_PROMPT` and `T_PASS_PROMPT`.
+const PTY_DRIVER: &str = r#"
+import os, pty, select, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+shown = b""
+def read_until(token, limit=30):
+    global shown
+    end = time.time() + limit
+    while token not in shown:
+        left = end - time.time()
+        if left <= 0:
+            sys.exit("timed out waiting for %r; the terminal showed %r" % (token, shown))
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                sys.exit("mkbuild ended before %r; the terminal showed %r" % (token, shown))
+            shown += chunk
+read_until(os.environ["T_USER_PROMPT"].encode())
+os.write(fd, os.environ["T_USER"].encode() + b"\n")
+read_until(os.environ["T_PASS_PROMPT"].encode())
+end = time.time() + 30
+while termios.tcgetattr(fd)[3] & termios.ECHO:
+    if time.time() > end:
+        sys.exit("echo was never turned off; the terminal showed %r" % shown)
+    time.sleep(0.01)
+os.write(fd, os.environ["T_PASS"].encode() + b"\n")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(shown.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// On a terminal, `login` asks for the user name and for the password without echoing it; off a
+/// terminal, it says to use `--password-stdin` instead of waiting for a password it cannot hide.
+#[test]
+fn login_asks_on_a_terminal_only() {
+    let test = "login_asks_on_a_terminal_only";
+    if !mkbuild_test_support::require_tool("python3") {
+        return;
+    }
+    let Some(registry) = TestRegistry::start_or_skip(test, true) else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = tmp.path().join("docker");
+    let store = tmp.path().join("store");
+
+    let stderr = fails(
+        &store,
+        &config,
+        &["login", host.as_str(), "-u", TEST_USER],
+        "",
+    );
+    insta::assert_snapshot!("login_not_a_terminal", redact_run(&stderr, &host, &[]));
+    assert!(!config.join("config.json").exists());
+
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(PTY_DRIVER)
+        .arg(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(&store)
+        .args(["login", host.as_str()])
+        .env("DOCKER_CONFIG", &config)
+        .env("T_USER", TEST_USER)
+        .env("T_PASS", TEST_PASSWORD)
+        .env("T_USER_PROMPT", format!("Username for {host}: "))
+        .env(
+            "T_PASS_PROMPT",
+            format!("Password for {TEST_USER}@{host}: "),
+        )
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3: {e}"));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains(&format!("Username for {host}: {TEST_USER}")),
+        "the user name is echoed: {shown}"
+    );
+    assert!(
+        shown.contains(&format!("Password for {TEST_USER}@{host}: ")),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(TEST_PASSWORD),
+        "the password was echoed: {shown}"
+    );
+    assert!(shown.contains(&format!("logged in to {host}")), "{shown}");
+    let stored = std::fs::read_to_string(config.join("config.json")).unwrap_or_default();
+    assert!(stored.contains(&format!("\"{host}\"")), "{stored}");
+    // The stored login works.
+    let sample = sample();
+    let dir = sample.to_string_lossy();
+    let remote = format!("{host}/org/private:1");
+    ok(
+        &store,
+        &config,
+        &["pack", dir.as_ref(), "-t", "p:1", "--push", remote.as_str()],
+        "",
+    );
 }
