@@ -1,6 +1,12 @@
 //! Downloading one blob into the store: hashed (by the store's writer, once) and counted while it
 //! is written to a temporary file, resumed by `Range` after a broken connection, committed under its
 //! digest only when the hash matches.
+//!
+//! The temporary file is the store's partial download of that digest
+//! ([`Store::resumable_blob_writer`]): a pull that was killed or gave up leaves it, with the hash
+//! state of what it holds, and the next pull of the blob asks only for the rest. Should the whole
+//! then not match its digest (the kept bytes were damaged meanwhile), the blob is downloaded once
+//! more from its start.
 
 use std::io::Write as _;
 
@@ -17,11 +23,30 @@ struct Partial {
 }
 
 impl Partial {
-    fn new(store: &Store) -> Result<Partial, RegistryError> {
-        Ok(Partial {
-            writer: store.blob_writer()?,
-            received: 0,
-        })
+    /// The store's partial download of `blob`, continued where an earlier pull left it.
+    fn resume(store: &Store, blob: &Descriptor) -> Result<Partial, RegistryError> {
+        let writer = store.resumable_blob_writer(&blob.digest)?;
+        let mut received = writer.bytes_written();
+        let mut partial = Partial { writer, received };
+        if received > blob.size {
+            // Not this blob's bytes, whatever they are.
+            partial.restart()?;
+            received = 0;
+        }
+        if received > 0 {
+            tracing::info!(
+                "resuming the download of `{}` at {received} of {} bytes (kept from an earlier pull)",
+                blob.digest,
+                blob.size
+            );
+        }
+        Ok(partial)
+    }
+
+    fn restart(&mut self) -> Result<(), RegistryError> {
+        self.writer.restart()?;
+        self.received = 0;
+        Ok(())
     }
 }
 
@@ -34,14 +59,38 @@ impl RegistryClient {
         remote: &RemoteReference,
         blob: &Descriptor,
     ) -> Result<u64, RegistryError> {
+        let partial = Partial::resume(store, blob)?;
+        let resumed = partial.received;
+        self.progress.skipped(resumed);
+        match self.download_into(partial, remote, blob).await {
+            Err(RegistryError::DigestMismatch { .. }) if resumed > 0 => {
+                tracing::warn!(
+                    "the download of `{}` resumed from an earlier pull did not match its digest; downloading it whole",
+                    blob.digest
+                );
+                let mut partial = Partial::resume(store, blob)?;
+                partial.restart()?;
+                self.download_into(partial, remote, blob).await
+            }
+            other => other,
+        }
+    }
+
+    /// Receives the rest of `blob` into `partial`, then commits it if it matches its digest;
+    /// returns the bytes received.
+    async fn download_into(
+        &self,
+        mut partial: Partial,
+        remote: &RemoteReference,
+        blob: &Descriptor,
+    ) -> Result<u64, RegistryError> {
         let action = format!(
             "downloading the blob `{}` from `{}/{}`",
             blob.digest, remote.registry, remote.repository
         );
-        let mut partial = Partial::new(store)?;
         let mut transferred = 0u64;
         let mut retries_left = self.options.retries;
-        loop {
+        while partial.received < blob.size {
             let response = match self
                 .get_blob(remote, &blob.digest, partial.received, &action)
                 .await
@@ -67,7 +116,7 @@ impl RegistryClient {
                     "the registry ignored the range request for `{}`; downloading it again",
                     blob.digest
                 );
-                partial = Partial::new(store)?;
+                partial.restart()?;
             }
             if response.status() == StatusCode::PARTIAL_CONTENT && partial.received > 0 {
                 let start = content_range_start(&response);
@@ -76,7 +125,7 @@ impl RegistryClient {
                         "the registry answered the range request for `{}` from another offset; downloading it again",
                         blob.digest
                     );
-                    partial = Partial::new(store)?;
+                    partial.restart()?;
                     if start != Some(0) {
                         // Asked again without a range: the whole blob.
                         continue;

@@ -96,7 +96,7 @@ impl RegistryClient {
         self.progress
             .start(total(&mut blobs.iter().map(|b| b.size)));
         self.progress
-            .advance(total(&mut present.iter().map(|b| b.size)));
+            .skipped(total(&mut present.iter().map(|b| b.size)));
         let by_digest = &by_digest;
         let received: Vec<(Digest, u64)> = futures_util::stream::iter(missing)
             .map(|blob| async move {

@@ -91,7 +91,7 @@ impl RegistryClient {
         let outcomes: Vec<(Digest, bool, u64)> = futures_util::stream::iter(blobs)
             .map(|blob| async move {
                 if self.blob_exists(to, &blob.digest).await? {
-                    self.progress.advance(blob.size);
+                    self.progress.skipped(blob.size);
                     tracing::info!("{} is in `{}` already", blob.digest, to.registry);
                     return Ok((blob.digest, false, 0));
                 }

@@ -23,6 +23,9 @@ pub struct Faults {
     pub cut_blob_downloads: Option<(usize, usize)>,
     /// Flip the first byte of the body of every blob download.
     pub corrupt_blobs: bool,
+    /// Stop sending the body of every blob download after this many bytes and hold the
+    /// connection open, as a network that hangs: the client waits until killed or timed out.
+    pub stall_blob_downloads: Option<usize>,
 }
 
 /// What went through.
@@ -37,6 +40,8 @@ pub struct ProxyStats {
     /// Blob downloads that asked for a range starting after byte 0.
     pub resumed_blob_downloads: usize,
     pub cut_blob_downloads: usize,
+    /// Bytes of blob download bodies sent to the client.
+    pub blob_body_bytes: u64,
 }
 
 struct State {
@@ -214,8 +219,12 @@ fn handle(mut client: TcpStream, state: &State) -> io::Result<()> {
             let result = relay_response(
                 &mut backend,
                 &mut client,
-                cut_after,
-                is_blob_get && state.faults.corrupt_blobs,
+                Relay {
+                    cut_after,
+                    corrupt: is_blob_get && state.faults.corrupt_blobs,
+                    stall_after: state.faults.stall_blob_downloads.filter(|_| is_blob_get),
+                    count: is_blob_get,
+                },
                 state,
             );
             let _ = client.shutdown(Shutdown::Both);
@@ -260,21 +269,37 @@ fn forward_part_of_body(
     Ok(())
 }
 
-/// Copies the registry's answer to the client, flipping the first body byte or stopping after
-/// `cut_after` body bytes when asked.
+/// What [`relay_response`] does to an answer's body.
+struct Relay {
+    /// Stop (and close) after this many body bytes.
+    cut_after: Option<usize>,
+    /// Flip the first body byte.
+    corrupt: bool,
+    /// Stop sending after this many body bytes, but keep the connection open.
+    stall_after: Option<usize>,
+    /// Count the body bytes sent (blob downloads).
+    count: bool,
+}
+
+/// Copies the registry's answer to the client, breaking its body as `relay` says; only a `200`
+/// or `206` answer is broken.
 fn relay_response(
     backend: &mut TcpStream,
     client: &mut TcpStream,
-    cut_after: Option<usize>,
-    corrupt: bool,
+    relay: Relay,
     state: &State,
 ) -> io::Result<()> {
     let (head, mut body_start) = read_head(backend)?;
     let status_ok = head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.1 206");
     client.write_all(&head)?;
     let mut body_sent = 0usize;
-    let mut corrupt_pending = corrupt && status_ok;
+    let mut corrupt_pending = relay.corrupt && status_ok;
     let mut buffer = vec![0u8; 64 * 1024];
+    let sent = |n: usize| {
+        if relay.count && status_ok {
+            state.stats().blob_body_bytes += n as u64;
+        }
+    };
     loop {
         let mut chunk = if body_start.is_empty() {
             let n = backend.read(&mut buffer)?;
@@ -291,17 +316,30 @@ fn relay_response(
                 corrupt_pending = false;
             }
         }
-        if let (Some(limit), true) = (cut_after, status_ok) {
+        if let (Some(limit), true) = (relay.cut_after, status_ok) {
             let room = limit.saturating_sub(body_sent);
             if chunk.len() > room {
                 state.stats().cut_blob_downloads += 1;
                 client.write_all(&chunk[..room])?;
                 client.flush()?;
+                sent(room);
+                return Ok(());
+            }
+        }
+        if let (Some(limit), true) = (relay.stall_after, status_ok) {
+            let room = limit.saturating_sub(body_sent);
+            if chunk.len() > room {
+                client.write_all(&chunk[..room])?;
+                client.flush()?;
+                sent(room);
+                // Hang: the client sees no more bytes and no end, until it gives up or dies.
+                std::thread::sleep(Duration::from_secs(120));
                 return Ok(());
             }
         }
         client.write_all(&chunk)?;
         body_sent += chunk.len();
+        sent(chunk.len());
     }
 }
 

@@ -106,8 +106,15 @@ fn listed_references(store: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Temporary files in `ingest/`, not counting partial downloads (`partial-*`), which a killed
+/// pull leaves on purpose for the next one to resume.
 fn ingest_files(store: &Path) -> usize {
-    std::fs::read_dir(store.join("ingest")).map_or(0, Iterator::count)
+    std::fs::read_dir(store.join("ingest")).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with("partial-"))
+            .count()
+    })
 }
 
 /// Random delays from a small xorshift generator, seeded from the clock: they differ from run to
@@ -389,6 +396,12 @@ fn killing_pull_at_random_points_never_damages_the_store() {
         );
     }
     assert_store_consistent(store.path(), "after the complete pulls");
+    // Each partial download was resumed and committed by its complete pull.
+    assert_eq!(
+        std::fs::read_dir(store.path().join("ingest")).map_or(0, Iterator::count),
+        0,
+        "partial downloads left after the complete pulls"
+    );
     let out = crate::common::mkbuild(store.path(), &["verify"]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");

@@ -22,6 +22,7 @@ mod progress;
 mod red_team;
 mod reflink;
 mod registry;
+mod resume;
 mod tls_registry;
 mod unpack;
 mod unpack_filter;

@@ -1,0 +1,147 @@
+//! A pull killed halfway through a blob, then run again, continues where it stopped: the second
+//! run downloads little more than the half it lacked (counted by a proxy in front of the test
+//! registry, not by mkbuild), and the result verifies. The partial file survives the commands
+//! between the two pulls; `gc` removes what a pull leaves for good.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mkbuild_registry::testing::{FaultProxy, Faults, TestRegistry};
+
+use crate::common::{manifest, ok};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// A context whose model is `len` bytes that do not compress.
+fn context(dir: &Path, len: usize) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let mut state = 0x0123_4567_89ab_cdefu64;
+    let bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(dir.join("model.bin"), bytes).expect("model");
+    std::fs::write(
+        dir.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: resume\nmodel:\n  path: model.bin\n",
+    )
+    .expect("Kitfile");
+}
+
+/// The size of the partial download of `hex` in `store`, if there is one.
+fn partial_size(store: &Path, hex: &str) -> Option<u64> {
+    std::fs::metadata(store.join("ingest").join(format!("partial-{hex}")))
+        .ok()
+        .map(|m| m.len())
+}
+
+/// The bytes the state file of the partial download of `hex` says are hashed.
+fn recorded(store: &Path, hex: &str) -> u64 {
+    std::fs::read_to_string(store.join("ingest").join(format!("partial-{hex}.state")))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .nth(1)
+                .and_then(|l| l.split(' ').next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_pull_resumes_where_it_stopped() {
+    let Some(registry) =
+        TestRegistry::start_or_skip("a_killed_pull_resumes_where_it_stopped", false)
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = tmp.path().join("source");
+    let ctx = tmp.path().join("ctx");
+    context(&ctx, 64 << 20);
+    let remote = format!("{}/team/resume:1", registry.host());
+    ok(&source, &["pack", s(&ctx), "-t", "resume:1"]);
+    ok(&source, &["push", "resume:1", &remote, "--plain-http"]);
+    let layer = manifest(&source, "resume:1")["layers"][0].clone();
+    let digest = layer["digest"].as_str().expect("digest").to_owned();
+    let hex = digest.trim_start_matches("sha256:").to_owned();
+    let size = layer["size"].as_u64().expect("size");
+
+    // The network hangs after half of the layer; the pull is then killed, as by Ctrl-C.
+    let half = (size / 2) as usize;
+    let stalling = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            stall_blob_downloads: Some(half),
+            ..Faults::default()
+        },
+    )
+    .expect("proxy");
+    let store = tmp.path().join("store");
+    let mut pull = Command::new(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(&store)
+        .args([
+            "pull",
+            &format!("{}/team/resume:1", stalling.host()),
+            "--plain-http",
+            "--progress",
+            "none",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start pull");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The hashing thread records what it has when the bytes stop coming.
+    while recorded(&store, &hex) < half as u64 - (1 << 20) {
+        assert!(
+            Instant::now() < deadline,
+            "the pull never got half way: {:?} bytes kept, {} recorded",
+            partial_size(&store, &hex),
+            recorded(&store, &hex)
+        );
+        assert!(pull.try_wait().expect("wait").is_none(), "the pull ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &pull.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let status = pull.wait().expect("wait");
+    assert!(!status.success(), "the pull was interrupted: {status:?}");
+    drop(stalling);
+    let kept = partial_size(&store, &hex).expect("the partial download is kept");
+    assert!(kept >= half as u64 - (1 << 20), "kept {kept} bytes");
+
+    // Another command in between leaves it alone (the old store removed it as a leftover).
+    ok(&store, &["list"]);
+    assert!(partial_size(&store, &hex).is_some(), "removed by list");
+
+    let counting = FaultProxy::start(registry.addr(), Faults::default()).expect("proxy");
+    let again = format!("{}/team/resume:1", counting.host());
+    ok(
+        &store,
+        &["pull", &again, "--plain-http", "--progress", "none"],
+    );
+    let downloaded = counting.stats().blob_body_bytes;
+    eprintln!("resumed pull: {downloaded} of {size} bytes downloaded");
+    assert!(
+        downloaded * 100 <= size * 55,
+        "the second pull downloaded {downloaded} of {size} bytes"
+    );
+    assert!(partial_size(&store, &hex).is_none(), "committed");
+    ok(&store, &["verify"]);
+    assert_eq!(
+        std::fs::read(store.join("blobs/sha256").join(&hex)).expect("blob"),
+        std::fs::read(source.join("blobs/sha256").join(&hex)).expect("source blob"),
+    );
+}
