@@ -46,7 +46,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Pack a folder and its Kitfile into a ModelKit in the local store; prints the manifest digest.
     Pack(PackArgs),
-    /// List the ModelKits in the local store.
+    /// List the ModelKits in the local store, tagged or not.
     List(ListArgs),
     /// Print a ModelKit's manifest, config or Kitfile.
     Inspect(InspectArgs),
@@ -61,7 +61,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Give a stored ModelKit another tag (NAME[:TAG]), as `kit tag` does.
     Tag(TagArgs),
-    /// Remove tags from the store (the blobs stay until `gc`).
+    /// Remove tags, or ModelKits by digest, from the store (their blobs stay until `gc`).
     #[command(alias = "rm")]
     Remove(RemoveArgs),
     /// Delete the blobs no tagged ModelKit uses; prints each digest removed.
@@ -163,7 +163,7 @@ pub struct UnpackArgs {
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Replace files that already exist in DIR.
-    #[arg(long)]
+    #[arg(short = 'o', long)]
     pub overwrite: bool,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
@@ -180,7 +180,8 @@ pub struct ConvertArgs {
     /// The format to convert to (`mkbuild formats` lists them).
     #[arg(long = "to", value_name = "FORMAT")]
     pub to: String,
-    /// Tag the new ModelKit as NAME[:TAG]; repeatable.
+    /// Tag the new ModelKit as NAME[:TAG]; repeatable, or comma-separated (`a:1,b:2`; an item
+    /// without `:` is another tag of the name before it, as in `model:1,latest`).
     #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
     pub tags: Vec<String>,
     /// Compression of the new layers (default: as each source layer).
@@ -199,7 +200,9 @@ pub struct PackArgs {
     /// The Kitfile (default: `Kitfile`, `kitfile` or `.kitfile` in DIR); `-` reads standard input.
     #[arg(short = 'f', long = "file", value_name = "KITFILE")]
     pub kitfile: Option<PathBuf>,
-    /// Tag the ModelKit as NAME[:TAG] (TAG defaults to `latest`); repeatable.
+    /// Tag the ModelKit as NAME[:TAG] (TAG defaults to `latest`); repeatable, or comma-separated
+    /// (`a:1,b:2`; an item without `:` is another tag of the name before it, as in
+    /// `model:1,latest`). Without a tag the ModelKit is still listed and found by its digest.
     #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
     pub tags: Vec<String>,
     /// The format to write (`mkbuild formats` lists them).
@@ -258,9 +261,21 @@ pub enum CompressionArg {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON (one array) instead of a table.
-    #[arg(long)]
+    /// Print JSON (one array) instead of a table (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// `table` (kit's columns, then the format) or `json` (one array).
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+}
+
+/// How `list` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// Columns for people.
+    Table,
+    /// One JSON array, for scripts.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -301,9 +316,17 @@ pub struct FormatsArgs {
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
-    /// The tags to remove: NAME:TAG.
-    #[arg(required = true, value_name = "NAME:TAG")]
+    /// What to remove: a tag NAME:TAG (`NAME:TAG1,TAG2` for several), or a manifest digest or
+    /// digest prefix (that ModelKit, with every tag that names it).
+    #[arg(value_name = "REF", conflicts_with = "all")]
     pub references: Vec<String>,
+    /// Remove every untagged ModelKit (with `--force`, every ModelKit of the store).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Remove the ModelKit a tag names, with all its other tags (with `--all`, tagged ModelKits
+    /// too).
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

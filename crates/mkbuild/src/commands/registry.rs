@@ -97,6 +97,10 @@ fn pull_into(
     })?
     .with_progress(shown.reporter("pull"));
     let summary = client.pull(store, remote)?;
+    if summary.tagged.is_none() {
+        // Pulled by digest: no tag names it, so the store keeps it listed by its digest.
+        store.keep_untagged(&summary.manifest)?;
+    }
     tracing::info!(
         "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",
         summary.manifest.digest,

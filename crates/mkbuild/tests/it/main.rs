@@ -12,6 +12,7 @@ mod everyday;
 mod gc;
 mod hostile;
 mod hostile_registry;
+mod kit_commands;
 mod kit_testdata;
 mod large_files;
 mod layer_formats;
