@@ -48,8 +48,14 @@ pub enum Command {
     Pack(PackArgs),
     /// List the ModelKits in the local store, tagged or not.
     List(ListArgs),
-    /// Print a ModelKit's manifest, config or Kitfile.
+    /// Print a ModelKit's manifest, config or Kitfile (`--remote`: from its registry).
     Inspect(InspectArgs),
+    /// Print a ModelKit's Kitfile, as `kit info` does (`--remote`: from its registry).
+    Info(InfoArgs),
+    /// Show how two ModelKits differ: config keys, annotations, layers; exits 0 either way.
+    Diff(DiffArgs),
+    /// Write a Kitfile for a folder from the files it holds, as `kit init` does.
+    Init(InitArgs),
     /// Unpack a ModelKit into a folder (any format, made by mkbuild or by kit).
     Unpack(UnpackArgs),
     /// Rewrite a ModelKit into another format, without its original folder; prints the new digest.
@@ -297,6 +303,60 @@ pub struct InspectArgs {
     /// Write the stored bytes exactly, not even a final newline (for hashing them).
     #[arg(long, conflicts_with_all = ["summary", "kitfile"])]
     pub raw: bool,
+    /// Read the ModelKit from its registry (REFERENCE is REGISTRY/NAME[:TAG] or
+    /// REGISTRY/NAME@sha256:...), storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// With `--remote`: how to reach the registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// NAME[:TAG], a manifest digest or digest prefix; with `--remote`, REGISTRY/NAME[:TAG].
+    pub reference: String,
+    /// Read the ModelKit from its registry, storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// With `--remote`: how to reach the registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first ModelKit: NAME[:TAG], a digest or digest prefix, or REGISTRY/NAME[:TAG];
+    /// `local://` or `remote://` in front says where to look (default: the store, then the
+    /// registry a reference names).
+    pub first: String,
+    /// The second ModelKit, written the same way.
+    pub second: String,
+    /// Read both ModelKits from their registries, storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// How to reach a registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to describe; the Kitfile is written there.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The package name (`package.name`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The package description (`package.description`).
+    #[arg(long = "desc", value_name = "TEXT")]
+    pub description: Option<String>,
+    /// An author of the package (`package.authors`).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Replace an existing Kitfile.
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

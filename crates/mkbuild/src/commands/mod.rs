@@ -1,12 +1,16 @@
 //! One module per subcommand; each parses nothing and prints only what its command promises.
 
 mod convert;
+mod diff;
 mod formats;
 mod gc;
+mod info;
+mod init;
 mod inspect;
 mod list;
 mod pack;
 mod registry;
+mod remote;
 mod unpack;
 mod verify;
 
@@ -20,6 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pack(args) => pack::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
         Command::Inspect(args) => inspect::run(&cli.global, args),
+        Command::Info(args) => info::run(&cli.global, args),
+        Command::Diff(args) => diff::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
         Command::Unpack(args) => unpack::run(&cli.global, args),
         Command::Convert(args) => convert::run(&cli.global, args),
         Command::Formats(args) => formats::run(&cli.global, args),

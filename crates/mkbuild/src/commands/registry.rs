@@ -236,7 +236,7 @@ fn credentials_file() -> anyhow::Result<CredentialsFile> {
 }
 
 /// A client for `registry` with the credentials `login` stored for it, if any.
-fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+pub(super) fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
     Ok(RegistryClient::new(client_options(registry, args)?)?)
 }
 

@@ -240,3 +240,188 @@ fn unpack_short_overwrite_flag() {
         "weights"
     );
 }
+
+/// A Hugging Face-style folder: sharded weights, configs, README, LICENSE, a script, a data folder.
+fn hugging_face_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("folder");
+    let p = dir.path();
+    let write = |name: &str, bytes: &[u8]| std::fs::write(p.join(name), bytes).expect("write");
+    write("config.json", b"{\"hidden_size\": 8}\n");
+    write("tokenizer.json", b"{\"version\": \"1.0\"}\n");
+    write("model-00001-of-00002.safetensors", &[1u8; 6000]);
+    write("model-00002-of-00002.safetensors", &[2u8; 5000]);
+    write("README.md", b"# A model\n");
+    write(
+        "LICENSE",
+        b"MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n",
+    );
+    write("generate.py", b"print('hello')\n");
+    std::fs::create_dir(p.join("data")).expect("mkdir");
+    write("data/train.csv", b"a,b\n1,2\n");
+    write("data/test.csv", b"a,b\n3,4\n");
+    dir
+}
+
+/// The files under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("inside");
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn init_describes_a_hugging_face_folder_that_packs_and_round_trips() {
+    let store = tempfile::tempdir().expect("store");
+    let folder = hugging_face_folder();
+    let (kitfile, said) = run(
+        store.path(),
+        &["init", s(folder.path()), "--name", "tiny-hf"],
+    );
+    insta::assert_snapshot!("init_hugging_face_kitfile", kitfile);
+    assert!(said.contains("wrote `"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(folder.path().join("Kitfile")).expect("Kitfile"),
+        kitfile
+    );
+    // An existing Kitfile is kept unless --force.
+    let err = fails(store.path(), &["init", s(folder.path())]);
+    insta::assert_snapshot!(
+        "init_refuses_an_existing_kitfile",
+        err.replace(s(folder.path()), "[DIR]")
+    );
+    ok(
+        store.path(),
+        &["init", s(folder.path()), "--name", "tiny-hf", "-f"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.path().join("Kitfile")).expect("Kitfile"),
+        kitfile
+    );
+
+    // pack accepts it and unpack gives every file back, byte for byte.
+    let (_, said) = run(store.path(), &["pack", s(folder.path()), "-t", "hf:1"]);
+    assert!(said.contains("packed 8 layers"), "{said}");
+    let out = tempfile::tempdir().expect("out");
+    ok(store.path(), &["unpack", "hf:1", "-d", s(out.path())]);
+    assert_eq!(files(out.path()), files(folder.path()));
+    for file in files(folder.path()) {
+        assert_eq!(
+            std::fs::read(out.path().join(&file)).expect("unpacked"),
+            std::fs::read(folder.path().join(&file)).expect("original"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn init_follows_kits_rules_for_models_adapters_data_and_folders() {
+    let store = tempfile::tempdir().expect("store");
+    let case = |files: &[(&str, usize)]| -> String {
+        let dir = tempfile::tempdir().expect("folder");
+        for (name, size) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, vec![b'x'; *size]).expect("write");
+        }
+        let kitfile = ok(store.path(), &["init", s(dir.path())]);
+        // Whatever it wrote, pack takes.
+        ok(store.path(), &["pack", s(dir.path())]);
+        kitfile
+    };
+    // One weight file: the model, named by its path without extension.
+    let one = case(&[("llama.gguf", 100), ("params.yaml", 10)]);
+    // A base and a small adapter: the largest is the model.
+    let adapter = case(&[("adapter.safetensors", 10), ("base.safetensors", 1000)]);
+    // No weights: metadata files are datasets; a folder of datasets is one dataset entry; a
+    // `docs` folder is docs; `src` is code; a mixed folder is code of its own.
+    let data = case(&[
+        ("labels.json", 10),
+        ("csvs/a.csv", 10),
+        ("csvs/b.parquet", 10),
+        ("docs/guide.md", 10),
+        ("src/train.py", 10),
+        ("mixed/notes.md", 10),
+        ("mixed/run.sh", 10),
+    ]);
+    // Weights in a folder of their own join the model; loose code files make one code entry `.`.
+    let nested = case(&[
+        ("weights/a.bin", 100),
+        ("weights/b.bin", 100),
+        ("weights/config.json", 10),
+        ("train.py", 10),
+    ]);
+    insta::assert_snapshot!(
+        "init_rules",
+        format!("{one}\n---\n{adapter}\n---\n{data}\n---\n{nested}")
+    );
+    let err = fails(store.path(), &["init", "/nonexistent/folder"]);
+    assert!(
+        err.contains("`/nonexistent/folder` is not a folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn info_prints_the_kitfile_and_diff_shows_what_differs() {
+    let store = tempfile::tempdir().expect("store");
+    ok(store.path(), &["pack", s(&sample()), "-t", "sample:1"]);
+    let info = ok(store.path(), &["info", "sample:1"]);
+    assert_eq!(
+        info,
+        std::fs::read_to_string(sample().join("Kitfile")).expect("Kitfile")
+    );
+    // A ModelKit made without its Kitfile as a layer: the Kitfile its config holds.
+    let tiny = tiny_context("tiny", "w");
+    let digest = ok(store.path(), &["pack", s(tiny.path()), "--format", "v1"]);
+    insta::assert_snapshot!(
+        "info_from_the_config",
+        ok(store.path(), &["info", &digest.trim()[..19]])
+    );
+    let err = fails(store.path(), &["info", "nope:1"]);
+    assert!(err.contains("`nope:1`"), "{err}");
+
+    // A second version: one dataset changed, a key of the Kitfile changed.
+    let changed = tempfile::tempdir().expect("changed");
+    for file in files(&sample()) {
+        let to = changed.path().join(&file);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(sample().join(&file), to).expect("copy");
+    }
+    let kitfile = std::fs::read_to_string(changed.path().join("Kitfile")).expect("Kitfile");
+    std::fs::write(
+        changed.path().join("Kitfile"),
+        kitfile.replace("version: 0.1.0", "version: 0.2.0"),
+    )
+    .expect("write");
+    std::fs::write(changed.path().join("data/train.csv"), "x,y\n1,2\n").expect("write");
+    ok(store.path(), &["pack", s(changed.path()), "-t", "sample:2"]);
+    let out = mkbuild(store.path(), &["diff", "sample:1", "local://sample:2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "differing ModelKits exit 0, as in kit"
+    );
+    insta::assert_snapshot!("diff_two_versions", String::from_utf8_lossy(&out.stdout));
+    let digest = ok(store.path(), &["pack", s(&sample())]);
+    assert_eq!(
+        ok(store.path(), &["diff", "sample:1", &digest.trim()[..19]]),
+        format!("the ModelKits are identical ({})\n", digest.trim())
+    );
+    let err = fails(store.path(), &["diff", "sample:1", "nope:1"]);
+    assert!(
+        err.contains("cannot read the second ModelKit `nope:1`"),
+        "{err}"
+    );
+}
