@@ -425,3 +425,131 @@ fn info_prints_the_kitfile_and_diff_shows_what_differs() {
         "{err}"
     );
 }
+
+/// Runs mkbuild against `store` with its own (empty) credentials folder; returns the output.
+fn run_remote(store: &Path, docker_config: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("DOCKER_CONFIG", docker_config)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("MKBUILD_STORE")
+        .env_remove("MKBUILD_PLAIN_HTTP")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run mkbuild")
+}
+
+fn remote_ok(store: &Path, docker_config: &Path, args: &[&str]) -> String {
+    let out = run_remote(store, docker_config, args);
+    assert!(
+        out.status.success(),
+        "mkbuild {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn inspect_info_and_diff_read_a_registry_and_store_nothing() {
+    let test = "inspect_info_and_diff_read_a_registry_and_store_nothing";
+    let Some(registry) = mkbuild_registry::testing::TestRegistry::start_or_skip(test, false) else {
+        return;
+    };
+    let host = registry.host();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let config = tmp.path().join("docker");
+    let (local, empty) = (tmp.path().join("local"), tmp.path().join("empty"));
+    let sample_remote = format!("{host}/team/sample:1");
+    let tiny_remote = format!("{host}/team/tiny:1");
+    remote_ok(&local, &config, &["pack", s(&sample()), "-t", "sample:1"]);
+    let tiny = tiny_context("tiny", "w");
+    remote_ok(
+        &local,
+        &config,
+        &["pack", s(tiny.path()), "--format", "v1", "-t", "tiny:1"],
+    );
+    for (name, remote) in [("sample:1", &sample_remote), ("tiny:1", &tiny_remote)] {
+        remote_ok(&local, &config, &["push", name, remote, "--plain-http"]);
+    }
+
+    // The manifest, config and Kitfile read from the registry are the stored ones.
+    for (name, remote) in [("sample:1", &sample_remote), ("tiny:1", &tiny_remote)] {
+        for what in [&["--raw"][..], &["--raw", "--config"], &["--kitfile"]] {
+            let mut args = vec!["inspect", "--remote", remote.as_str(), "--plain-http"];
+            args.extend_from_slice(what);
+            let mut local_args = vec!["inspect", name];
+            local_args.extend_from_slice(what);
+            assert_eq!(
+                remote_ok(&empty, &config, &args),
+                remote_ok(&local, &config, &local_args),
+                "{args:?}"
+            );
+        }
+        assert_eq!(
+            remote_ok(&empty, &config, &["info", "-r", remote, "--plain-http"]),
+            remote_ok(&local, &config, &["info", name]),
+        );
+    }
+    // By digest too.
+    let digest = remote_ok(&local, &config, &["inspect", "--raw", "sample:1"]);
+    let digest = format!("sha256:{}", crate::common::sha256_hex(digest.as_bytes()));
+    let by_digest = format!("{host}/team/sample@{digest}");
+    let summary = remote_ok(
+        &empty,
+        &config,
+        &[
+            "inspect",
+            "--remote",
+            &by_digest,
+            "--summary",
+            "--plain-http",
+        ],
+    );
+    assert!(
+        summary.contains(&digest) && summary.contains("format:  v2"),
+        "{summary}"
+    );
+
+    // diff reads a reference the store lacks from its registry: the same as between the local
+    // copies, but for the names.
+    let body = |text: String| text.lines().skip(2).collect::<Vec<_>>().join("\n");
+    let remote_diff = remote_ok(
+        &empty,
+        &config,
+        &[
+            "diff",
+            &sample_remote,
+            &format!("remote://{tiny_remote}"),
+            "--plain-http",
+        ],
+    );
+    assert_eq!(
+        body(remote_diff),
+        body(remote_ok(&local, &config, &["diff", "sample:1", "tiny:1"]))
+    );
+
+    // Errors say which reference and which registry.
+    let out = run_remote(&empty, &config, &["inspect", "--remote", "sample:1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid remote reference `sample:1`"), "{err}");
+    let missing = format!("{host}/team/nope:1");
+    let out = run_remote(
+        &empty,
+        &config,
+        &["info", "--remote", &missing, "--plain-http"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains(&format!("cannot read `{missing}` from its registry")) && err.contains("404"),
+        "{err}"
+    );
+
+    // Nothing of all that reached the store.
+    let blobs = empty.join("blobs/sha256");
+    let stored = std::fs::read_dir(&blobs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(stored, 0, "the store stays empty");
+    assert_eq!(remote_ok(&empty, &config, &["list", "--json"]).trim(), "[]");
+}
