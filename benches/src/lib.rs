@@ -227,6 +227,7 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
             target,
             selection: &Selection(Vec::new()),
             overwrite: false,
+            ignore_existing: false,
             progress: &mkbuild_engine::NoProgress,
         },
     )

@@ -47,6 +47,9 @@ pub struct UnpackRequest<'a> {
     pub selection: &'a Selection,
     /// Replace files that already exist in the target.
     pub overwrite: bool,
+    /// Keep files that already exist in the target (unless `overwrite`), leaving the ModelKit's
+    /// version out, instead of refusing the unpack.
+    pub ignore_existing: bool,
     /// Told the bytes of the layers to read, then each byte read.
     pub progress: &'a dyn Progress,
 }
@@ -123,7 +126,11 @@ pub fn unpack(
         let bytes = modelkit.kitfile_bytes(store, registry)?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;
     }
-    let written = extractor.commit(request.overwrite)?;
+    let written = extractor.commit_with(match (request.overwrite, request.ignore_existing) {
+        (true, _) => mkbuild_extract::Existing::Replace,
+        (false, true) => mkbuild_extract::Existing::Keep,
+        (false, false) => mkbuild_extract::Existing::Refuse,
+    })?;
     Ok(UnpackSummary {
         format: readable.format_of,
         layers: unpacked,

@@ -171,6 +171,9 @@ pub struct UnpackArgs {
     /// Replace files that already exist in DIR.
     #[arg(short = 'o', long)]
     pub overwrite: bool,
+    /// Keep files that already exist in DIR and unpack the rest (default: refuse, naming them).
+    #[arg(short = 'i', long, conflicts_with = "overwrite")]
+    pub ignore_existing: bool,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

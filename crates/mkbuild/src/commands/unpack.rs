@@ -26,6 +26,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
             target: &args.dir,
             selection: &Selection(filters),
             overwrite: args.overwrite,
+            ignore_existing: args.ignore_existing,
             progress: &progress,
         },
     )?;

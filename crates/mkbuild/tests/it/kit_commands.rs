@@ -223,7 +223,7 @@ fn remove_by_digest_force_and_all() {
 }
 
 #[test]
-fn unpack_short_overwrite_flag() {
+fn unpack_overwrites_with_o_and_keeps_existing_files_with_i() {
     let store = tempfile::tempdir().expect("store");
     let tiny = tiny_context("tiny", "weights");
     ok(store.path(), &["pack", s(tiny.path()), "-t", "tiny:1"]);
@@ -231,6 +231,25 @@ fn unpack_short_overwrite_flag() {
     std::fs::write(out.path().join("w.bin"), "old").expect("write");
     let err = fails(store.path(), &["unpack", "tiny:1", "-d", s(out.path())]);
     assert!(err.contains("already exist"), "{err}");
+    // -i: the existing file stays, the rest (the Kitfile) is unpacked.
+    let (_, said) = run(
+        store.path(),
+        &["unpack", "tiny:1", "-d", s(out.path()), "-i"],
+    );
+    assert!(said.contains(": 1 files"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("w.bin")).expect("read"),
+        "old"
+    );
+    assert!(out.path().join("Kitfile").is_file());
+    // Nothing of the staging is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Kitfile", "w.bin"]);
+    // -o replaces it.
     ok(
         store.path(),
         &["unpack", "tiny:1", "-d", s(out.path()), "-o"],
@@ -239,6 +258,8 @@ fn unpack_short_overwrite_flag() {
         std::fs::read_to_string(out.path().join("w.bin")).expect("read"),
         "weights"
     );
+    let err = usage_error(store.path(), &["unpack", "tiny:1", "-o", "-i"]);
+    assert!(err.contains("cannot be used with"), "{err}");
 }
 
 /// A Hugging Face-style folder: sharded weights, configs, README, LICENSE, a script, a data folder.
