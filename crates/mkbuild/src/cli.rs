@@ -70,7 +70,8 @@ pub enum Command {
     /// Remove tags, or ModelKits by digest, from the store (their blobs stay until `gc`).
     #[command(alias = "rm")]
     Remove(RemoveArgs),
-    /// Delete the blobs no tagged ModelKit uses; prints each digest removed.
+    /// Delete the blobs no ModelKit of the store (tagged, or kept untagged) uses; prints each
+    /// digest removed.
     Gc(GcArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
