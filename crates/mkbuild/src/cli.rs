@@ -323,6 +323,10 @@ pub struct InfoArgs {
     /// Read the ModelKit from its registry, storing nothing.
     #[arg(short = 'r', long)]
     pub remote: bool,
+    /// Print only this part of the Kitfile, as kit's `--filter`: keys separated by dots, a
+    /// number picking an item of a list (`.package.name`, `model.parts.0.path`).
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub filter: Option<String>,
     /// With `--remote`: how to reach the registry.
     #[command(flatten)]
     pub registry: RegistryArgs,

@@ -410,6 +410,22 @@ fn info_prints_the_kitfile_and_diff_shows_what_differs() {
         "info_from_the_config",
         ok(store.path(), &["info", &digest.trim()[..19]])
     );
+    // --filter picks a part, as kit's.
+    assert_eq!(
+        ok(
+            store.path(),
+            &["info", "sample:1", "--filter", ".package.name"]
+        ),
+        "tiny-linear\n"
+    );
+    assert_eq!(
+        ok(store.path(), &["info", "sample:1", "-f", "datasets.0"]),
+        "name: train\npath: data/train.csv\n"
+    );
+    for (name, filter) in [("bad", "model[0]"), ("absent", "model.nothing")] {
+        let err = fails(store.path(), &["info", "sample:1", "--filter", filter]);
+        insta::assert_snapshot!(format!("info_filter_error_{name}"), err);
+    }
     let err = fails(store.path(), &["info", "nope:1"]);
     insta::assert_snapshot!(
         "info_unknown_reference",
