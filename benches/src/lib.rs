@@ -228,6 +228,7 @@ pub fn unpack_into(store: &Store, digest: &str, target: &Path) {
             selection: &Selection(Vec::new()),
             overwrite: false,
             same_permissions: false,
+            ignore_existing: false,
             progress: &mkbuild_engine::NoProgress,
         },
     )

@@ -51,6 +51,9 @@ pub struct UnpackRequest<'a> {
     pub overwrite: bool,
     /// Keep every mode bit, setuid and setgid of files included (tar's `-p`).
     pub same_permissions: bool,
+    /// Keep files that already exist in the target (unless `overwrite`), leaving the ModelKit's
+    /// version out, instead of refusing the unpack.
+    pub ignore_existing: bool,
     /// Told the bytes of the layers to read, then each byte read.
     pub progress: &'a dyn Progress,
 }
@@ -160,7 +163,11 @@ pub fn unpack(
         let bytes = modelkit.kitfile_bytes(store, registry)?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;
     }
-    let written = extractor.commit(request.overwrite)?;
+    let written = extractor.commit_with(match (request.overwrite, request.ignore_existing) {
+        (true, _) => mkbuild_extract::Existing::Replace,
+        (false, true) => mkbuild_extract::Existing::Keep,
+        (false, false) => mkbuild_extract::Existing::Refuse,
+    })?;
     Ok(UnpackSummary {
         format: readable.format_of,
         layers: unpacked,

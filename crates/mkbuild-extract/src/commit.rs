@@ -2,8 +2,8 @@
 //!
 //! 1. **Check everything first.** Each staged path is compared with what the target holds there
 //!    (never following links): a symbolic link anywhere on the way, a file where the ModelKit has a
-//!    folder (or the reverse) is an error; an existing file is an error unless `overwrite` (all of
-//!    them are listed). A refusal changes nothing.
+//!    folder (or the reverse) is an error; an existing file is an error (all of them are listed)
+//!    unless [`Existing`] says to replace or keep it. A refusal changes nothing.
 //! 2. **Move by rename.** Staging is inside the target, so every move is a `rename` on one file
 //!    system: a staged folder whose destination is missing moves whole; one whose destination is a
 //!    folder is merged into, entry by entry; a file replaces an existing file atomically. Both
@@ -38,6 +38,17 @@ pub struct CommitSummary {
     pub bytes: u64,
     /// Files that replaced an existing file (only with `overwrite`).
     pub replaced: u64,
+}
+
+/// What the commit does with a file the target has already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse the whole commit, naming the files (the default).
+    Refuse,
+    /// Replace them.
+    Replace,
+    /// Keep them, and leave the ModelKit's version out.
+    Keep,
 }
 
 enum Move<'a> {
@@ -86,7 +97,7 @@ pub(crate) fn commit_staging(
     target_path: &Path,
     target_dir: &Beneath,
     staging: &Staging,
-    overwrite: bool,
+    existing: Existing,
 ) -> Result<CommitSummary, ExtractError> {
     let handle_error = |source| ExtractError::Io {
         action: "open again",
@@ -147,16 +158,17 @@ pub(crate) fn commit_staging(
                 summary.files += 1;
                 summary.bytes += bytes;
             }
-            (Staged::File { bytes }, Found::File) => {
-                if overwrite {
+            (Staged::File { bytes }, Found::File) => match existing {
+                Existing::Replace => {
                     moves.push(Move::Replace(rel));
                     summary.files += 1;
                     summary.bytes += bytes;
                     summary.replaced += 1;
-                } else {
-                    existing_files.push(destination);
                 }
-            }
+                // Left in staging, which is removed with everything in it.
+                Existing::Keep => {}
+                Existing::Refuse => existing_files.push(destination),
+            },
             (Staged::File { .. }, Found::Folder) => {
                 return Err(ExtractError::NotAFileInTarget {
                     path: destination,

@@ -197,16 +197,24 @@ impl Extractor {
     }
 
     /// Moves the staged tree into the target. See [`crate::commit`] for the rules.
-    pub fn commit(mut self, overwrite: bool) -> Result<CommitSummary, ExtractError> {
+    pub fn commit(self, overwrite: bool) -> Result<CommitSummary, ExtractError> {
+        self.commit_with(if overwrite {
+            crate::commit::Existing::Replace
+        } else {
+            crate::commit::Existing::Refuse
+        })
+    }
+
+    /// [`Extractor::commit`], with files the target has already refused, replaced or kept.
+    pub fn commit_with(
+        mut self,
+        existing: crate::commit::Existing,
+    ) -> Result<CommitSummary, ExtractError> {
         if self.failed {
             return Err(ExtractError::EarlierFailure);
         }
-        let summary = crate::commit::commit_staging(
-            &self.target,
-            &self.target_dir,
-            &self.staging,
-            overwrite,
-        )?;
+        let summary =
+            crate::commit::commit_staging(&self.target, &self.target_dir, &self.staging, existing)?;
         // The target now holds the ModelKit: keep it. `drop` removes the (empty) staging folder;
         // failing to do so is only worth a warning, the unpack itself succeeded.
         self.created_folders.clear();

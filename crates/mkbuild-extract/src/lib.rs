@@ -47,7 +47,7 @@ mod sparse;
 mod staging;
 mod verifying_reader;
 
-pub use commit::CommitSummary;
+pub use commit::{CommitSummary, Existing};
 pub use entry_name::{normalize_entry_name, printable};
 pub use error::{ExtractError, NameProblem};
 pub use extractor::{ExtractStats, Extractor};

@@ -32,6 +32,7 @@ mod distribution;
 mod download;
 mod error;
 mod existing;
+mod fetch;
 mod file_stream;
 mod http;
 mod login;
@@ -46,6 +47,7 @@ pub use client::{
 };
 pub use credentials::{Credentials, CredentialsFile};
 pub use error::RegistryError;
+pub use fetch::{RemoteModelKit, MAX_FETCHED_BLOB};
 pub use pull::PullSummary;
 pub use push::PushSummary;
 pub use remote_reference::{RemoteReference, Target};

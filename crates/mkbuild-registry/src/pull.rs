@@ -11,7 +11,8 @@ use crate::push::blobs_of;
 use crate::remote_reference::Target;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
-const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub(crate) const DOCKER_MANIFEST_LIST: &str =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// What a pull did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +166,7 @@ fn store_manifest(store: &Store, bytes: &[u8]) -> Result<(Digest, u64), Registry
 }
 
 /// The top-level `mediaType` of a JSON document, if it has one.
-fn media_type_of(bytes: &[u8]) -> Option<String> {
+pub(crate) fn media_type_of(bytes: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct MediaTypeOnly {

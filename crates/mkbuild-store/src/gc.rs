@@ -1,5 +1,6 @@
 //! Garbage collection: removes the blobs no manifest in `index.json` reaches (ModelKits whose tag
-//! moved or was removed, layers of packs that were killed or failed).
+//! moved or was removed, layers of packs that were killed or failed). A ModelKit stored without a
+//! tag is listed there without a name ([`Store::keep_untagged`]), so it stays until removed.
 //!
 //! It runs only while no other process writes to the store: it takes the lock on `ingest.lock`
 //! exclusively, the lock every writer holds shared from before it looks for blobs to reuse until it

@@ -112,7 +112,13 @@ impl ImageIndex {
 
     /// Points `ref_name` at `manifest`: entries that had the name are removed and a new entry goes
     /// last. Returns false when the name already pointed there alone (nothing to write).
+    /// A manifest stored without a name (`pack` without `-t`) is listed by an entry without one,
+    /// which a name given later replaces: the ModelKit is then listed once, under its name.
     pub(crate) fn set_tag(&mut self, ref_name: &str, manifest: &Descriptor) -> bool {
+        let unnamed_before = self.manifests.len();
+        self.manifests
+            .retain(|entry| !(entry.ref_name().is_none() && entry.digest == manifest.digest));
+        let dropped_unnamed = self.manifests.len() != unnamed_before;
         let named = |entry: &IndexEntry| entry.ref_name() == Some(ref_name);
         let mut existing = self.manifests.iter().filter(|entry| named(entry));
         if let (Some(only), None) = (existing.next(), existing.next()) {
@@ -120,7 +126,7 @@ impl ImageIndex {
                 && only.size == manifest.size
                 && only.media_type == manifest.media_type
             {
-                return false;
+                return dropped_unnamed;
             }
         }
         self.manifests.retain(|entry| !named(entry));
@@ -134,6 +140,37 @@ impl ImageIndex {
             unknown: BTreeMap::new(),
         });
         true
+    }
+
+    /// Lists `manifest` without a name, unless an entry (named or not) lists it already. Returns
+    /// whether the index changed.
+    pub(crate) fn add_unnamed(&mut self, manifest: &Descriptor) -> bool {
+        if self
+            .manifests
+            .iter()
+            .any(|entry| entry.digest == manifest.digest)
+        {
+            return false;
+        }
+        let mut annotations = manifest.annotations.clone();
+        annotations.remove(ANNOTATION_REF_NAME);
+        self.manifests.push(IndexEntry {
+            media_type: manifest.media_type.clone(),
+            digest: manifest.digest.clone(),
+            size: manifest.size,
+            annotations,
+            unknown: BTreeMap::new(),
+        });
+        true
+    }
+
+    /// Removes every entry that lists `digest`, named or not; returns them.
+    pub(crate) fn remove_digest(&mut self, digest: &Digest) -> Vec<IndexEntry> {
+        let (removed, kept) = std::mem::take(&mut self.manifests)
+            .into_iter()
+            .partition(|entry| &entry.digest == digest);
+        self.manifests = kept;
+        removed
     }
 
     /// Removes the entries that `ref_name` names; returns the last of them.

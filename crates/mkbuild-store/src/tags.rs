@@ -38,6 +38,75 @@ impl Store {
         Ok(removed.as_ref().map(IndexEntry::descriptor))
     }
 
+    /// Lists `manifest` in `index.json` without a name, so that it stays a ModelKit of the store
+    /// (listed, found by digest prefix, kept by `gc`) until it is removed or named: what a pack
+    /// without a tag stores. Does nothing when an entry lists it already.
+    pub fn keep_untagged(&self, manifest: &Descriptor) -> Result<(), StoreError> {
+        if !self.has_blob(&manifest.digest) {
+            return Err(StoreError::BlobNotFound {
+                digest: manifest.digest.clone(),
+                path: self.blob_path(&manifest.digest),
+            });
+        }
+        let lock = self.lock_index()?;
+        let mut index = self.read_index()?;
+        if index.add_unnamed(manifest) {
+            self.write_index(&lock, &index)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the ModelKit `digest` from `index.json`: every name pointing at it and its entry
+    /// without a name. Returns the names removed (`None` for an entry without one); empty when
+    /// nothing listed it. Its blobs stay until `gc`.
+    pub fn remove_manifest(&self, digest: &Digest) -> Result<Vec<Option<String>>, StoreError> {
+        let lock = self.lock_index()?;
+        let mut index = self.read_index()?;
+        let removed = index.remove_digest(digest);
+        if !removed.is_empty() {
+            self.write_index(&lock, &index)?;
+        }
+        Ok(removed
+            .iter()
+            .map(|entry| entry.ref_name().map(str::to_owned))
+            .collect())
+    }
+
+    /// The manifests `index.json` lists without any name (stored untagged), once each.
+    pub fn untagged(&self) -> Result<Vec<Descriptor>, StoreError> {
+        let index = self.read_index()?;
+        let mut found: Vec<Descriptor> = Vec::new();
+        for entry in index.manifests.iter().filter(|e| e.ref_name().is_none()) {
+            if !found.iter().any(|d| &d.digest == entry.digest()) {
+                found.push(entry.descriptor());
+            }
+        }
+        Ok(found)
+    }
+
+    /// The listed manifest that `input` names as a digest: `sha256:<64 hex>`, or a unique prefix
+    /// of at least 12 hex digits with or without `sha256:`. `None` when `input` is no digest or
+    /// prefix (a name, say) or no listed manifest matches; an error for a malformed `sha256:` or
+    /// an ambiguous prefix.
+    pub fn find_listed_digest(&self, input: &str) -> Result<Option<Descriptor>, StoreError> {
+        let hex = match input.strip_prefix("sha256:") {
+            Some(hex) if hex.len() >= MIN_DIGEST_PREFIX && hex.len() <= 64 && is_lower_hex(hex) => {
+                hex
+            }
+            Some(_) => {
+                return Err(StoreError::InvalidDigest(mkbuild_hash::InvalidDigest {
+                    input: input.to_owned(),
+                    reason: format!(
+                        "give all 64 hex digits, or at least {MIN_DIGEST_PREFIX} of them"
+                    ),
+                }))
+            }
+            None if (MIN_DIGEST_PREFIX..=64).contains(&input.len()) && is_lower_hex(input) => input,
+            None => return Ok(None),
+        };
+        find_by_prefix(hex, &self.read_index()?.manifests)
+    }
+
     /// Finds a manifest by
     /// - digest, `sha256:<64 hex>` (listed in `index.json` or not, as long as the blob is stored);
     /// - a unique digest prefix of at least 12 hex digits, with or without `sha256:`, among the

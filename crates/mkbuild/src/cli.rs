@@ -46,10 +46,16 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Pack a folder and its Kitfile into a ModelKit in the local store; prints the manifest digest.
     Pack(PackArgs),
-    /// List the ModelKits in the local store.
+    /// List the ModelKits in the local store, tagged or not.
     List(ListArgs),
-    /// Print a ModelKit's manifest, config or Kitfile.
+    /// Print a ModelKit's manifest, config or Kitfile (`--remote`: from its registry).
     Inspect(InspectArgs),
+    /// Print a ModelKit's Kitfile, as `kit info` does (`--remote`: from its registry).
+    Info(InfoArgs),
+    /// Show how two ModelKits differ: config keys, annotations, layers; exits 0 either way.
+    Diff(DiffArgs),
+    /// Write a Kitfile for a folder from the files it holds, as `kit init` does.
+    Init(InitArgs),
     /// Unpack a ModelKit into a folder (any format, made by mkbuild or by kit).
     Unpack(UnpackArgs),
     /// Rewrite a ModelKit into another format, without its original folder; prints the new digest.
@@ -61,10 +67,11 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Give a stored ModelKit another tag (NAME[:TAG]), as `kit tag` does.
     Tag(TagArgs),
-    /// Remove tags from the store (the blobs stay until `gc`).
+    /// Remove tags, or ModelKits by digest, from the store (their blobs stay until `gc`).
     #[command(alias = "rm")]
     Remove(RemoveArgs),
-    /// Delete the blobs no tagged ModelKit uses; prints each digest removed.
+    /// Delete the blobs no ModelKit of the store (tagged, or kept untagged) uses; prints each
+    /// digest removed.
     Gc(GcArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
@@ -204,12 +211,15 @@ pub struct UnpackArgs {
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Replace files that already exist in DIR.
-    #[arg(long)]
+    #[arg(short = 'o', long)]
     pub overwrite: bool,
     /// Keep every mode bit, setuid and setgid of files included, like tar's `-p` (by default
     /// files lose them; folders keep setgid either way).
     #[arg(long)]
     pub same_permissions: bool,
+    /// Keep files that already exist in DIR and unpack the rest (default: refuse, naming them).
+    #[arg(short = 'i', long, conflicts_with = "overwrite")]
+    pub ignore_existing: bool,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -225,7 +235,8 @@ pub struct ConvertArgs {
     /// The format to convert to (`mkbuild formats` lists them).
     #[arg(long = "to", value_name = "FORMAT")]
     pub to: String,
-    /// Tag the new ModelKit as NAME[:TAG]; repeatable.
+    /// Tag the new ModelKit as NAME[:TAG]; repeatable, or comma-separated (`a:1,b:2`; an item
+    /// without `:` is another tag of the name before it, as in `model:1,latest`).
     #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
     pub tags: Vec<String>,
     /// Compression of the new layers (default: as each source layer).
@@ -244,7 +255,9 @@ pub struct PackArgs {
     /// The Kitfile (default: `Kitfile`, `kitfile` or `.kitfile` in DIR); `-` reads standard input.
     #[arg(short = 'f', long = "file", value_name = "KITFILE")]
     pub kitfile: Option<PathBuf>,
-    /// Tag the ModelKit as NAME[:TAG] (TAG defaults to `latest`); repeatable.
+    /// Tag the ModelKit as NAME[:TAG] (TAG defaults to `latest`); repeatable, or comma-separated
+    /// (`a:1,b:2`; an item without `:` is another tag of the name before it, as in
+    /// `model:1,latest`). Without a tag the ModelKit is still listed and found by its digest.
     #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
     pub tags: Vec<String>,
     /// The format to write (`mkbuild formats` lists them).
@@ -303,9 +316,21 @@ pub enum CompressionArg {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON (one array) instead of a table.
-    #[arg(long)]
+    /// Print JSON (one array) instead of a table (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// `table` (kit's columns, then the format) or `json` (one array).
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+}
+
+/// How `list` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// Columns for people.
+    Table,
+    /// One JSON array, for scripts.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -327,6 +352,64 @@ pub struct InspectArgs {
     /// Write the stored bytes exactly, not even a final newline (for hashing them).
     #[arg(long, conflicts_with_all = ["summary", "kitfile"])]
     pub raw: bool,
+    /// Read the ModelKit from its registry (REFERENCE is REGISTRY/NAME[:TAG] or
+    /// REGISTRY/NAME@sha256:...), storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// With `--remote`: how to reach the registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// NAME[:TAG], a manifest digest or digest prefix; with `--remote`, REGISTRY/NAME[:TAG].
+    pub reference: String,
+    /// Read the ModelKit from its registry, storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// Print only this part of the Kitfile, as kit's `--filter`: keys separated by dots, a
+    /// number picking an item of a list (`.package.name`, `model.parts.0.path`).
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub filter: Option<String>,
+    /// With `--remote`: how to reach the registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first ModelKit: NAME[:TAG], a digest or digest prefix, or REGISTRY/NAME[:TAG];
+    /// `local://` or `remote://` in front says where to look (default: the store, then the
+    /// registry a reference names).
+    pub first: String,
+    /// The second ModelKit, written the same way.
+    pub second: String,
+    /// Read both ModelKits from their registries, storing nothing.
+    #[arg(short = 'r', long)]
+    pub remote: bool,
+    /// How to reach a registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to describe; the Kitfile is written there.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The package name (`package.name`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The package description (`package.description`).
+    #[arg(long = "desc", value_name = "TEXT")]
+    pub description: Option<String>,
+    /// An author of the package (`package.authors`).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Replace an existing Kitfile.
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -346,9 +429,17 @@ pub struct FormatsArgs {
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
-    /// The tags to remove: NAME:TAG.
-    #[arg(required = true, value_name = "NAME:TAG")]
+    /// What to remove: a tag NAME:TAG (`NAME:TAG1,TAG2` for several), or a manifest digest or
+    /// digest prefix (that ModelKit, with every tag that names it).
+    #[arg(value_name = "REF", conflicts_with = "all")]
     pub references: Vec<String>,
+    /// Remove every untagged ModelKit (with `--force`, every ModelKit of the store).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Remove the ModelKit a tag names, with all its other tags (with `--all`, tagged ModelKits
+    /// too).
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

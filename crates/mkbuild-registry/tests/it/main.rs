@@ -1,4 +1,5 @@
 //! The registry integration tests, one test binary (`cargo test -p mkbuild-registry --test it`).
 
+mod fetch;
 mod hostile;
 mod registry;

@@ -300,3 +300,59 @@ fn rejects_bad_references_and_missing_manifests() -> TestResult {
     assert!(store.list()?.is_empty());
     Ok(())
 }
+
+/// A ModelKit kept without a tag is listed (without a name), found by digest prefix, kept by gc;
+/// a name given later replaces its entry; removing it by digest drops every name and the entry.
+#[test]
+fn untagged_modelkits_are_listed_kept_and_removed_by_digest() -> TestResult {
+    let (_dir, store) = store()?;
+    let one = put_kit(&store, "one")?;
+    let two = put_kit(&store, "two")?;
+    store.keep_untagged(&one)?;
+    store.keep_untagged(&one)?;
+    store.keep_untagged(&two)?;
+    assert_eq!(
+        tagged(&store)?,
+        [
+            (String::new(), one.digest.to_string()),
+            (String::new(), two.digest.to_string())
+        ]
+    );
+    assert_eq!(store.untagged()?.len(), 2);
+    assert_eq!(store.resolve(&one.digest.hex()[..12])?.digest, one.digest);
+    assert_eq!(
+        store.find_listed_digest(&one.digest.hex()[..12])?,
+        Some(one.clone())
+    );
+    assert_eq!(store.find_listed_digest("team/model:1")?, None);
+    assert!(store.find_listed_digest("sha256:abc").is_err());
+    // gc keeps both (run from a store value that is no writer, as `mkbuild gc` is).
+    let root = store.root().to_owned();
+    drop(store);
+    let store = Store::open(&root)?.with_fsync(false);
+    assert!(store.collect_garbage(false)?.removed.is_empty());
+
+    // Naming `one` replaces its unnamed entry: listed once, under its names.
+    store.tag(&reference("a:1")?, &one)?;
+    store.tag(&reference("b:1")?, &one)?;
+    assert_eq!(
+        tagged(&store)?,
+        [
+            (String::new(), two.digest.to_string()),
+            ("a:1".to_owned(), one.digest.to_string()),
+            ("b:1".to_owned(), one.digest.to_string())
+        ]
+    );
+    assert_eq!(store.untagged()?, std::slice::from_ref(&two));
+
+    let removed = store.remove_manifest(&one.digest)?;
+    assert_eq!(removed, [Some("a:1".to_owned()), Some("b:1".to_owned())]);
+    assert_eq!(store.remove_manifest(&two.digest)?, [None]);
+    assert!(store.remove_manifest(&two.digest)?.is_empty());
+    assert!(store.list()?.is_empty());
+    // Nothing lists them now: gc takes their manifests (and their own blobs).
+    drop(store);
+    let report = Store::open(&root)?.collect_garbage(false)?;
+    assert!(report.removed.contains(&one.digest) && report.removed.contains(&two.digest));
+    Ok(())
+}

@@ -1,5 +1,4 @@
 use mkbuild_engine::{convert, ConvertRequest};
-use mkbuild_store::Reference;
 
 use super::pack::{compression, source_date_epoch};
 use crate::cli::{ConvertArgs, GlobalArgs};
@@ -7,11 +6,7 @@ use crate::output::outln;
 use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
-    let tags = args
-        .tags
-        .iter()
-        .map(|t| t.parse::<Reference>())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags = super::parse_tags(&args.tags)?;
     let formats = crate::known_formats::load(&global.spec_dirs)?;
     let target = formats.format(&args.to)?;
     let store = super::open_store(global)?;
@@ -29,6 +24,10 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
     )?;
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
+    }
+    if tags.is_empty() {
+        store.keep_untagged(&outcome.manifest)?;
+        super::pack::say_untagged(global, &outcome.manifest.digest);
     }
     outln!("{}", outcome.manifest.digest)?;
     Ok(())

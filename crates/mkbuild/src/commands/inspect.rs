@@ -8,19 +8,23 @@ use crate::cli::{GlobalArgs, InspectArgs};
 use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
-    let store = super::open_store(global)?;
-    let modelkit = StoredModelKit::load(&store, &args.reference)?;
+    let located = if args.remote {
+        super::remote::from_registry(&args.reference, &args.registry)?
+    } else {
+        super::remote::from_store(global, &args.reference)?
+    };
     if args.summary {
         let formats = crate::known_formats::load(&global.spec_dirs)?;
-        return summary(&modelkit, &formats);
+        return summary(&located.modelkit, &formats);
+    }
+    if args.kitfile {
+        let formats = crate::known_formats::load(&global.spec_dirs)?;
+        return write_out(&located.kitfile_bytes(&formats)?, false);
     }
     let bytes = if args.config {
-        modelkit.config_bytes
-    } else if args.kitfile {
-        let formats = crate::known_formats::load(&global.spec_dirs)?;
-        return write_out(&modelkit.kitfile_bytes(&store, &formats)?, false);
+        located.modelkit.config_bytes
     } else {
-        modelkit.manifest_bytes
+        located.modelkit.manifest_bytes
     };
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     if args.raw {

@@ -6,7 +6,6 @@ use mkbuild_engine::{
     Links, PackRequest, MAX_KITFILE_BYTES,
 };
 use mkbuild_kitfile::Kitfile;
-use mkbuild_store::Reference;
 
 use crate::cli::{CompressionArg, GlobalArgs, LayerFormatArg, PackArgs};
 use crate::output::outln;
@@ -15,11 +14,7 @@ use mkbuild_format::LayerEncoding;
 
 pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     // Everything that can be refused is checked before a single blob is written.
-    let tags = args
-        .tags
-        .iter()
-        .map(|t| t.parse::<Reference>())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags = super::parse_tags(&args.tags)?;
     if !args.dir.exists() {
         bail!(
             "context `{}` does not exist; pass the folder that holds the Kitfile and the files it names",
@@ -69,13 +64,17 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
     }
+    if tags.is_empty() {
+        // Kept as a ModelKit of the store (listed, kept by `gc`), found by its digest.
+        store.keep_untagged(&outcome.manifest)?;
+    }
     if let Some(remote) = &push_to {
         let shown = super::registry::Shown::new(args.progress, global);
         super::registry::push_manifest(&store, &outcome.manifest, remote, &args.registry, shown)?;
     }
     let size: u64 = outcome.layers.iter().map(|l| l.size).sum::<u64>() + outcome.config.size;
     let tagged = if tags.is_empty() {
-        "untagged (`-t NAME:TAG` names it)".to_owned()
+        "untagged".to_owned()
     } else {
         let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
         format!("tagged {}", names.join(", "))
@@ -89,8 +88,27 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
             format.name
         ),
     );
+    if tags.is_empty() {
+        say_untagged(global, &outcome.manifest.digest);
+    }
     outln!("{}", outcome.manifest.digest)?;
     Ok(())
+}
+
+/// Says on stderr that a new ModelKit has no tag, and how to reach it: by a digest prefix, or a
+/// tag given now.
+pub fn say_untagged(global: &GlobalArgs, digest: &mkbuild_store::Digest) {
+    let prefix = digest
+        .hex()
+        .get(..mkbuild_store::MIN_DIGEST_PREFIX)
+        .unwrap_or(digest.hex());
+    crate::output::summary(
+        global,
+        format_args!(
+            "no tag names it: use its digest prefix `{prefix}` (as in `mkbuild unpack {prefix}`), \
+             or tag it with `mkbuild tag {prefix} NAME:TAG`"
+        ),
+    );
 }
 
 /// The Kitfile's bytes and the name to use for it in messages.

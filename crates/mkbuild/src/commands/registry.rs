@@ -97,6 +97,10 @@ fn pull_into(
     })?
     .with_progress(shown.reporter("pull"));
     let summary = client.pull(store, remote)?;
+    if summary.tagged.is_none() {
+        // Pulled by digest: no tag names it, so the store keeps it listed by its digest.
+        store.keep_untagged(&summary.manifest)?;
+    }
     tracing::info!(
         "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",
         summary.manifest.digest,
@@ -267,7 +271,7 @@ fn credentials_file() -> anyhow::Result<CredentialsFile> {
 }
 
 /// A client for `registry` with the credentials `login` stored for it, if any.
-fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
+pub(super) fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
     Ok(RegistryClient::new(client_options(registry, args)?)?)
 }
 

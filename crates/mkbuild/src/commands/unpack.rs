@@ -27,6 +27,7 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
             selection: &Selection(filters),
             overwrite: args.overwrite,
             same_permissions: args.same_permissions,
+            ignore_existing: args.ignore_existing,
             progress: &progress,
         },
     )?;

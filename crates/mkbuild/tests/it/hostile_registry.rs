@@ -331,14 +331,16 @@ fn listed_references(store: &Path) -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_mkbuild"))
         .arg("--store")
         .arg(store)
-        .args(["list"])
+        .args(["list", "--json"])
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+    let list: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("list JSON: {e}"));
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row["reference"].as_str().map(str::to_owned))
         .collect()
 }
 

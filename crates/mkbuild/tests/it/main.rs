@@ -13,6 +13,7 @@ mod formats_travel;
 mod gc;
 mod hostile;
 mod hostile_registry;
+mod kit_commands;
 mod kit_testdata;
 mod large_files;
 mod layer_formats;
