@@ -246,7 +246,10 @@ impl BlobWriter {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        self.file.file().write_all(&self.chunk)?;
+        self.file
+            .file()
+            .write_all(&self.chunk)
+            .map_err(|source| WriteError::at(self.file.path(), source))?;
         let written = std::mem::take(&mut self.chunk);
         self.chunk = self.hasher.hash_chunk(written);
         Ok(())
@@ -299,6 +302,38 @@ impl Write for BlobWriter {
     fn flush(&mut self) -> io::Result<()> {
         self.write_chunk()?;
         self.file.file().flush()
+    }
+}
+
+/// A failed write, naming the blob's file: callers see only an `io::Error` (the blob writer is a
+/// `Write`), and "No space left on device" alone does not say where.
+#[derive(Debug)]
+struct WriteError {
+    path: PathBuf,
+    source: io::Error,
+}
+
+impl WriteError {
+    fn at(path: &Path, source: io::Error) -> io::Error {
+        io::Error::new(
+            source.kind(),
+            WriteError {
+                path: path.to_owned(),
+                source,
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write `{}`", self.path.display())
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 

@@ -583,7 +583,8 @@ fn inspect_info_and_diff_read_a_registry_and_store_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.contains(&format!("cannot read `{missing}` from its registry")) && err.contains("404"),
+        err.contains(&format!("cannot read `{missing}` from its registry"))
+            && err.contains("not found"),
         "{err}"
     );
 
