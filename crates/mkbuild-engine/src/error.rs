@@ -108,6 +108,9 @@ pub enum EngineError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] mkbuild_store::StoreError),
+    /// A [`crate::BlobSink`] other than the store failed (a registry, for `pack --push`).
+    #[error(transparent)]
+    Sink(Box<dyn std::error::Error + Send + Sync>),
     /// Writing a layer's tar stream failed.
     #[error("layer `{layer}`")]
     Tar {

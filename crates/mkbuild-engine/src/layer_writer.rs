@@ -3,16 +3,17 @@
 
 use std::io::Read;
 
-use mkbuild_store::{BlobWriter, Digest, Store};
+use mkbuild_store::Digest;
 use mkbuild_tar::{EntryHeader, TarWriter};
 
 use crate::compression::{Compression, Compressor};
 use crate::hashing::HashingWriter;
+use crate::sink::{BlobOut, BlobSink};
 use crate::EngineError;
 
-/// A layer being written into the store.
+/// A layer being written into a sink (the store, or a registry).
 pub struct LayerWriter {
-    tar: TarWriter<HashingWriter<Compressor<BlobWriter>>>,
+    tar: TarWriter<HashingWriter<Compressor<Box<dyn BlobOut>>>>,
     label: String,
     root: std::path::PathBuf,
 }
@@ -29,20 +30,20 @@ pub struct WrittenLayer {
 impl LayerWriter {
     /// Starts a layer; `label` names it in errors (e.g. the layer path).
     pub fn new(
-        store: &Store,
+        sink: &dyn BlobSink,
         compression: Compression,
         label: &str,
     ) -> Result<LayerWriter, EngineError> {
-        let blob = store.blob_writer()?;
+        let blob = sink.create()?;
         let compressed = compression
             .writer(blob)
-            .map_err(|e| EngineError::io(store.root(), e))?;
+            .map_err(|e| EngineError::io(&sink.location(), e))?;
         // Uncompressed, the diffId is the digest: no need to hash the bytes twice.
         let hash_tar = compression != Compression::None;
         Ok(LayerWriter {
             tar: TarWriter::new(HashingWriter::new(compressed, hash_tar)),
             label: label.to_owned(),
-            root: store.root().to_path_buf(),
+            root: sink.location(),
         })
     }
 

@@ -21,6 +21,7 @@ mod pack;
 mod plan;
 mod progress;
 mod selection;
+mod sink;
 mod small_file;
 mod unpack;
 mod walk;
@@ -31,9 +32,10 @@ pub use error::EngineError;
 pub use kitfile_source::{find_kitfile, DEFAULT_KITFILE_NAMES};
 pub use kitignore::KitIgnore;
 pub use modelkit::{FormatOf, StoredModelKit};
-pub use pack::{pack, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
+pub use pack::{pack, pack_to, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use progress::{NoProgress, Progress};
 pub use selection::{Selection, Selector, SelectorKind};
+pub use sink::{BlobOut, BlobSink};
 pub use small_file::{
     read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES, MAX_KITIGNORE_BYTES,
 };

@@ -18,6 +18,7 @@ use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, Exclusions, Member, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
+use crate::sink::BlobSink;
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
 use mkbuild_format::{Format, LayerEncoding};
@@ -71,6 +72,18 @@ pub fn pack(
     format: &Format,
     request: &PackRequest,
 ) -> Result<PackOutcome, EngineError> {
+    pack_to(store, store, format, request)
+}
+
+/// [`pack`], with every blob (and the manifest) going to `sink` as it is made: the store, or a
+/// registry for `pack --push` without a local copy. `store` still holds the build cache, whose
+/// unchanged layers `sink` is given with [`BlobSink::reuse`].
+pub fn pack_to(
+    store: &Store,
+    sink: &dyn BlobSink,
+    format: &Format,
+    request: &PackRequest,
+) -> Result<PackOutcome, EngineError> {
     let started = SystemTime::now();
     // Before the build cache is asked which blobs are stored: `gc` then waits for this pack.
     store.hold_writer_lock()?;
@@ -97,12 +110,13 @@ pub fn pack(
     request
         .progress
         .start(units.iter().map(Unit::data_bytes).sum());
-    let layers = pack_layers(store, format, request, cache.as_ref(), &units);
+    let to = Destination { store, sink };
+    let layers = pack_layers(&to, format, request, cache.as_ref(), &units);
     request.progress.finish();
     let layers = layers?;
 
     store_modelkit(
-        store,
+        sink,
         format,
         request.kitfile,
         request.kitfile_bytes,
@@ -114,7 +128,7 @@ pub fn pack(
 /// Stores the config, the Kitfile layer (when the format has one) and the manifest of a ModelKit
 /// whose layers are already stored.
 pub(crate) fn store_modelkit(
-    store: &Store,
+    sink: &dyn BlobSink,
     format: &Format,
     kitfile: &Kitfile,
     kitfile_bytes: &[u8],
@@ -130,7 +144,7 @@ pub(crate) fn store_modelkit(
             plugin: format.plugins.enricher.clone(),
             message: e.to_string(),
         })?;
-    let (digest, size) = store.put_blob(&config_bytes)?;
+    let (digest, size) = sink.put(&config_bytes)?;
     let config = Descriptor {
         media_type: format.media_types.config.clone(),
         digest,
@@ -149,7 +163,7 @@ pub(crate) fn store_modelkit(
         .collect();
     if format.kitfile_layer {
         if let Some(media_type) = &format.media_types.kitfile {
-            let (digest, size) = store.put_blob(kitfile_bytes)?;
+            let (digest, size) = sink.put(kitfile_bytes)?;
             descriptors.push(Descriptor {
                 media_type: media_type.clone(),
                 digest,
@@ -175,7 +189,7 @@ pub(crate) fn store_modelkit(
         layers: descriptors,
         annotations,
     };
-    let manifest = store.put_manifest(&manifest)?;
+    let manifest = sink.put_manifest(&manifest)?;
     Ok(PackOutcome {
         manifest,
         config,
@@ -183,11 +197,17 @@ pub(crate) fn store_modelkit(
     })
 }
 
+/// Where a pack's layers go, and the store whose build cache it uses.
+struct Destination<'a> {
+    store: &'a Store,
+    sink: &'a dyn BlobSink,
+}
+
 /// Packs independent layers on up to `request.jobs` threads (biggest first, so that the longest
 /// does not start last); the result keeps the plan's order. After a failure no new layer starts,
 /// and the error of the first failed layer in plan order is returned.
 fn pack_layers(
-    store: &Store,
+    to: &Destination<'_>,
     format: &Format,
     request: &PackRequest,
     cache: Option<&BuildCache>,
@@ -201,7 +221,7 @@ fn pack_layers(
     if jobs <= 1 {
         return layers
             .iter()
-            .map(|unit| write_unit(store, format, request, cache, unit))
+            .map(|unit| write_unit(to, format, request, cache, unit))
             .collect();
     }
     let mut order: Vec<usize> = (0..layers.len()).collect();
@@ -217,7 +237,7 @@ fn pack_layers(
                     let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let result = write_unit(store, format, request, cache, &layers[index]);
+                    let result = write_unit(to, format, request, cache, &layers[index]);
                     failed.fetch_or(result.is_err(), Ordering::Relaxed);
                     results
                         .lock()
@@ -376,7 +396,7 @@ fn units<'a>(
 
 /// Writes one unit: a tar layer (see [`write_layer`]) or a raw layer.
 fn write_unit(
-    store: &Store,
+    to: &Destination<'_>,
     format: &Format,
     request: &PackRequest,
     cache: Option<&BuildCache>,
@@ -384,13 +404,13 @@ fn write_unit(
 ) -> Result<PackedLayer, EngineError> {
     let (mut packed, layer) = match unit {
         Unit::Tar(layer) => {
-            let mut packed = write_layer(store, format, request, cache, layer)?;
+            let mut packed = write_layer(to, format, request, cache, layer)?;
             if let Some(key) = &format.layers.path_annotation {
                 packed.annotations.insert(key.clone(), layer.path.clone());
             }
             (packed, layer)
         }
-        Unit::Raw(layer, member) => (write_raw(store, format, request, layer, member)?, layer),
+        Unit::Raw(layer, member) => (write_raw(to, format, request, layer, member)?, layer),
     };
     if let (Some(key), Some(subtype)) = (
         &format.layers.subtype_annotation,
@@ -403,7 +423,7 @@ fn write_unit(
 
 /// Writes one file as a raw layer: the blob is the file's bytes, so its digest is its diffId.
 fn write_raw(
-    store: &Store,
+    to: &Destination<'_>,
     format: &Format,
     request: &PackRequest,
     layer: &PlannedLayer,
@@ -427,7 +447,7 @@ fn write_raw(
         .normalize(&mut header)
         .map_err(|e| failed("normalizer", &format.plugins.normalizer, e))?;
     let file = open_beneath(request.context, &member.path, member.meta.identity)?;
-    let mut blob = store.blob_writer()?;
+    let mut blob = to.sink.create()?;
     // Where the filesystem shares extents (XFS, btrfs), the blob is the file at no disk cost.
     if let Some(size) = blob.clone_from(&file)? {
         if size != member.meta.size {
@@ -520,7 +540,7 @@ fn kitfile_json(kitfile: &Kitfile, layers: &[PackedLayer]) -> String {
 
 /// Writes one planned layer, or takes it from the build cache when none of its files changed.
 fn write_layer(
-    store: &Store,
+    to: &Destination<'_>,
     format: &Format,
     request: &PackRequest,
     cache: Option<&BuildCache>,
@@ -550,23 +570,27 @@ fn write_layer(
                     entry.source.as_ref().map(|s| s.path.as_path()),
                 )?;
             }
-            match cache.lookup(store, &key, &fingerprint.hex()) {
+            match cache.lookup(to.store, &key, &fingerprint.hex()) {
                 Some(written) => {
                     tracing::debug!(
                         "layer `{}`: unchanged, reused from the build cache",
                         layer.path
                     );
+                    to.sink.reuse(to.store, &written.digest, written.size)?;
                     request.progress.skipped(layer.data_bytes());
                     written
                 }
                 None => {
-                    let written = write_entries(store, request, layer, &entries)?;
-                    cache.record(&key, &fingerprint, &written);
+                    let written = write_entries(to, request, layer, &entries)?;
+                    // A record names a blob of the store: only one that went there.
+                    if to.sink.is_local() {
+                        cache.record(&key, &fingerprint, &written);
+                    }
                     written
                 }
             }
         }
-        None => write_entries(store, request, layer, &entries)?,
+        None => write_entries(to, request, layer, &entries)?,
     };
     Ok(PackedLayer {
         entry: layer.entry.clone(),
@@ -583,12 +607,12 @@ fn write_layer(
 
 /// Streams the entries' headers and file data into a new layer blob.
 fn write_entries(
-    store: &Store,
+    to: &Destination<'_>,
     request: &PackRequest,
     layer: &PlannedLayer,
     entries: &[TarEntry],
 ) -> Result<WrittenLayer, EngineError> {
-    let mut writer = LayerWriter::new(store, request.compression, &layer.path)?;
+    let mut writer = LayerWriter::new(to.sink, request.compression, &layer.path)?;
     for entry in entries {
         match &entry.source {
             None => writer.add_dir(&entry.header)?,

@@ -40,6 +40,7 @@ mod pull;
 mod push;
 mod remote_reference;
 mod stall;
+mod stream_upload;
 mod upload;
 
 pub use client::{
@@ -51,6 +52,7 @@ pub use fetch::{RemoteModelKit, MAX_FETCHED_BLOB};
 pub use pull::PullSummary;
 pub use push::PushSummary;
 pub use remote_reference::{RemoteReference, Target};
+pub use stream_upload::{StreamingUpload, DEFAULT_STREAM_CHUNK};
 
 /// Test servers for this crate's tests and the CLI's (feature `testing`).
 #[cfg(feature = "testing")]

@@ -26,9 +26,9 @@ use crate::stall::Activity;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
 /// A failed request, and whether asking the registry where the upload stands may help.
-struct Failure {
-    error: RegistryError,
-    retriable: bool,
+pub(crate) struct Failure {
+    pub(crate) error: RegistryError,
+    pub(crate) retriable: bool,
 }
 
 impl From<RegistryError> for Failure {
@@ -49,9 +49,12 @@ impl RegistryClient {
         blob: &Descriptor,
     ) -> Result<(), RegistryError> {
         let session = Session {
-            client: self,
+            endpoint: Endpoint {
+                client: self,
+                remote,
+                blob: format!("`{}`", blob.digest),
+            },
             store,
-            remote,
             blob,
             check: UploadCheck::new(blob.digest.clone(), blob.size),
         };
@@ -73,11 +76,26 @@ impl RegistryClient {
 
 /// The requests of one blob's upload.
 struct Session<'a> {
-    client: &'a RegistryClient,
+    endpoint: Endpoint<'a>,
     store: &'a Store,
-    remote: &'a RemoteReference,
     blob: &'a Descriptor,
     check: Arc<UploadCheck>,
+}
+
+/// The registry side of an upload: the session requests, for a stored blob or one being made.
+pub(crate) struct Endpoint<'a> {
+    pub(crate) client: &'a RegistryClient,
+    pub(crate) remote: &'a RemoteReference,
+    /// The blob in messages: its digest, or what it is while its digest is not known yet.
+    pub(crate) blob: String,
+}
+
+impl<'a> std::ops::Deref for Session<'a> {
+    type Target = Endpoint<'a>;
+
+    fn deref(&self) -> &Endpoint<'a> {
+        &self.endpoint
+    }
 }
 
 impl Session<'_> {
@@ -190,61 +208,12 @@ impl Session<'_> {
                 message: "the blob was not read to its end; nothing was committed".to_owned(),
             });
         }
-        self.finish(&location).await
-    }
-
-    fn action(&self) -> String {
-        self.doing("uploading")
-    }
-
-    /// "`verb` the blob `sha256:...` to `registry/repository`".
-    fn doing(&self, verb: &str) -> String {
-        format!(
-            "{verb} the blob `{}` to `{}/{}`",
-            self.digest(),
-            self.remote.registry,
-            self.remote.repository
-        )
-    }
-
-    fn addressed(&self) -> Addressed<'_> {
-        Addressed {
-            remote: self.remote,
-            access: Access::Push,
-            what: What::Other,
-        }
+        self.finish(&location, self.digest()).await
     }
 
     fn open(&self) -> Result<std::fs::File, RegistryError> {
         Ok(self.store.open_blob(self.digest())?)
     }
-
-    /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
-    async fn start(&self) -> Result<Url, RegistryError> {
-        let action = &self.doing("opening an upload of");
-        let url = self.client.repository_url(self.remote, "blobs/uploads/")?;
-        let request = Request::new(Method::POST, url.clone())
-            .header(CONTENT_LENGTH, HeaderValue::from_static("0"));
-        let response = self
-            .client
-            .send(self.remote, Access::Push, request, action)
-            .await?;
-        let response = self
-            .expect(response, StatusCode::ACCEPTED, action)
-            .await
-            .map_err(|f| f.error)?;
-        let location = self.location(&url, &response)?;
-        if !same_origin(&location, &self.client.origin(&self.remote.registry)?) {
-            tracing::info!(
-                "the registry `{}` takes the upload of `{}` at `{}`; it goes there without credentials",
-                self.remote.registry,
-                self.digest(),
-                location.origin().ascii_serialization()
-            );
-        }
-        Ok(location)
-    }
-
     /// Bytes `start..end` of the blob to `url` with `method`, streamed and hashed.
     async fn send_range(
         &self,
@@ -296,9 +265,57 @@ impl Session<'_> {
         let response = self.expect(response, StatusCode::ACCEPTED, &action).await?;
         Ok(self.location(location, &response)?)
     }
+}
+
+impl Endpoint<'_> {
+    pub(crate) fn action(&self) -> String {
+        self.doing("uploading")
+    }
+
+    /// "`verb` the blob `sha256:...` to `registry/repository`".
+    pub(crate) fn doing(&self, verb: &str) -> String {
+        format!(
+            "{verb} the blob {} to `{}/{}`",
+            self.blob, self.remote.registry, self.remote.repository
+        )
+    }
+
+    pub(crate) fn addressed(&self) -> Addressed<'_> {
+        Addressed {
+            remote: self.remote,
+            access: Access::Push,
+            what: What::Other,
+        }
+    }
+
+    /// `POST /v2/<name>/blobs/uploads/`: a new session's URL.
+    pub(crate) async fn start(&self) -> Result<Url, RegistryError> {
+        let action = &self.doing("opening an upload of");
+        let url = self.client.repository_url(self.remote, "blobs/uploads/")?;
+        let request = Request::new(Method::POST, url.clone())
+            .header(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        let response = self
+            .client
+            .send(self.remote, Access::Push, request, action)
+            .await?;
+        let response = self
+            .expect(response, StatusCode::ACCEPTED, action)
+            .await
+            .map_err(|f| f.error)?;
+        let location = self.location(&url, &response)?;
+        if !same_origin(&location, &self.client.origin(&self.remote.registry)?) {
+            tracing::info!(
+                "the registry `{}` takes the upload of {} at `{}`; it goes there without credentials",
+                self.remote.registry,
+                self.blob,
+                location.origin().ascii_serialization()
+            );
+        }
+        Ok(location)
+    }
 
     /// `GET <session>`: the session's next URL and how many bytes the registry holds.
-    async fn status(&self, location: &Url) -> Result<(Url, u64), RegistryError> {
+    pub(crate) async fn status(&self, location: &Url) -> Result<(Url, u64), RegistryError> {
         let action = &self.doing("asking how much the registry holds of the upload of");
         let response = self
             .client
@@ -330,11 +347,14 @@ impl Session<'_> {
     }
 
     /// `PUT <session>?digest=...`: closes the session; the registry checks the digest.
-    async fn finish(&self, location: &Url) -> Result<(), RegistryError> {
+    pub(crate) async fn finish(
+        &self,
+        location: &Url,
+        digest: &Digest,
+    ) -> Result<(), RegistryError> {
         let action = &self.doing("closing the upload of");
         let mut url = location.clone();
-        url.query_pairs_mut()
-            .append_pair("digest", self.digest().as_str());
+        url.query_pairs_mut().append_pair("digest", digest.as_str());
         let request =
             Request::new(Method::PUT, url).header(CONTENT_LENGTH, HeaderValue::from_static("0"));
         let response = self
@@ -348,7 +368,7 @@ impl Session<'_> {
     }
 
     /// `DELETE <session>`, best effort: the registry may drop a session it would keep otherwise.
-    async fn cancel(&self, location: &Url) {
+    pub(crate) async fn cancel(&self, location: &Url) {
         let request = Request::new(Method::DELETE, location.clone());
         let _ = self
             .client
@@ -361,7 +381,7 @@ impl Session<'_> {
             .await;
     }
 
-    async fn expect(
+    pub(crate) async fn expect(
         &self,
         response: reqwest::Response,
         expected: StatusCode,
@@ -393,7 +413,11 @@ impl Session<'_> {
     }
 
     /// The `Location` of a response, resolved against the request's URL (it may be relative).
-    fn location(&self, base: &Url, response: &reqwest::Response) -> Result<Url, RegistryError> {
+    pub(crate) fn location(
+        &self,
+        base: &Url,
+        response: &reqwest::Response,
+    ) -> Result<Url, RegistryError> {
         let invalid = |message: String| RegistryError::Status {
             registry: self.remote.registry.clone(),
             action: self.action(),

@@ -9,6 +9,7 @@ mod init;
 mod inspect;
 mod list;
 mod pack;
+mod push_sink;
 mod registry;
 mod remote;
 mod unpack;

@@ -60,6 +60,9 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         }),
         progress: &progress,
     };
+    if let (Some(remote), true) = (&push_to, tags.is_empty()) {
+        return pack_and_push(global, &args, &store, &format, &request, remote);
+    }
     let outcome = pack(&store, &format, &request)?;
     for tag in &tags {
         store.tag(tag, &outcome.manifest)?;
@@ -91,6 +94,37 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
     if tags.is_empty() {
         say_untagged(global, &outcome.manifest.digest);
     }
+    outln!("{}", outcome.manifest.digest)?;
+    Ok(())
+}
+
+/// `pack --push REF` without `-t`: every blob goes to the registry as it is made (the build
+/// cache's unchanged layers from the store), the manifest last; nothing is stored locally.
+fn pack_and_push(
+    global: &GlobalArgs,
+    args: &PackArgs,
+    store: &mkbuild_store::Store,
+    format: &mkbuild_format::Format,
+    request: &PackRequest,
+    remote: &mkbuild_registry::RemoteReference,
+) -> anyhow::Result<()> {
+    let client = super::registry::client_for(&remote.registry, &args.registry)?;
+    let sink = super::push_sink::RegistrySink {
+        client: std::sync::Arc::new(client),
+        remote: remote.clone(),
+    };
+    let outcome = mkbuild_engine::pack_to(store, &sink, format, request)
+        .with_context(|| format!("cannot pack straight to `{remote}`"))?;
+    let size: u64 = outcome.layers.iter().map(|l| l.size).sum::<u64>() + outcome.config.size;
+    crate::output::summary(
+        global,
+        format_args!(
+            "packed {} layers ({size} bytes) in format `{}` straight to `{remote}`; nothing stored \
+             locally (`-t NAME:TAG` keeps a local copy too)",
+            outcome.layers.len(),
+            format.name
+        ),
+    );
     outln!("{}", outcome.manifest.digest)?;
     Ok(())
 }

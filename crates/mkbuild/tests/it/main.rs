@@ -18,6 +18,7 @@ mod kit_testdata;
 mod large_files;
 mod layer_formats;
 mod modelpack;
+mod pack_push;
 mod plugins;
 mod progress;
 mod red_team;

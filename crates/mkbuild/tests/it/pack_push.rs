@@ -1,0 +1,127 @@
+//! `pack --push REF` without `-t` streams every layer into the registry while it is made: nothing
+//! lands in the store, and the registry ends up with the very ModelKit `pack` then `push` gives
+//! (same manifest digest, checked against the real test registry and pulled back).
+
+use std::path::Path;
+
+use mkbuild_registry::testing::{FaultProxy, Faults, TestRegistry};
+
+use crate::common::{mkbuild, ok};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// A context with a model of `len` bytes that do not compress, and some code.
+fn context(dir: &Path, len: usize) {
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    let mut state = 0x5851_f42d_4c95_7f2du64;
+    let bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(dir.join("model.bin"), bytes).expect("model");
+    std::fs::write(dir.join("src/train.py"), "print('train')\n").expect("code");
+    std::fs::write(
+        dir.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: stream\nmodel:\n  path: model.bin\ncode:\n  - path: src\n",
+    )
+    .expect("Kitfile");
+}
+
+fn blob_count(store: &Path) -> usize {
+    std::fs::read_dir(store.join("blobs/sha256")).map_or(0, Iterator::count)
+}
+
+#[test]
+fn pack_push_streams_to_the_registry_and_stores_nothing() {
+    let Some(registry) = TestRegistry::start_or_skip(
+        "pack_push_streams_to_the_registry_and_stores_nothing",
+        false,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ctx = tmp.path().join("ctx");
+    context(&ctx, 5 << 20);
+    // Files changed less than the build cache's racy margin before a pack are never recorded.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    // Streamed, in 1 MiB chunks, through a proxy that drops the third PATCH before it reaches
+    // the registry: the upload asks where it stands and sends that chunk again.
+    let proxy = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            drop_patch: Some(3),
+            ..Faults::default()
+        },
+    )
+    .expect("proxy");
+    let streamed_store = tmp.path().join("streamed");
+    let remote = format!("{}/team/stream:1", proxy.host());
+    let out = mkbuild(
+        &streamed_store,
+        &[
+            "pack",
+            s(&ctx),
+            "--push",
+            &remote,
+            "--plain-http",
+            "--chunk-size",
+            "1048576",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing stored locally"), "{stderr}");
+    let streamed = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(blob_count(&streamed_store), 0, "no blob in the store");
+    assert!(proxy.stats().dropped_patches == 1, "{:?}", proxy.stats());
+    assert!(proxy.stats().patch_requests >= 6, "{:?}", proxy.stats());
+
+    // The same ModelKit as pack, then push.
+    let local = tmp.path().join("local");
+    let packed = ok(&local, &["pack", s(&ctx), "-t", "stream:1"]);
+    let pushed_to = format!("{}/team/pushed:1", registry.host());
+    ok(&local, &["push", "stream:1", &pushed_to, "--plain-http"]);
+    assert_eq!(
+        streamed,
+        packed.trim(),
+        "pack --push and pack give one digest"
+    );
+
+    // Pulled back, it verifies and unpacks to the context's files.
+    let pulled = tmp.path().join("pulled");
+    let direct = format!("{}/team/stream:1", registry.host());
+    let digest = ok(&pulled, &["pull", &direct, "--plain-http"]);
+    assert_eq!(digest.trim(), streamed);
+    ok(&pulled, &["verify"]);
+    let out_dir = tmp.path().join("out");
+    ok(&pulled, &["unpack", &direct, "-d", s(&out_dir)]);
+    assert_eq!(
+        std::fs::read(out_dir.join("model.bin")).expect("model"),
+        std::fs::read(ctx.join("model.bin")).expect("model")
+    );
+
+    // From a store whose build cache knows the layers, they are not sent again: the registry
+    // has them (HEAD), and the pack reads nothing.
+    let again = format!("{}/team/again:1", registry.host());
+    let out = mkbuild(
+        &local,
+        &["-vv", "pack", s(&ctx), "--push", &again, "--plain-http"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), streamed);
+    assert_eq!(
+        stderr
+            .matches("unchanged, reused from the build cache")
+            .count(),
+        2,
+        "{stderr}"
+    );
+}
