@@ -56,12 +56,18 @@ impl Store {
     /// Opens the layout at `root`, creating it (and `root`) if absent. Refuses a folder whose
     /// `oci-layout` declares another version, and a non-empty folder that is not a layout.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        Store::open_keeping_partials(root, DEFAULT_PARTIAL_MAX_AGE)
+    }
+
+    /// [`Store::open`], keeping partial downloads for `max_age` (see
+    /// [`Store::with_partial_max_age`]) from this first cleaning on.
+    pub fn open_keeping_partials(root: &Path, max_age: Duration) -> Result<Store, StoreError> {
         fs::create_dir_all(root).map_err(StoreError::io("create the store folder", root))?;
         let store = Store {
             root: root.to_owned(),
             fsync: true,
             writers: Arc::default(),
-            partial_max_age: DEFAULT_PARTIAL_MAX_AGE,
+            partial_max_age: max_age,
         };
         let layout_file = store.root.join(LAYOUT_FILE);
         let new = match fs::read(&layout_file) {

@@ -50,7 +50,37 @@ fn open_store(global: &GlobalArgs) -> anyhow::Result<Store> {
             "cannot find the user's data folder for the default store; pass `--store DIR` or set `MKBUILD_STORE`",
         )?,
     };
-    Ok(Store::open(&root)?)
+    let max_age = partial_max_age()?.unwrap_or(mkbuild_store::DEFAULT_PARTIAL_MAX_AGE);
+    Ok(Store::open_keeping_partials(&root, max_age)?)
+}
+
+/// `MKBUILD_PARTIAL_MAX_AGE`: how long an interrupted pull's partial download is kept for the
+/// next pull to resume (`7d`, `12h`, `30m`, `90s` or seconds); `gc` removes them all at once.
+fn partial_max_age() -> anyhow::Result<Option<std::time::Duration>> {
+    let Some(value) = std::env::var_os("MKBUILD_PARTIAL_MAX_AGE") else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    let (number, unit) = text.trim().split_at(
+        text.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.trim().len()),
+    );
+    let seconds_per = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if seconds_per > 0 => Ok(Some(std::time::Duration::from_secs(
+            n.saturating_mul(seconds_per),
+        ))),
+        _ => anyhow::bail!(
+            "MKBUILD_PARTIAL_MAX_AGE is `{text}`; give a number of seconds, or one with a unit: `90s`, `30m`, `12h`, `7d`"
+        ),
+    }
 }
 
 /// The tags of `-t`, each value a comma-separated list as kit reads it: `a:1,b:2` is two tags, and

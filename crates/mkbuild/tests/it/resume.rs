@@ -145,3 +145,49 @@ fn a_killed_pull_resumes_where_it_stopped() {
         std::fs::read(source.join("blobs/sha256").join(&hex)).expect("source blob"),
     );
 }
+
+/// Runs mkbuild on `store` with `MKBUILD_PARTIAL_MAX_AGE` set to `age`.
+fn with_age(store: &Path, age: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("MKBUILD_PARTIAL_MAX_AGE", age)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mkbuild")
+}
+
+#[test]
+fn partial_downloads_older_than_the_configured_age_are_removed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store");
+    ok(&store, &["list"]);
+    let partial = store
+        .join("ingest")
+        .join(format!("partial-{}", "ab".repeat(32)));
+    std::fs::create_dir_all(store.join("ingest")).expect("ingest");
+    std::fs::write(&partial, b"half a blob").expect("partial");
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&partial)
+        .and_then(|f| f.set_modified(an_hour_ago))
+        .expect("mtime");
+
+    // Younger than the default week, and than two hours: kept.
+    ok(&store, &["list"]);
+    assert!(with_age(&store, "2h", &["list"]).status.success());
+    assert!(partial.exists(), "kept while younger than the age");
+    // Older than 30 minutes: the next command removes it.
+    assert!(with_age(&store, "30m", &["list"]).status.success());
+    assert!(!partial.exists(), "removed once older than the age");
+
+    let out = with_age(&store, "soon", &["list"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("MKBUILD_PARTIAL_MAX_AGE is `soon`"),
+        "{stderr}"
+    );
+}
