@@ -37,7 +37,8 @@ pub fn run(global: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
             return write_out(&pretty, true);
         }
     }
-    write_out(&bytes, true)
+    // Piped: the stored bytes exactly, as `--raw` (scripts hash them); a terminal gets a newline.
+    write_out(&bytes, terminal)
 }
 
 /// Writes the stored bytes unchanged; JSON gets a final newline for the terminal's sake.
