@@ -112,6 +112,8 @@ pub enum Command {
     /// Remove the stored credentials for a registry.
     Logout(LogoutArgs),
     /// Print a shell completion script for mkbuild to standard output.
+    // `completion` is what kit users type (cobra's command).
+    #[command(visible_alias = "completion")]
     Completions(CompletionsArgs),
     /// Print mkbuild's manual page (roff) to standard output, or write one page per command.
     Man(ManArgs),
@@ -303,7 +305,7 @@ pub struct UnpackArgs {
     /// TYPE one of kitfile, model (with its parts), datasets, code, prompts, docs, mcpservers,
     /// parts (the model's parts only); repeatable, a part is unpacked when any filter selects it.
     /// A filter that selects nothing is an error naming what the ModelKit holds.
-    #[arg(long = "filter", value_name = "FILTER")]
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Replace files that already exist in DIR.
     #[arg(short = 'o', long)]

@@ -103,7 +103,12 @@ fn registry_options_only_where_they_apply() {
 
 #[test]
 fn aliases_name_their_command_and_run_it() {
-    for (command, alias) in [("remove", "rm"), ("verify", "fsck")] {
+    // `completion` is kit's (cobra's) name for it.
+    for (command, alias) in [
+        ("remove", "rm"),
+        ("verify", "fsck"),
+        ("completions", "completion"),
+    ] {
         let help = stdout_of(&[command, "--help"]);
         assert!(
             help.contains(&format!("\nAliases:\n  {command}, {alias}\n")),
