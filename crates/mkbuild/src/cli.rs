@@ -5,13 +5,41 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+
+/// The command line as `main`, `completions` and `man` see it: the derived one, with each
+/// command's aliases in its own help too (clap names them only in the list of commands).
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        let aliases: Vec<&str> = sub.get_visible_aliases().collect();
+        if aliases.is_empty() {
+            return sub;
+        }
+        let said = format!("Aliases:\n  {}, {}", sub.get_name(), aliases.join(", "));
+        let help = match sub.get_after_help() {
+            Some(after) => format!("{said}\n\n{after}"),
+            None => said,
+        };
+        sub.after_help(help)
+    })
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "mkbuild",
     version,
-    about = "Build, inspect and store KitOps ModelKits"
+    about = "Build, inspect and store KitOps ModelKits",
+    after_help = "\
+Examples:
+  # Describe a folder in a Kitfile, pack it, push it
+  mkbuild init ./my-model --name mymodel
+  mkbuild pack ./my-model -t registry.example.com/team/mymodel:1
+  mkbuild push registry.example.com/team/mymodel:1
+
+  # Pull a ModelKit and unpack only its model
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out --filter model
+
+`mkbuild COMMAND --help` shows a command's options and examples; `mkbuild man` prints the manual."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -21,6 +49,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The local store (an OCI image layout); default: the user's data folder, `mkbuild/store`.
     #[arg(long, global = true, env = "MKBUILD_STORE", value_name = "DIR")]
@@ -42,10 +71,17 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+// Listed in `--help` in this order: make and take apart, look, keep the store, registries, shell.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a Kitfile for a folder from the files it holds, as `kit init` does.
+    Init(InitArgs),
     /// Pack a folder and its Kitfile into a ModelKit in the local store; prints the manifest digest.
     Pack(PackArgs),
+    /// Unpack a ModelKit into a folder (any format, made by mkbuild or by kit).
+    Unpack(UnpackArgs),
+    /// Rewrite a ModelKit into another format, without its original folder; prints the new digest.
+    Convert(ConvertArgs),
     /// List the ModelKits in the local store, tagged or not.
     List(ListArgs),
     /// Print a ModelKit's manifest, config or Kitfile (`--remote`: from its registry).
@@ -54,22 +90,16 @@ pub enum Command {
     Info(InfoArgs),
     /// Show how two ModelKits differ: config keys, annotations, layers; exits 0 either way.
     Diff(DiffArgs),
-    /// Write a Kitfile for a folder from the files it holds, as `kit init` does.
-    Init(InitArgs),
-    /// Unpack a ModelKit into a folder (any format, made by mkbuild or by kit).
-    Unpack(UnpackArgs),
-    /// Rewrite a ModelKit into another format, without its original folder; prints the new digest.
-    Convert(ConvertArgs),
     /// List the known formats.
     Formats(FormatsArgs),
-    /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
-    #[command(alias = "fsck")]
-    Verify(VerifyArgs),
     /// Give a stored ModelKit another tag (NAME[:TAG]), as `kit tag` does.
     Tag(TagArgs),
     /// Remove tags, or ModelKits by digest, from the store (their blobs stay until `gc`).
-    #[command(alias = "rm")]
+    #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
+    /// Check every blob of a ModelKit (or of the whole store) against its digest; exits 1 on problems.
+    #[command(visible_alias = "fsck")]
+    Verify(VerifyArgs),
     /// Delete the blobs no ModelKit of the store (tagged, or kept untagged) uses; prints each
     /// digest removed.
     Gc(GcArgs),
@@ -81,22 +111,22 @@ pub enum Command {
     Login(LoginArgs),
     /// Remove the stored credentials for a registry.
     Logout(LogoutArgs),
+    /// Print a shell completion script for mkbuild to standard output.
+    // `completion` is what kit users type (cobra's command).
+    #[command(visible_alias = "completion")]
+    Completions(CompletionsArgs),
+    /// Print mkbuild's manual page (roff) to standard output, or write one page per command.
+    Man(ManArgs),
 }
 
-/// How to reach a registry.
+/// How to reach a registry: what every command that talks to one takes.
 #[derive(Debug, Args)]
-pub struct RegistryArgs {
+#[command(next_help_heading = "Registry options")]
+pub struct ConnectionArgs {
     /// Talk plain HTTP instead of TLS, to a registry on a trusted network (one on this machine
     /// that answers in plain HTTP is spoken to so without it).
     #[arg(long, env = "MKBUILD_PLAIN_HTTP")]
     pub plain_http: bool,
-    /// Upload blobs in chunks of this many bytes, resumable after an interruption (default: one
-    /// streaming PUT per blob).
-    #[arg(long, value_name = "BYTES")]
-    pub chunk_size: Option<u64>,
-    /// Blobs transferred at once.
-    #[arg(long, default_value_t = mkbuild_registry::DEFAULT_CONCURRENCY, value_name = "N")]
-    pub concurrency: usize,
     /// Give up on a request that makes no progress for this many seconds (no answer, or less than
     /// 1 KiB of a body per period).
     #[arg(
@@ -146,7 +176,40 @@ pub struct RegistryArgs {
     pub client_key: Option<PathBuf>,
 }
 
+/// How blobs travel: for the commands that move them (push, pull, and pack and unpack when they
+/// push or pull).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Registry options")]
+pub struct TransferArgs {
+    /// Upload blobs in chunks of this size, resumable after an interruption: bytes or a unit, as in
+    /// `8MiB`, `512KiB`, `1GB` (default: one streaming PUT per blob).
+    #[arg(long, value_name = "SIZE", value_parser = crate::byte_size::parse_chunk_size)]
+    pub chunk_size: Option<u64>,
+    /// Blobs transferred at once.
+    #[arg(long, default_value_t = mkbuild_registry::DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// How to reach a registry and move blobs there or back.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Push a ModelKit tagged with its registry
+  mkbuild push registry.example.com/team/mymodel:1
+
+  # Push a local tag under a registry name
+  mkbuild push mymodel:1 registry.example.com/team/mymodel:1
+
+  # In resumable 8 MiB chunks, to a registry with a private CA
+  mkbuild push registry.example.com/team/mymodel:1 --chunk-size 8MiB --tls-cert ./ca.pem")]
 pub struct PushArgs {
     /// The ModelKit in the store: NAME[:TAG] or a manifest digest.
     pub reference: String,
@@ -160,6 +223,16 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Pull a ModelKit into the store
+  mkbuild pull registry.example.com/team/mymodel:1
+
+  # From a registry on this machine in plain HTTP
+  mkbuild pull localhost:5000/team/mymodel:1 --plain-http
+
+  # Check the blobs already stored too
+  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing")]
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
@@ -175,6 +248,13 @@ pub struct PullArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Asks for the password on a terminal
+  mkbuild login registry.example.com -u ada
+
+  # The password from a variable, for scripts
+  echo \"$TOKEN\" | mkbuild login registry.example.com -u ada --password-stdin")]
 pub struct LoginArgs {
     /// The registry, `host[:port]`.
     pub registry: String,
@@ -188,16 +268,33 @@ pub struct LoginArgs {
     #[arg(long, conflicts_with = "password")]
     pub password_stdin: bool,
     #[command(flatten)]
-    pub registry_args: RegistryArgs,
+    pub registry_args: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Forget the credentials of a registry
+  mkbuild logout registry.example.com
+
+  # A registry on a port of this machine
+  mkbuild logout localhost:5000")]
 pub struct LogoutArgs {
     /// The registry, `host[:port]`.
     pub registry: String,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Unpack everything into ./out
+  mkbuild unpack mymodel:1 -d ./out
+
+  # Only the model and the docs, replacing files that exist
+  mkbuild unpack mymodel:1 -d ./out --filter model,docs -o
+
+  # From a registry (pulled into the store first)
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out")]
 pub struct UnpackArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
@@ -208,7 +305,7 @@ pub struct UnpackArgs {
     /// TYPE one of kitfile, model (with its parts), datasets, code, prompts, docs, mcpservers,
     /// parts (the model's parts only); repeatable, a part is unpacked when any filter selects it.
     /// A filter that selects nothing is an error naming what the ModelKit holds.
-    #[arg(long = "filter", value_name = "FILTER")]
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Replace files that already exist in DIR.
     #[arg(short = 'o', long)]
@@ -229,6 +326,13 @@ pub struct UnpackArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Rewrite a ModelKit in the format kit writes today
+  mkbuild convert mymodel:1 --to kit -t mymodel:1-kit
+
+  # As a CNCF ModelPack with zstd layers
+  mkbuild convert mymodel:1 --to modelpack --compression zstd -t mymodel:1-modelpack")]
 pub struct ConvertArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
@@ -248,6 +352,16 @@ pub struct ConvertArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Pack the current folder (its Kitfile) as mymodel:1
+  mkbuild pack . -t mymodel:1
+
+  # Pack with another Kitfile, two tags, zstd layers
+  mkbuild pack ./my-model -f ./my-model/Kitfile.prod -t mymodel:1,latest --compression zstd
+
+  # Pack in the format kit writes today, and push
+  mkbuild pack . --format kit -t mymodel:1 --push registry.example.com/team/mymodel:1")]
 pub struct PackArgs {
     /// The context folder; the Kitfile's paths are relative to it.
     #[arg(default_value = ".")]
@@ -315,6 +429,13 @@ pub enum CompressionArg {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # A table of every ModelKit
+  mkbuild list
+
+  # The same as JSON, for scripts
+  mkbuild list --format json")]
 pub struct ListArgs {
     /// Print JSON (one array) instead of a table (same as `--format json`).
     #[arg(long, conflicts_with = "format")]
@@ -334,6 +455,16 @@ pub enum ListFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # The manifest
+  mkbuild inspect mymodel:1
+
+  # A summary: digest, format, layers
+  mkbuild inspect mymodel:1 --summary
+
+  # The config of a ModelKit in a registry, storing nothing
+  mkbuild inspect --remote registry.example.com/team/mymodel:1 --config")]
 pub struct InspectArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
@@ -358,10 +489,20 @@ pub struct InspectArgs {
     pub remote: bool,
     /// With `--remote`: how to reach the registry.
     #[command(flatten)]
-    pub registry: RegistryArgs,
+    pub registry: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # The Kitfile of a stored ModelKit
+  mkbuild info mymodel:1
+
+  # Only the model's path
+  mkbuild info mymodel:1 --filter model.path
+
+  # From a registry, storing nothing
+  mkbuild info --remote registry.example.com/team/mymodel:1")]
 pub struct InfoArgs {
     /// NAME[:TAG], a manifest digest or digest prefix; with `--remote`, REGISTRY/NAME[:TAG].
     pub reference: String,
@@ -374,10 +515,17 @@ pub struct InfoArgs {
     pub filter: Option<String>,
     /// With `--remote`: how to reach the registry.
     #[command(flatten)]
-    pub registry: RegistryArgs,
+    pub registry: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Two stored ModelKits
+  mkbuild diff mymodel:1 mymodel:2
+
+  # The stored one against the one in its registry
+  mkbuild diff local://registry.example.com/team/mymodel:1 remote://registry.example.com/team/mymodel:1")]
 pub struct DiffArgs {
     /// The first ModelKit: NAME[:TAG], a digest or digest prefix, or REGISTRY/NAME[:TAG];
     /// `local://` or `remote://` in front says where to look (default: the store, then the
@@ -390,10 +538,20 @@ pub struct DiffArgs {
     pub remote: bool,
     /// How to reach a registry.
     #[command(flatten)]
-    pub registry: RegistryArgs,
+    pub registry: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Write ./Kitfile for the current folder
+  mkbuild init
+
+  # Name and describe the package of ./my-model
+  mkbuild init ./my-model --name mymodel --desc \"A small model\" --author \"Ada\"
+
+  # Write it again over the old Kitfile
+  mkbuild init ./my-model --force")]
 pub struct InitArgs {
     /// The folder to describe; the Kitfile is written there.
     #[arg(default_value = ".")]
@@ -413,6 +571,13 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Another tag of the same name
+  mkbuild tag mymodel:1 mymodel:latest
+
+  # A tag to push it under
+  mkbuild tag mymodel:1 registry.example.com/team/mymodel:1")]
 pub struct TagArgs {
     /// The ModelKit to tag: NAME[:TAG], a manifest digest or a digest prefix.
     pub source: String,
@@ -421,6 +586,13 @@ pub struct TagArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # The formats, built-in and from --spec-dir
+  mkbuild formats
+
+  # As JSON, for scripts
+  mkbuild formats --json")]
 pub struct FormatsArgs {
     /// Print JSON (one array) instead of a table.
     #[arg(long)]
@@ -428,6 +600,16 @@ pub struct FormatsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Remove a tag; the blobs stay until `mkbuild gc`
+  mkbuild rm mymodel:1
+
+  # Remove the ModelKit a tag names, with all its tags, then its blobs
+  mkbuild remove --force mymodel:1 && mkbuild gc
+
+  # Remove every untagged ModelKit
+  mkbuild remove --all")]
 pub struct RemoveArgs {
     /// What to remove: a tag NAME:TAG (`NAME:TAG1,TAG2` for several), or a manifest digest or
     /// digest prefix (that ModelKit, with every tag that names it).
@@ -443,6 +625,13 @@ pub struct RemoveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # What would be deleted
+  mkbuild gc --dry-run
+
+  # Delete it
+  mkbuild gc")]
 pub struct GcArgs {
     /// Print what would be deleted, delete nothing.
     #[arg(long)]
@@ -450,6 +639,13 @@ pub struct GcArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Check the whole store
+  mkbuild verify
+
+  # Check one ModelKit, and remove its damaged blobs
+  mkbuild fsck mymodel:1 --repair")]
 pub struct VerifyArgs {
     /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
     pub reference: Option<String>,
@@ -457,4 +653,105 @@ pub struct VerifyArgs {
     /// pulling the ModelKits named again writes them anew.
     #[arg(long)]
     pub repair: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # bash: completions for new shells of this user
+  mkbuild completions bash > ~/.local/share/bash-completion/completions/mkbuild
+
+  # zsh: into a folder of $fpath
+  mkbuild completions zsh > \"${fpath[1]}/_mkbuild\"
+
+  # fish
+  mkbuild completions fish > ~/.config/fish/completions/mkbuild.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Read the manual
+  mkbuild man > mkbuild.1 && man -l mkbuild.1
+
+  # Install a page per command
+  mkbuild man --dir /usr/local/share/man/man1")]
+pub struct ManArgs {
+    /// Write `mkbuild.1` and one page per command (`mkbuild-pack.1`, ...) into this folder
+    /// (created if needed) instead of printing `mkbuild.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    /// The command lines of `text`'s examples, each as its words: `mkbuild ...` lines, split at
+    /// `&&` and `|`, without a `> FILE` redirection; double quotes group words.
+    fn example_commands(text: &str) -> Vec<Vec<String>> {
+        let mut commands = Vec::new();
+        for line in text.lines().map(str::trim) {
+            for part in line.split("&&").flat_map(|part| part.split('|')) {
+                let part = part.split(" > ").next().unwrap_or_default().trim();
+                if !part.starts_with("mkbuild ") {
+                    continue;
+                }
+                let mut words = Vec::new();
+                for (i, piece) in part.split('"').enumerate() {
+                    if i % 2 == 1 {
+                        words.push(piece.to_owned());
+                    } else {
+                        words.extend(piece.split_whitespace().map(str::to_owned));
+                    }
+                }
+                commands.push(words);
+            }
+        }
+        commands
+    }
+
+    /// Every example parses, and each command has at least two of its own.
+    #[test]
+    fn every_example_is_a_valid_command_line() {
+        let cmd = command();
+        let top = cmd
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(example_commands(&top).len() >= 2, "{top}");
+        for sub in cmd.get_subcommands().filter(|sub| sub.get_name() != "help") {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = example_commands(&help);
+            let names: Vec<&str> = std::iter::once(sub.get_name())
+                .chain(sub.get_all_aliases())
+                .collect();
+            let own = examples
+                .iter()
+                .filter(|words| names.contains(&words[1].as_str()))
+                .count();
+            assert!(
+                own >= 2,
+                "`{}` has {own} examples of its own",
+                sub.get_name()
+            );
+            for words in examples {
+                if let Err(err) = command().try_get_matches_from(&words) {
+                    panic!("the example `{}` does not parse: {err}", words.join(" "));
+                }
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ use mkbuild_registry::RemoteReference;
 use mkbuild_store::{Descriptor, StoreError};
 
 use super::remote::Located;
-use crate::cli::{DiffArgs, GlobalArgs, RegistryArgs};
+use crate::cli::{ConnectionArgs, DiffArgs, GlobalArgs};
 use crate::output::outln;
 
 const REMOTE_PREFIX: &str = "remote://";
@@ -92,7 +92,7 @@ fn locate(
     global: &GlobalArgs,
     reference: &str,
     remote: bool,
-    registry: &RegistryArgs,
+    registry: &ConnectionArgs,
 ) -> anyhow::Result<Located> {
     if let Some(rest) = reference.strip_prefix(REMOTE_PREFIX) {
         return super::remote::from_registry(rest, registry);

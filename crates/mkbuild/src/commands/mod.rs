@@ -12,6 +12,7 @@ mod pack;
 mod push_sink;
 mod registry;
 mod remote;
+mod shell;
 mod unpack;
 mod verify;
 
@@ -39,6 +40,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),
         Command::Logout(args) => registry::logout(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(&cli.global, args),
     }
 }
 

@@ -10,7 +10,8 @@ use mkbuild_registry::{
 use mkbuild_store::{Descriptor, Store, StoreError};
 
 use crate::cli::{
-    GlobalArgs, LoginArgs, LogoutArgs, ProgressArg, PullArgs, PushArgs, RegistryArgs,
+    ConnectionArgs, GlobalArgs, LoginArgs, LogoutArgs, ProgressArg, PullArgs, PushArgs,
+    RegistryArgs,
 };
 use crate::output::outln;
 use crate::progress::Reporter;
@@ -93,7 +94,7 @@ fn pull_into(
 ) -> anyhow::Result<PullSummary> {
     let client = RegistryClient::new(ClientOptions {
         verify_existing,
-        ..client_options(&remote.registry, args)?
+        ..transfer_options(&remote.registry, args)?
     })?
     .with_progress(shown.reporter("pull"));
     let summary = client.pull(store, remote)?;
@@ -270,26 +271,46 @@ fn credentials_file() -> anyhow::Result<CredentialsFile> {
     )
 }
 
-/// A client for `registry` with the credentials `login` stored for it, if any.
+/// A client that moves blobs to or from `registry`, with the credentials `login` stored for it,
+/// if any.
 pub(super) fn client_for(registry: &str, args: &RegistryArgs) -> anyhow::Result<RegistryClient> {
-    Ok(RegistryClient::new(client_options(registry, args)?)?)
+    Ok(RegistryClient::new(transfer_options(registry, args)?)?)
 }
 
-/// The options for `registry`, with the credentials `login` stored for it, if any.
-fn client_options(registry: &str, args: &RegistryArgs) -> anyhow::Result<ClientOptions> {
-    let credentials = match CredentialsFile::default_location() {
+/// A client that only reads from `registry` (the transfer options at their defaults), with the
+/// credentials `login` stored for it, if any.
+pub(super) fn reading_client_for(
+    registry: &str,
+    args: &ConnectionArgs,
+) -> anyhow::Result<RegistryClient> {
+    Ok(RegistryClient::new(options(
+        args,
+        stored_credentials(registry)?,
+    ))?)
+}
+
+/// The options of a push or pull with `registry`, with the credentials `login` stored for it, if
+/// any.
+fn transfer_options(registry: &str, args: &RegistryArgs) -> anyhow::Result<ClientOptions> {
+    Ok(ClientOptions {
+        chunk_size: args.transfer.chunk_size,
+        concurrency: args.transfer.concurrency,
+        ..options(&args.connection, stored_credentials(registry)?)
+    })
+}
+
+/// What `login` stored for `registry`.
+fn stored_credentials(registry: &str) -> anyhow::Result<Option<Credentials>> {
+    Ok(match CredentialsFile::default_location() {
         Some(file) => file.get(registry)?,
         None => None,
-    };
-    Ok(options(args, credentials))
+    })
 }
 
-fn options(args: &RegistryArgs, credentials: Option<Credentials>) -> ClientOptions {
+fn options(args: &ConnectionArgs, credentials: Option<Credentials>) -> ClientOptions {
     ClientOptions {
         plain_http: args.plain_http,
         credentials,
-        chunk_size: args.chunk_size,
-        concurrency: args.concurrency,
         timeout: std::time::Duration::from_secs(args.timeout),
         tls_verify: args.tls_verify,
         ca_certs: args.tls_certs.clone(),

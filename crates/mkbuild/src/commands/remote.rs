@@ -7,7 +7,7 @@ use mkbuild_engine::StoredModelKit;
 use mkbuild_format::FormatRegistry;
 use mkbuild_registry::{RegistryClient, RemoteReference};
 
-use crate::cli::{GlobalArgs, RegistryArgs};
+use crate::cli::{ConnectionArgs, GlobalArgs};
 
 /// A ModelKit's manifest and config, and where they came from.
 pub struct Located {
@@ -26,9 +26,9 @@ pub enum Source {
 }
 
 /// Reads the ModelKit `reference` from the registry it names, storing nothing.
-pub fn from_registry(reference: &str, args: &RegistryArgs) -> anyhow::Result<Located> {
+pub fn from_registry(reference: &str, args: &ConnectionArgs) -> anyhow::Result<Located> {
     let remote = RemoteReference::parse(reference)?;
-    let client = super::registry::client_for(&remote.registry, args)?;
+    let client = super::registry::reading_client_for(&remote.registry, args)?;
     let fetched = client
         .fetch_modelkit(&remote)
         .with_context(|| format!("cannot read `{remote}` from its registry"))?;

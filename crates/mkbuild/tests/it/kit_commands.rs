@@ -594,15 +594,3 @@ fn inspect_info_and_diff_read_a_registry_and_store_nothing() {
     assert_eq!(stored, 0, "the store stays empty");
     assert_eq!(remote_ok(&empty, &config, &["list", "--json"]).trim(), "[]");
 }
-
-#[test]
-fn help_of_the_kit_commands() {
-    let store = tempfile::tempdir().expect("store");
-    // Not `info` and `diff`: their registry options are another change's to word.
-    for command in ["init", "remove", "list"] {
-        insta::assert_snapshot!(
-            format!("help_{command}"),
-            ok(store.path(), &[command, "--help"])
-        );
-    }
-}

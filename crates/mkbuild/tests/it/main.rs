@@ -11,6 +11,7 @@ mod disk_full;
 mod everyday;
 mod formats_travel;
 mod gc;
+mod help;
 mod hostile;
 mod hostile_registry;
 mod kit_commands;
