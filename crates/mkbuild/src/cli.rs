@@ -396,7 +396,8 @@ pub struct PackArgs {
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
-    /// Also push the ModelKit to REGISTRY/NAME[:TAG], from the blobs just stored.
+    /// Push the ModelKit to REGISTRY/NAME[:TAG]. Without `-t`, each layer streams to the registry
+    /// as it is packed and nothing is stored; with `-t`, it is stored, then pushed.
     #[arg(long, value_name = "REF")]
     pub push: Option<String>,
     #[command(flatten)]
