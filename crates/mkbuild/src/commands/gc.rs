@@ -177,13 +177,18 @@ pub fn run(global: &GlobalArgs, args: GcArgs) -> anyhow::Result<()> {
     } else {
         "removed"
     };
-    if !global.quiet {
-        eprintln!(
-            "{verb} {} blobs ({:.1} MiB); {} kept",
+    let partial = match report.partial_files {
+        0 => String::new(),
+        n => format!("; files of interrupted downloads removed: {n}"),
+    };
+    crate::output::summary(
+        global,
+        format_args!(
+            "{verb} {} blobs ({:.1} MiB); {} kept{partial}",
             report.removed.len(),
             report.bytes as f64 / (1024.0 * 1024.0),
             report.kept
-        );
-    }
+        ),
+    );
     Ok(())
 }

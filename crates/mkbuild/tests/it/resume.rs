@@ -183,6 +183,16 @@ fn partial_downloads_older_than_the_configured_age_are_removed() {
     assert!(with_age(&store, "30m", &["list"]).status.success());
     assert!(!partial.exists(), "removed once older than the age");
 
+    // gc removes every one, whatever its age, and says so.
+    std::fs::write(&partial, b"half a blob").expect("partial");
+    let out = with_age(&store, "2h", &["gc"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("files of interrupted downloads removed: 1"),
+        "{stderr}"
+    );
+    assert!(!partial.exists(), "removed by gc");
+
     let out = with_age(&store, "soon", &["list"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
