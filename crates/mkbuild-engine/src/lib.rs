@@ -35,7 +35,7 @@ pub use modelkit::{FormatOf, StoredModelKit};
 pub use pack::{pack, pack_to, PackOutcome, PackRequest, CREATED_ANNOTATION, FORMAT_ANNOTATION};
 pub use progress::{NoProgress, Progress};
 pub use selection::{Selection, Selector, SelectorKind};
-pub use sink::{BlobOut, BlobSink};
+pub use sink::{BlobOut, BlobSink, SinkFailure};
 pub use small_file::{
     read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES, MAX_KITIGNORE_BYTES,
 };

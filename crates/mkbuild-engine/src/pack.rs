@@ -18,7 +18,7 @@ use crate::kitignore::KitIgnore;
 use crate::layer_writer::{LayerWriter, WrittenLayer};
 use crate::plan::{plan, Exclusions, Member, PlannedLayer};
 use crate::progress::{CountingReader, Progress};
-use crate::sink::BlobSink;
+use crate::sink::{is_sink_failure, BlobSink};
 use crate::walk::{open_beneath, FileKind};
 use crate::EngineError;
 use mkbuild_format::{Format, LayerEncoding};
@@ -396,6 +396,31 @@ fn units<'a>(
 
 /// Writes one unit: a tar layer (see [`write_layer`]) or a raw layer.
 fn write_unit(
+    to: &Destination<'_>,
+    format: &Format,
+    request: &PackRequest,
+    cache: Option<&BuildCache>,
+    unit: &Unit,
+) -> Result<PackedLayer, EngineError> {
+    let mut attempts_left = SINK_ATTEMPTS;
+    loop {
+        attempts_left -= 1;
+        match write_unit_once(to, format, request, cache, unit) {
+            // A sink that lost what it had of the layer (a registry that dropped the upload) gets
+            // it anew from the files: the layer is packed again, into a new upload.
+            Err(e) if attempts_left > 0 && !to.sink.is_local() && is_sink_failure(&e) => {
+                tracing::warn!("{e}; packing the layer again");
+            }
+            result => return result,
+        }
+    }
+}
+
+/// How many times a layer is packed into a failing sink (other than the store) before its error
+/// is final.
+const SINK_ATTEMPTS: u32 = 3;
+
+fn write_unit_once(
     to: &Destination<'_>,
     format: &Format,
     request: &PackRequest,

@@ -85,3 +85,40 @@ impl BlobOut for BlobWriter {
         Ok(BlobWriter::commit(*self)?)
     }
 }
+
+/// A sink's failure carried through an I/O error (a [`BlobOut`] is a `Write`): pack recognises it
+/// in any error's chain and packs the layer again into a new blob (see [`is_sink_failure`]).
+#[derive(Debug)]
+pub struct SinkFailure(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for SinkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SinkFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Whether `error` is, or was caused by, a sink's failure (not the files' or the store's).
+pub(crate) fn is_sink_failure(error: &EngineError) -> bool {
+    if matches!(error, EngineError::Sink(_)) {
+        return true;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<SinkFailure>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.get_ref().is_some_and(|inner| inner.is::<SinkFailure>()) {
+                return true;
+            }
+        }
+        cause = e.source();
+    }
+    false
+}

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mkbuild_engine::{BlobOut, BlobSink, EngineError};
+use mkbuild_engine::{BlobOut, BlobSink, EngineError, SinkFailure};
 use mkbuild_registry::{RegistryClient, RegistryError, RemoteReference, StreamingUpload};
 use mkbuild_store::{Descriptor, Digest, Manifest, Store};
 
@@ -54,7 +54,10 @@ struct Upload(StreamingUpload);
 
 impl Write for Upload {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
+        // Marked as the sink's, so that pack tells it from a file it cannot read.
+        self.0
+            .write(buf)
+            .map_err(|e| std::io::Error::other(SinkFailure(Box::new(e))))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -83,6 +83,35 @@ fn pack_push_streams_to_the_registry_and_stores_nothing() {
     assert!(proxy.stats().dropped_patches == 1, "{:?}", proxy.stats());
     assert!(proxy.stats().patch_requests >= 6, "{:?}", proxy.stats());
 
+    // A chunk cut in the middle makes Distribution drop the whole upload: the layer is packed
+    // again from its files into a new one.
+    let cutting = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            cut_patch: Some((2, 1000)),
+            ..Faults::default()
+        },
+    )
+    .expect("proxy");
+    let recut = format!("{}/team/recut:1", cutting.host());
+    let out = mkbuild(
+        &tmp.path().join("recut"),
+        &[
+            "pack",
+            s(&ctx),
+            "--push",
+            &recut,
+            "--plain-http",
+            "--chunk-size",
+            "1MiB",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("packing the layer again"), "{stderr}");
+    assert_eq!(cutting.stats().cut_patches, 1, "{:?}", cutting.stats());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), streamed);
+
     // The same ModelKit as pack, then push.
     let local = tmp.path().join("local");
     let packed = ok(&local, &["pack", s(&ctx), "-t", "stream:1"]);
