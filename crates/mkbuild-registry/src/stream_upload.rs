@@ -26,8 +26,9 @@ use crate::upload::Endpoint;
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
 /// The chunk size when none is set ([`crate::ClientOptions::chunk_size`]): large enough that a
-/// request's overhead does not matter, small enough to keep two in memory.
-pub const DEFAULT_STREAM_CHUNK: u64 = 16 << 20;
+/// request's overhead does not matter, small enough that the three alive at once (one filling,
+/// one queued, one on the wire) keep pack's memory flat.
+pub const DEFAULT_STREAM_CHUNK: u64 = 8 << 20;
 
 /// What the writer tells the sending thread.
 enum Message {
