@@ -1,49 +1,52 @@
 //! Uploading a blob while it is being made (`pack --push` without a local copy): the bytes are
-//! hashed as they are written and go up in `PATCH` chunks of the chunked-upload protocol; the
-//! digest, known only at the end, closes the session (`PUT ?digest=`), and the registry checks it.
+//! hashed as they are written and streamed up in one `PATCH` whose body is fed as pack makes it;
+//! the digest, known only at the end, closes the session (`PUT ?digest=`), and the registry checks
+//! it. One request for the whole blob, because a registry spends a lot on each request of an
+//! upload (Distribution saves its hash state every time), far more than on the bytes themselves.
 //!
-//! A thread of its own sends the chunks, so packing the next chunk overlaps sending this one; at
-//! most two chunks wait, which bounds memory. Each chunk is kept until the registry acknowledges
-//! it: after a broken request, `GET <session>` says how much the registry holds, and the rest of
-//! the chunk is sent again. A registry that lost more than the current chunk (the session is
-//! gone) cannot be helped from here: the upload fails, and packing again starts it anew.
+//! The writer hands pieces to the request through a small queue (two pieces wait at most), so
+//! packing the next piece overlaps sending this one and memory stays flat. The last
+//! [`RESEND_WINDOW`] bytes sent are kept: after a broken request, `GET <session>` says how much the
+//! registry holds, and when that is within the window the upload goes on from there in a new
+//! `PATCH`. A registry that lost more (or the whole session) cannot be helped from here: the upload
+//! fails, and pack makes the layer again from its files into a new upload.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+use futures_util::StreamExt as _;
 
 use bytes::Bytes;
 use mkbuild_hash::PipelinedSha256;
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Digest, Manifest, Store};
-use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
 
 use crate::auth::Access;
-use crate::http::Request;
-use crate::upload::Endpoint;
+use crate::stall::Activity;
+use crate::upload::{Endpoint, Failure};
 use crate::{RegistryClient, RegistryError, RemoteReference};
 
-/// The chunk size when none is set ([`crate::ClientOptions::chunk_size`]): large enough that a
-/// request's overhead does not matter, small enough that the three alive at once (one filling,
-/// one queued, one on the wire) keep pack's memory flat.
-pub const DEFAULT_STREAM_CHUNK: u64 = 8 << 20;
+/// The size of the pieces handed to the request when `--chunk-size` sets none: a few alive at once
+/// (filling, queued, on the wire, and the resend window) keep pack's memory flat.
+pub const DEFAULT_STREAM_CHUNK: u64 = 1 << 20;
 
-/// What the writer tells the sending thread.
-enum Message {
-    Chunk(Bytes),
-    /// Every byte was sent; close the session with this digest.
-    Finish(Digest),
-}
+/// Bytes already sent that are kept for sending again after a broken request.
+pub const RESEND_WINDOW: usize = 16 << 20;
 
 /// A blob being uploaded as it is written; [`StreamingUpload::finish`] closes it.
 pub struct StreamingUpload {
-    chunk: Vec<u8>,
-    chunk_size: usize,
+    piece: Vec<u8>,
+    piece_size: usize,
     hasher: PipelinedSha256,
     size: u64,
-    to_sender: Option<SyncSender<Message>>,
+    /// The body's pieces; closed when every byte is written.
+    pieces: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    /// The digest, once every byte is written.
+    digest: Option<std::sync::mpsc::Sender<Digest>>,
     sender: Option<JoinHandle<Result<(), RegistryError>>>,
 }
 
@@ -54,30 +57,32 @@ impl RegistryClient {
         self: &Arc<Self>,
         to: &RemoteReference,
     ) -> Result<StreamingUpload, RegistryError> {
-        let chunk_size = self
+        let piece_size = self
             .options
             .chunk_size
             .unwrap_or(DEFAULT_STREAM_CHUNK)
-            .clamp(1, 1 << 30) as usize;
-        let (to_sender, queue) = mpsc::sync_channel(1);
+            .clamp(1, RESEND_WINDOW as u64) as usize;
+        let (pieces, queue) = tokio::sync::mpsc::channel(2);
+        let (digest, digest_queue) = std::sync::mpsc::channel();
         let client = Arc::clone(self);
         let remote = to.clone();
         let sender = std::thread::Builder::new()
             .name("blob-upload".into())
             .spawn(move || {
                 let handle = client.runtime.handle().clone();
-                handle.block_on(send_all(&client, &remote, &queue))
+                handle.block_on(send_all(&client, &remote, queue, &digest_queue))
             })
             .map_err(|e| RegistryError::Setup {
                 what: "the upload thread",
                 message: e.to_string(),
             })?;
         Ok(StreamingUpload {
-            chunk: Vec::with_capacity(chunk_size),
-            chunk_size,
+            piece: Vec::with_capacity(piece_size),
+            piece_size,
             hasher: PipelinedSha256::new(),
             size: 0,
-            to_sender: Some(to_sender),
+            pieces: Some(pieces),
+            digest: Some(digest),
             sender: Some(sender),
         })
     }
@@ -129,7 +134,9 @@ impl RegistryClient {
 impl StreamingUpload {
     /// Sends the last bytes and closes the session; returns the blob's digest and size.
     pub fn finish(mut self) -> Result<(Digest, u64), RegistryError> {
-        let sent = self.send_chunk();
+        let sent = self.send_piece();
+        // The body ends here; the sending thread then waits for the digest.
+        self.pieces = None;
         let hasher = std::mem::take(&mut self.hasher);
         let digest =
             hasher
@@ -139,43 +146,31 @@ impl StreamingUpload {
                     what: "the hashing thread",
                     message: died.to_string(),
                 });
-        let told = match (&sent, &digest, &self.to_sender) {
-            (Ok(()), Ok(digest), Some(queue)) => {
-                queue.send(Message::Finish(digest.clone())).is_ok()
-            }
-            _ => false,
-        };
-        // Dropping the queue ends the thread if it was not told to finish.
-        self.to_sender = None;
-        let outcome = self.join();
-        match (outcome, told) {
-            (Err(e), _) => Err(e),
-            (Ok(()), true) => Ok((digest?, self.size)),
-            (Ok(()), false) => {
-                digest?;
-                Err(RegistryError::Setup {
-                    what: "the upload",
-                    message: "it ended before the last chunk was sent".to_owned(),
-                })
-            }
+        if let (Ok(()), Ok(digest), Some(queue)) = (&sent, &digest, &self.digest) {
+            let _ = queue.send(digest.clone());
         }
+        self.digest = None;
+        self.join()?;
+        sent?;
+        Ok((digest?, self.size))
     }
 
-    /// Hands the gathered chunk to the sending thread (waits while two are queued).
-    fn send_chunk(&mut self) -> Result<(), RegistryError> {
-        if self.chunk.is_empty() {
+    /// Hands the gathered piece to the request (waits while two are queued).
+    fn send_piece(&mut self) -> Result<(), RegistryError> {
+        if self.piece.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.chunk_size));
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(self.piece_size));
         let queued = self
-            .to_sender
+            .pieces
             .as_ref()
-            .is_some_and(|queue| queue.send(Message::Chunk(Bytes::from(chunk))).is_ok());
+            .is_some_and(|queue| queue.blocking_send(Bytes::from(piece)).is_ok());
         if queued {
             return Ok(());
         }
         // The thread ended: its error says why.
-        self.to_sender = None;
+        self.pieces = None;
+        self.digest = None;
         self.join()?;
         Err(RegistryError::Setup {
             what: "the upload",
@@ -198,12 +193,12 @@ impl StreamingUpload {
 
 impl Write for StreamingUpload {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = buf.len().min(self.chunk_size - self.chunk.len());
-        self.chunk.extend_from_slice(&buf[..n]);
+        let n = buf.len().min(self.piece_size - self.piece.len());
+        self.piece.extend_from_slice(&buf[..n]);
         self.hasher.update(&buf[..n]);
         self.size += n as u64;
-        if self.chunk.len() == self.chunk_size {
-            self.send_chunk().map_err(io::Error::other)?;
+        if self.piece.len() == self.piece_size {
+            self.send_piece().map_err(io::Error::other)?;
         }
         Ok(n)
     }
@@ -215,18 +210,62 @@ impl Write for StreamingUpload {
 
 impl Drop for StreamingUpload {
     fn drop(&mut self) {
-        // Unfinished: the thread sees the queue close and leaves the session unclosed (the
-        // registry drops it after a while); nothing is committed without its digest.
-        self.to_sender = None;
+        // Unfinished: the body ends without a digest, so the thread cancels the session; nothing
+        // is committed without its digest.
+        self.pieces = None;
+        self.digest = None;
         let _ = self.join();
     }
 }
 
-/// The sending thread: opens the session, sends each chunk as it comes, closes it with the digest.
+/// The bytes sent lately, for sending again from where the registry stopped.
+#[derive(Default)]
+struct Window {
+    pieces: VecDeque<Bytes>,
+    /// The blob's offset of the first byte kept.
+    start: u64,
+    /// The blob's offset after the last byte sent.
+    end: u64,
+}
+
+impl Window {
+    fn keep(&mut self, piece: &Bytes) {
+        self.end += piece.len() as u64;
+        self.pieces.push_back(piece.clone());
+        while self.end - self.start > RESEND_WINDOW as u64 && self.pieces.len() > 1 {
+            if let Some(old) = self.pieces.pop_front() {
+                self.start += old.len() as u64;
+            }
+        }
+    }
+
+    /// The bytes from `offset` on, if they are still kept.
+    fn from(&self, offset: u64) -> Option<Vec<Bytes>> {
+        if offset < self.start || offset > self.end {
+            return None;
+        }
+        let mut skip = offset - self.start;
+        let mut rest = Vec::new();
+        for piece in &self.pieces {
+            let len = piece.len() as u64;
+            if skip >= len {
+                skip -= len;
+                continue;
+            }
+            rest.push(piece.slice(skip as usize..));
+            skip = 0;
+        }
+        Some(rest)
+    }
+}
+
+/// The sending thread: opens the session, streams the body as pack makes it (in more than one
+/// `PATCH` only after a broken one), closes the session with the digest.
 async fn send_all(
     client: &RegistryClient,
     remote: &RemoteReference,
-    queue: &Receiver<Message>,
+    queue: tokio::sync::mpsc::Receiver<Bytes>,
+    digest: &std::sync::mpsc::Receiver<Digest>,
 ) -> Result<(), RegistryError> {
     let endpoint = Endpoint {
         client,
@@ -234,39 +273,24 @@ async fn send_all(
         blob: "being packed".to_owned(),
     };
     let mut location = endpoint.start().await?;
-    let mut offset = 0u64;
+    let queue = Arc::new(tokio::sync::Mutex::new(queue));
+    let window = Arc::new(Mutex::new(Window::default()));
+    let mut resend = Vec::new();
+    let mut retries_left = client.options.retries;
     loop {
-        // Blocking here blocks only this thread, which exists for it.
-        match queue.recv() {
-            Ok(Message::Chunk(bytes)) => {
-                let len = bytes.len() as u64;
-                location = send_acknowledged(&endpoint, location, offset, bytes).await?;
-                offset += len;
+        let failure = match patch(
+            &endpoint,
+            &location,
+            std::mem::take(&mut resend),
+            &queue,
+            &window,
+        )
+        .await
+        {
+            Ok(next) => {
+                location = next;
+                break;
             }
-            Ok(Message::Finish(digest)) => return endpoint.finish(&location, &digest).await,
-            Err(_) => {
-                endpoint.cancel(&location).await;
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Sends `bytes` (the blob's bytes from `offset`) until the registry holds them all; returns the
-/// session's next URL.
-async fn send_acknowledged(
-    endpoint: &Endpoint<'_>,
-    mut location: Url,
-    offset: u64,
-    bytes: Bytes,
-) -> Result<Url, RegistryError> {
-    let end = offset + bytes.len() as u64;
-    let mut from = offset;
-    let mut retries_left = endpoint.client.options.retries;
-    loop {
-        let part = bytes.slice((from - offset) as usize..);
-        let failure = match patch(endpoint, &location, from, part).await {
-            Ok(next) => return Ok(next),
             Err(failure) => failure,
         };
         if !failure.retriable || retries_left == 0 {
@@ -274,49 +298,91 @@ async fn send_acknowledged(
         }
         retries_left -= 1;
         let (next, held) = endpoint.status(&location).await?;
-        if held < offset || held > end {
-            // What was sent before this chunk is gone: only packing again can send it.
+        let rest = window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .from(held);
+        let Some(rest) = rest else {
+            // What the registry lost is no longer here: only packing again can send it.
             return Err(failure.error);
-        }
+        };
         tracing::warn!(
             "{}; the registry holds {held} bytes of the blob being packed, sending the rest",
             failure.error
         );
         location = next;
-        from = held;
-        if from == end {
-            return Ok(location);
+        resend = rest;
+    }
+    // The body ended: with a digest the blob is whole, without one pack gave up on it.
+    match digest.recv() {
+        Ok(digest) => endpoint.finish(&location, &digest).await,
+        Err(_) => {
+            endpoint.cancel(&location).await;
+            Ok(())
         }
     }
 }
 
-/// One `PATCH` of `bytes` at `start`.
+/// One streamed `PATCH`: `resend` first, then the pieces as they come, until the writer closes
+/// the queue.
 async fn patch(
     endpoint: &Endpoint<'_>,
     location: &Url,
-    start: u64,
-    bytes: Bytes,
-) -> Result<Url, crate::upload::Failure> {
-    let end = start + bytes.len() as u64;
-    let action = endpoint.doing("sending a chunk of");
-    let mut request = Request::new(Method::PATCH, location.clone())
-        .header(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
+    resend: Vec<Bytes>,
+    queue: &Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Bytes>>>,
+    window: &Arc<Mutex<Window>>,
+) -> Result<Url, Failure> {
+    let activity = Activity::new();
+    let body = {
+        let queue = Arc::clone(queue);
+        let window = Arc::clone(window);
+        let activity = activity.clone();
+        let progress = endpoint.client.progress.clone();
+        futures_util::stream::iter(resend.into_iter().map(Ok::<Bytes, io::Error>)).chain(
+            futures_util::stream::unfold((), move |()| {
+                let queue = Arc::clone(&queue);
+                let window = Arc::clone(&window);
+                let activity = activity.clone();
+                let progress = progress.clone();
+                async move {
+                    let piece = queue.lock().await.recv().await;
+                    match piece {
+                        Some(piece) => {
+                            window
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .keep(&piece);
+                            progress.advance(piece.len() as u64);
+                            activity.touch();
+                            Some((Ok(piece), ()))
+                        }
+                        None => {
+                            activity.body_sent();
+                            None
+                        }
+                    }
+                }
+            }),
         )
-        .header(CONTENT_LENGTH, HeaderValue::from(bytes.len() as u64))
-        .header(
-            reqwest::header::HeaderName::from_static("content-range"),
-            HeaderValue::from_str(&format!("{start}-{}", end.max(1) - 1))
-                .unwrap_or_else(|_| HeaderValue::from_static("0-0")),
-        );
-    request.body = Some(bytes.clone());
-    let sent = bytes.len() as u64;
+    };
+    let action = endpoint.doing("sending");
+    let build = |http: &reqwest::Client| {
+        http.request(Method::PATCH, location.clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(body))
+    };
     let response = endpoint
         .client
-        .send(endpoint.remote, Access::Push, request, &action)
+        .send_streamed(
+            endpoint.remote,
+            Access::Push,
+            build,
+            location,
+            &action,
+            &activity,
+        )
         .await
-        .map_err(|error| crate::upload::Failure {
+        .map_err(|error| Failure {
             retriable: matches!(
                 error,
                 RegistryError::Transport { .. } | RegistryError::TimedOut { .. }
@@ -326,6 +392,5 @@ async fn patch(
     let response = endpoint
         .expect(response, StatusCode::ACCEPTED, &action)
         .await?;
-    endpoint.client.progress.advance(sent);
     Ok(endpoint.location(location, &response)?)
 }
