@@ -76,17 +76,52 @@ for run in $(seq "$repeats"); do
   echo "     ratio: pack --push / push alone $(ratio "$st" "$pt")x"
 done
 
-# A pull killed at about half of a 1 GiB layer, then run again.
+# A pull killed at about half of a 1 GiB layer, then run again. The first pull goes through a
+# proxy that serves 200 MB/s, so that it can be stopped half way; the second goes straight.
 start_registry
 "$mk" --store "$work/one" pack "$one" -t one:1 --no-fsync --progress none >/dev/null
 "$mk" --store "$work/one" push one:1 "$reg/big/one:1" --plain-http --progress none >/dev/null
 layer=$(ls -S "$work/one/blobs/sha256" | head -1)
 size=$(stat -c %s "$work/one/blobs/sha256/$layer")
-: >"$work/reg.log"
-"$mk" --store "$work/pulled" pull "$reg/big/one:1" --plain-http --progress none >/dev/null 2>&1 &
+slow_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 - "$slow_port" "$port" 200000000 <<'PY' &
+import socket, sys, threading, time
+listen, target, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+def pump(src, dst, limit):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+            if limit:
+                time.sleep(len(data) / limit)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", listen))
+server.listen(64)
+while True:
+    client, _ = server.accept()
+    upstream = socket.create_connection(("127.0.0.1", target))
+    threading.Thread(target=pump, args=(client, upstream, 0), daemon=True).start()
+    threading.Thread(target=pump, args=(upstream, client, rate), daemon=True).start()
+PY
+slow=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$slow_port/v2/" >/dev/null && break; sleep 0.1; done
+"$mk" --store "$work/pulled" pull "127.0.0.1:$slow_port/big/one:1" --plain-http --progress none >/dev/null 2>&1 &
 pull=$!
 while [ "$(stat -c %s "$work/pulled/ingest/partial-$layer" 2>/dev/null || echo 0)" -lt $((size / 2)) ]; do sleep 0.01; done
-kill -INT "$pull"; wait "$pull" 2>/dev/null || true
+# SIGTERM: a background job of a script ignores SIGINT (Ctrl-C reaches a foreground pull only).
+kill -TERM "$pull"; wait "$pull" 2>/dev/null || true
+kill "$slow" 2>/dev/null || true
 kept=$(stat -c %s "$work/pulled/ingest/partial-$layer" 2>/dev/null || echo 0)
 sleep 1
 : >"$work/reg.log"
