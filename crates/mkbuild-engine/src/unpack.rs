@@ -9,8 +9,9 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use mkbuild_extract::{CommitSummary, Extractor, VerifyingReader};
-use mkbuild_store::Store;
+use mkbuild_store::{Descriptor, Store};
 
+use crate::blob_source::BlobSource;
 use crate::compression::Compression;
 use crate::layer_reader::with_matched_layer_content;
 use crate::matching::MatchedLayer;
@@ -77,6 +78,20 @@ pub fn unpack(
     request: &UnpackRequest,
 ) -> Result<UnpackSummary, EngineError> {
     let modelkit = StoredModelKit::load(store, request.reference)?;
+    unpack_from(store, &modelkit, store, registry, request)
+}
+
+/// [`unpack`] of a ModelKit whose manifest and config are read already and whose blobs come from
+/// `source`: the store, or a registry streamed straight into the extractor's staging, so that
+/// only the selected layers (and the Kitfile layer, when selected) are read. A model that names
+/// another ModelKit is read from `store`, where that ModelKit must be.
+pub fn unpack_from(
+    source: &dyn BlobSource,
+    modelkit: &StoredModelKit,
+    store: &Store,
+    registry: &FormatRegistry,
+    request: &UnpackRequest,
+) -> Result<UnpackSummary, EngineError> {
     let readable = modelkit.layers(registry)?;
     let mut selected: Vec<(&Format, MatchedLayer)> = readable
         .layers
@@ -93,11 +108,12 @@ pub fn unpack(
     };
     let is_model =
         |l: &&MatchedLayer| matches!(l.entry.kind, LayerKind::Model | LayerKind::ModelPart);
+    let mut from_parents: Vec<(&Format, MatchedLayer)> = Vec::new();
     if let Some(parent_selection) = &parent_selection {
         for parent in &parents {
             for layer in parent.layers.iter().filter(is_model) {
                 if parent_selection.selects_entry(&layer.entry) {
-                    selected.push((&parent.format, layer.clone()));
+                    from_parents.push((&parent.format, layer.clone()));
                 }
             }
         }
@@ -119,48 +135,63 @@ pub fn unpack(
             present: describe_entries(&present),
         });
     }
+    if modelkit.is_partial() {
+        check_pulled(source, modelkit, registry, request, &selected)?;
+    }
+    let own = selected.len();
+    selected.extend(from_parents);
     let mut extractor = Extractor::new(request.target)?;
     extractor.set_same_permissions(request.same_permissions);
     request
         .progress
         .start(selected.iter().map(|(_, l)| l.descriptor.size).sum());
-    let extracted = selected.iter().try_for_each(|(format, layer)| {
-        // The extractor names the layer and entry; the message names the role and the plugin.
-        let place = |name: &str| {
-            format.codec.restore_path(&layer.path, name).map_err(|e| {
-                EngineError::Plugin {
-                    role: "codec",
-                    plugin: format.plugins.codec.clone(),
-                    message: e.to_string(),
+    let extracted = selected
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, (format, layer))| {
+            let from: &dyn BlobSource = if i < own { source } else { store };
+            // The extractor names the layer and entry; the message names the role and the plugin.
+            let place = |name: &str| {
+                format.codec.restore_path(&layer.path, name).map_err(|e| {
+                    EngineError::Plugin {
+                        role: "codec",
+                        plugin: format.plugins.codec.clone(),
+                        message: e.to_string(),
+                    }
+                    .to_string()
+                })
+            };
+            if let (LayerEncoding::Raw, Some(path), Compression::None, Some(store)) = (
+                layer.encoding,
+                &layer.file_path,
+                layer.compression,
+                from.store(),
+            ) {
+                if clone_raw_layer(store, &mut extractor, format, layer, path)? {
+                    request.progress.skipped(layer.descriptor.size);
+                    return Ok(());
                 }
-                .to_string()
+            }
+            with_matched_layer_content(from, layer, request.progress, |content, label| {
+                match (layer.encoding, &layer.file_path) {
+                    (LayerEncoding::Raw, Some(path)) => extractor.add_file_from(
+                        path,
+                        content,
+                        raw_file_mode(layer, format),
+                        label,
+                    )?,
+                    _ => {
+                        extractor.extract_tar(content, label, &place)?;
+                    }
+                }
+                Ok(())
             })
-        };
-        if let (LayerEncoding::Raw, Some(path), Compression::None) =
-            (layer.encoding, &layer.file_path, layer.compression)
-        {
-            if clone_raw_layer(store, &mut extractor, format, layer, path)? {
-                request.progress.skipped(layer.descriptor.size);
-                return Ok(());
-            }
-        }
-        with_matched_layer_content(store, layer, request.progress, |content, label| {
-            match (layer.encoding, &layer.file_path) {
-                (LayerEncoding::Raw, Some(path)) => {
-                    extractor.add_file_from(path, content, raw_file_mode(layer, format), label)?
-                }
-                _ => {
-                    extractor.extract_tar(content, label, &place)?;
-                }
-            }
-            Ok(())
-        })
-    });
+        });
     request.progress.finish();
     extracted?;
     let unpacked = selected.len();
     if request.selection.selects_kitfile() {
-        let bytes = modelkit.kitfile_bytes(store, registry)?;
+        let bytes = modelkit.kitfile_bytes(source, registry)?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;
     }
     let written = extractor.commit_with(match (request.overwrite, request.ignore_existing) {
@@ -172,6 +203,86 @@ pub fn unpack(
         format: readable.format_of,
         layers: unpacked,
         written,
+    })
+}
+
+/// The blobs of `modelkit` that an unpack with `selection` reads: the layers of the entries it
+/// selects and, when it selects the Kitfile, the Kitfile layer of formats that keep one; what
+/// `pull --filter` downloads. A filter that selects nothing is an error, as at unpack. A model
+/// that names another ModelKit is not followed (unpack pulls that one whole).
+pub fn selected_blobs(
+    modelkit: &StoredModelKit,
+    registry: &FormatRegistry,
+    selection: &Selection,
+    reference: &str,
+) -> Result<Vec<Descriptor>, EngineError> {
+    let readable = modelkit.layers(registry)?;
+    let present: Vec<&LayerEntry> = readable.layers.iter().map(|l| &l.entry).collect();
+    // With the model in another ModelKit, a model filter selects there, not here.
+    if readable.kitfile.model_reference().is_none() {
+        if let Some(filter) = selection.unmatched(&present) {
+            return Err(EngineError::NothingSelected {
+                filter: filter.to_string(),
+                reference: reference.to_owned(),
+                present: describe_entries(&present),
+            });
+        }
+    }
+    let mut blobs: Vec<Descriptor> = Vec::new();
+    let layers = readable
+        .layers
+        .iter()
+        .filter(|l| selection.selects_entry(&l.entry))
+        .map(|l| &l.descriptor);
+    let kitfile = modelkit
+        .kitfile_layer(registry)
+        .filter(|_| selection.selects_kitfile());
+    for descriptor in layers.chain(kitfile) {
+        if !blobs.iter().any(|b| b.digest == descriptor.digest) {
+            blobs.push(descriptor.clone());
+        }
+    }
+    Ok(blobs)
+}
+
+/// Of a partial ModelKit (pulled with `--filter`), the blobs this unpack needs must have been
+/// pulled; when some were not, says which and how to get them.
+fn check_pulled(
+    source: &dyn BlobSource,
+    modelkit: &StoredModelKit,
+    registry: &FormatRegistry,
+    request: &UnpackRequest,
+    selected: &[(&Format, MatchedLayer)],
+) -> Result<(), EngineError> {
+    let Some(store) = source.store() else {
+        return Ok(());
+    };
+    let mut missing: Vec<String> = selected
+        .iter()
+        .filter(|(_, l)| !store.has_blob(&l.descriptor.digest))
+        .map(|(_, l)| l.label())
+        .collect();
+    if request.selection.selects_kitfile() {
+        if let Some(layer) = modelkit
+            .kitfile_layer(registry)
+            .filter(|l| !store.has_blob(&l.digest))
+        {
+            missing.push(format!("the Kitfile layer (blob `{}`)", layer.digest));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let name = modelkit
+        .descriptor
+        .annotations
+        .get(mkbuild_store::media_type::ANNOTATION_REF_NAME)
+        .cloned()
+        .unwrap_or_else(|| request.reference.to_owned());
+    Err(EngineError::NotPulled {
+        reference: request.reference.to_owned(),
+        missing: missing.join(", "),
+        pull: name,
     })
 }
 

@@ -34,6 +34,7 @@ impl RegistryClient {
     /// stored. An index (a multi-platform image) is refused: a ModelKit is one manifest.
     pub fn fetch_modelkit(&self, from: &RemoteReference) -> Result<RemoteModelKit, RegistryError> {
         self.runtime.block_on(async {
+            self.settle_scheme(&from.registry).await;
             let manifest_bytes = self.get_manifest(from).await?;
             let digest = Digest::of(&manifest_bytes);
             if let Target::Digest(expected) = &from.target {

@@ -245,6 +245,11 @@ pub struct PullArgs {
     pub progress: Option<ProgressArg>,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Pull only these parts (as `unpack --filter`): the manifest, the config and the layers
+    /// selected; the ModelKit is stored marked partial. A pull without it completes it.
+    // Last, with its place given: declared earlier it would shift the other options' places.
+    #[arg(long = "filter", value_name = "FILTER", display_order = 1)]
+    pub filters: Vec<String>,
 }
 
 #[derive(Debug, Args)]
