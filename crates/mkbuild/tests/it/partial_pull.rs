@@ -17,16 +17,24 @@ fn s(p: &Path) -> &str {
 fn context(dir: &Path, model_len: usize) {
     std::fs::create_dir_all(dir.join("src")).expect("mkdir");
     std::fs::create_dir_all(dir.join("data/train")).expect("mkdir");
+    // Written a MiB at a time: the 1 GiB case must not hold it in memory.
+    let mut model =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("model.bin")).expect("model"));
     let mut state = 0x0123_4567_89ab_cdefu64;
-    let bytes: Vec<u8> = (0..model_len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    std::fs::write(dir.join("model.bin"), bytes).expect("model");
+    let mut left = model_len;
+    while left > 0 {
+        let chunk: Vec<u8> = (0..left.min(1 << 20))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        std::io::Write::write_all(&mut model, &chunk).expect("model");
+        left -= chunk.len();
+    }
+    std::io::Write::flush(&mut model).expect("model");
     std::fs::write(dir.join("src/train.py"), "print('train')\n").expect("code");
     std::fs::write(dir.join("src/util.py"), "X = 1\n").expect("code");
     std::fs::write(dir.join("data/train/a.csv"), "a,b\n1,2\n".repeat(1000)).expect("data");
@@ -385,4 +393,140 @@ fn a_pull_with_a_filter_stores_a_partial_modelkit() {
 
 fn counting_host_of(reference: &str) -> String {
     reference.split('/').next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_remote_unpack_resumes_a_broken_layer_and_gives_up_on_a_stalled_one() {
+    let Some(registry) = TestRegistry::start_or_skip(
+        "a_remote_unpack_resumes_a_broken_layer_and_gives_up_on_a_stalled_one",
+        false,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let manifest = pushed(tmp.path(), &registry, 8 << 20);
+    let full = tmp.path().join("full");
+    ok(
+        &tmp.path().join("source"),
+        &["unpack", "partial:1", "-d", s(&full)],
+    );
+    let full = files(&full);
+    let store = tmp.path().join("store");
+    let (_, model_size) = layer(&manifest, "model");
+    let config = manifest["config"]["size"].as_u64().expect("config size");
+
+    // The model's download breaks after 1 MiB: it goes on from there, nothing read twice.
+    let cutting = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            cut_blob_downloads: Some((1, 1 << 20)),
+            ..Faults::default()
+        },
+    )
+    .expect("proxy");
+    let remote = format!("{}/team/partial:1", cutting.host());
+    let out = tmp.path().join("resumed");
+    let mut args = vec!["unpack", &remote, "--filter", "model", "-d", s(&out)];
+    args.extend(NO_PROGRESS);
+    ok(&store, &args);
+    let stats = cutting.stats();
+    assert_eq!(
+        (stats.cut_blob_downloads, stats.resumed_blob_downloads),
+        (1, 1)
+    );
+    assert_eq!(stats.blob_body_bytes, config + model_size);
+    assert_eq!(files(&out), files_under(&full, "model.bin"));
+
+    // The model's bytes stop coming: the unpack gives up after the timeout (and its retries),
+    // saying so, and writes nothing.
+    let stalling = FaultProxy::start(
+        registry.addr(),
+        Faults {
+            stall_blob_downloads: Some(1 << 20),
+            ..Faults::default()
+        },
+    )
+    .expect("proxy");
+    let remote = format!("{}/team/partial:1", stalling.host());
+    let out = tmp.path().join("stalled");
+    let mut args = vec![
+        "unpack",
+        &remote,
+        "--filter",
+        "model",
+        "-d",
+        s(&out),
+        "--timeout",
+        "1",
+    ];
+    args.extend(NO_PROGRESS);
+    let err = fails(&store, &args);
+    assert!(
+        err.contains("no progress") || err.contains("timed out"),
+        "{err}"
+    );
+    assert!(err.contains(&stalling.host()), "{err}");
+    assert_eq!(files(&out), Vec::new());
+    assert_eq!(blobs(&store), Vec::<String>::new(), "nothing stored");
+}
+
+/// Runs mkbuild under `/usr/bin/time -v`; returns its peak resident set size in KiB.
+fn peak_rss_kib(store: &Path, args: &[&str]) -> u64 {
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run /usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mkbuild {args:?}: {err}");
+    err.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|kib| kib.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in {err}"))
+}
+
+/// The case, at its size (writes about 3 GiB, and needs `/usr/bin/time`, Debian's
+/// `time`): `cargo test -p mkbuild --test it partial_pull::one_gib -- --ignored --nocapture`.
+#[test]
+#[ignore = "writes 3 GiB; run by hand"]
+fn one_gib_model_remote_unpack_of_the_kitfile_downloads_under_a_mib() {
+    if !mkbuild_test_support::require_tool("time") {
+        return;
+    }
+    let Some(registry) = TestRegistry::start_or_skip(
+        "one_gib_model_remote_unpack_of_the_kitfile_downloads_under_a_mib",
+        false,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let manifest = pushed(tmp.path(), &registry, 1 << 30);
+    let store = tmp.path().join("store");
+    for (filter, within) in [("kitfile", 1u64 << 20), ("model", u64::MAX)] {
+        let counting = FaultProxy::start(registry.addr(), Faults::default()).expect("proxy");
+        let remote = format!("{}/team/partial:1", counting.host());
+        let out = tmp.path().join(filter);
+        let mut args = vec!["unpack", &remote, "--filter", filter, "-d", s(&out)];
+        args.extend(NO_PROGRESS);
+        let rss = peak_rss_kib(&store, &args);
+        let downloaded = counting.stats().blob_body_bytes;
+        eprintln!("--filter {filter}: {downloaded} bytes of blobs downloaded, peak RSS {rss} KiB");
+        assert!(downloaded < within, "{downloaded} bytes downloaded");
+        assert!(rss < 64 << 10, "peak RSS {rss} KiB");
+        assert_eq!(blobs(&store), Vec::<String>::new(), "nothing stored");
+    }
+    let (_, size) = layer(&manifest, "model");
+    assert_eq!(
+        std::fs::metadata(tmp.path().join("model/model.bin"))
+            .map(|m| m.len())
+            .ok(),
+        Some(1 << 30),
+        "the model layer is {size} bytes"
+    );
 }
