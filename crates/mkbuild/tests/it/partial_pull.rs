@@ -530,3 +530,107 @@ fn one_gib_model_remote_unpack_of_the_kitfile_downloads_under_a_mib() {
         "the model layer is {size} bytes"
     );
 }
+
+/// Formats that keep the Kitfile in the config (`v1`, kit's) or the manifest (ModelPack) need no
+/// layer at all for `--filter kitfile`: only the config is downloaded.
+#[test]
+fn a_kitfile_kept_in_the_config_or_manifest_downloads_no_layer() {
+    let Some(registry) = TestRegistry::start_or_skip(
+        "a_kitfile_kept_in_the_config_or_manifest_downloads_no_layer",
+        false,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ctx = tmp.path().join("ctx");
+    context(&ctx, 1 << 20);
+    let source = tmp.path().join("source");
+    for format in ["v1", "kit", "modelpack"] {
+        let name = format!("f-{format}:1");
+        ok(&source, &["pack", s(&ctx), "-t", &name, "--format", format]);
+        let remote = format!("{}/team/{name}", registry.host());
+        ok(&source, &["push", &name, &remote, "--plain-http"]);
+        let manifest = manifest(&source, &name);
+        let counting = FaultProxy::start(registry.addr(), Faults::default()).expect("proxy");
+        let remote = format!("{}/team/{name}", counting.host());
+        let out = tmp.path().join(format);
+        let store = tmp.path().join(format!("store-{format}"));
+        let mut args = vec!["unpack", &remote, "--filter", "kitfile", "-d", s(&out)];
+        args.extend(NO_PROGRESS);
+        ok(&store, &args);
+        let stats = counting.stats();
+        assert_eq!(
+            (stats.blob_downloads, stats.blob_body_bytes),
+            (1, manifest["config"]["size"].as_u64().expect("config size")),
+            "format {format}"
+        );
+        let kitfile = std::fs::read_to_string(out.join("Kitfile")).expect("Kitfile");
+        assert!(kitfile.contains("name: partial"), "{format}: {kitfile}");
+        assert_eq!(blobs(&store), Vec::<String>::new(), "nothing stored");
+    }
+}
+
+/// A model that names another ModelKit: the child is read from the registry and not stored; its
+/// parent is pulled whole into the store, as an unpack without a filter pulls it, and only when
+/// a filter names the model.
+#[test]
+fn a_remote_child_is_streamed_and_its_model_parent_pulled() {
+    let Some(registry) = TestRegistry::start_or_skip(
+        "a_remote_child_is_streamed_and_its_model_parent_pulled",
+        false,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = pushed(tmp.path(), &registry, 1 << 20);
+    let base_remote = format!("{}/team/partial:1", registry.host());
+    let child = tmp.path().join("child");
+    std::fs::create_dir_all(&child).expect("mkdir");
+    std::fs::write(child.join("tune.py"), "tune()\n").expect("code");
+    std::fs::write(
+        child.join("Kitfile"),
+        format!("manifestVersion: 1.0.0\npackage:\n  name: child\nmodel:\n  path: {base_remote}\ncode:\n  - path: tune.py\n"),
+    )
+    .expect("Kitfile");
+    let source = tmp.path().join("source");
+    ok(&source, &["pack", s(&child), "-t", "child:1"]);
+    let child_remote = format!("{}/team/child:1", registry.host());
+    ok(&source, &["push", "child:1", &child_remote, "--plain-http"]);
+    let (child_code, _) = layer(&manifest(&source, "child:1"), "code");
+
+    let store = tmp.path().join("store");
+    let out = tmp.path().join("code");
+    let mut args = vec!["unpack", &child_remote, "--filter", "code", "-d", s(&out)];
+    args.extend(NO_PROGRESS);
+    ok(&store, &args);
+    assert_eq!(files(&out).len(), 1);
+    assert_eq!(
+        blobs(&store),
+        Vec::<String>::new(),
+        "the parent is not needed"
+    );
+
+    let out = tmp.path().join("model");
+    let mut args = vec![
+        "unpack",
+        &child_remote,
+        "--filter",
+        "model,code",
+        "-d",
+        s(&out),
+    ];
+    args.extend(NO_PROGRESS);
+    ok(&store, &args);
+    let names: Vec<PathBuf> = files(&out).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        names,
+        [PathBuf::from("model.bin"), PathBuf::from("tune.py")]
+    );
+    let stored = blobs(&store);
+    let (base_model, _) = layer(&base, "model");
+    assert!(stored.contains(&hex(&base_model)), "the parent is pulled");
+    assert!(
+        !stored.contains(&hex(&child_code)),
+        "the child is not stored"
+    );
+}
