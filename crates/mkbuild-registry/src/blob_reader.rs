@@ -3,8 +3,8 @@
 //!
 //! Each wait is bounded as a pull's is (`stall.rs`): a request must be answered and a body must
 //! keep coming within the client's timeout. A body that breaks is asked for again from the byte
-//! it broke at (`Range`), as a pull resumes; a registry that ignores the range sends the blob
-//! whole, and the bytes already handed out are skipped. No more than the descriptor's size is
+//! it broke at (`Range`), as a pull resumes; of an answer that starts earlier (a registry that
+//! ignores the range, or answers from elsewhere) the bytes already handed out are skipped. No more than the descriptor's size is
 //! ever accepted.
 
 use std::io::{self, Read};
@@ -43,28 +43,39 @@ impl RegistryClient {
         from: &RemoteReference,
         descriptor: &Descriptor,
     ) -> Result<BlobReader<'_>, RegistryError> {
-        let mut reader = BlobReader {
-            client: self,
-            remote: from.clone(),
-            descriptor: descriptor.clone(),
-            action: format!(
-                "downloading the blob `{}` from `{}/{}`",
-                descriptor.digest, from.registry, from.repository
-            ),
-            body: None,
-            pending: Bytes::new(),
-            received: 0,
-            skip: 0,
-            retries_left: self.options.retries,
-            ended: false,
-        };
+        let action = format!(
+            "downloading the blob `{}` from `{}/{}`",
+            descriptor.digest, from.registry, from.repository
+        );
+        let mut reader = BlobReader::unopened(self, from, descriptor, action);
         // Sent before the first read, so that a missing blob or a refusal is told at once.
         self.runtime.block_on(reader.request())?;
         Ok(reader)
     }
 }
 
-impl BlobReader<'_> {
+impl<'c> BlobReader<'c> {
+    /// A reader that sends its request at the first read; `action` names it in errors.
+    pub(crate) fn unopened(
+        client: &'c RegistryClient,
+        from: &RemoteReference,
+        descriptor: &Descriptor,
+        action: String,
+    ) -> BlobReader<'c> {
+        BlobReader {
+            client,
+            remote: from.clone(),
+            descriptor: descriptor.clone(),
+            action,
+            body: None,
+            pending: Bytes::new(),
+            received: 0,
+            skip: 0,
+            retries_left: client.options.retries,
+            ended: false,
+        }
+    }
+
     /// Asks for the blob from the byte received last; `body` is the answer's.
     async fn request(&mut self) -> Result<(), RegistryError> {
         if self.received >= self.descriptor.size {
@@ -90,9 +101,15 @@ impl BlobReader<'_> {
                 Err(error) => return Err(error),
             };
             if self.received > 0 {
-                if response.status() == StatusCode::OK {
-                    self.skip = self.received;
-                } else if content_range_start(&response) != Some(self.received) {
+                // What the answer repeats of the bytes handed out already is dropped; an answer
+                // from further on would leave a gap.
+                let start = match response.status() {
+                    StatusCode::OK => Some(0),
+                    _ => content_range_start(&response),
+                };
+                if let Some(start) = start.filter(|s| *s <= self.received) {
+                    self.skip = self.received - start;
+                } else {
                     return Err(RegistryError::Status {
                         registry: self.remote.registry.clone(),
                         action: self.action.clone(),
@@ -110,7 +127,7 @@ impl BlobReader<'_> {
     }
 
     /// The next bytes of the blob; `None` at its end.
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>, RegistryError> {
+    pub(crate) async fn next_chunk(&mut self) -> Result<Option<Bytes>, RegistryError> {
         loop {
             let Some(body) = self.body.as_mut() else {
                 if self.received >= self.descriptor.size {

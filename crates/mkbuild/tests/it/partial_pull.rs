@@ -634,3 +634,35 @@ fn a_remote_child_is_streamed_and_its_model_parent_pulled() {
         "the child is not stored"
     );
 }
+
+/// A registry that answers the range request for the rest of a broken layer with the layer from
+/// byte 0: the bytes handed out already are skipped, and the unpack is whole.
+#[test]
+fn a_range_answered_from_the_start_is_skipped_to_where_the_layer_broke() {
+    use mkbuild_registry::testing::{HostileRegistry, Hostility};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ctx = tmp.path().join("ctx");
+    context(&ctx, 2 << 20);
+    let source = tmp.path().join("source");
+    ok(&source, &["pack", s(&ctx), "-t", "partial:1"]);
+    let manifest = manifest(&source, "partial:1");
+    let blob =
+        |digest: &str| std::fs::read(source.join("blobs/sha256").join(hex(digest))).expect("blob");
+    let mut served = vec![blob(manifest["config"]["digest"].as_str().expect("config"))];
+    for layer in manifest["layers"].as_array().expect("layers") {
+        served.push(blob(layer["digest"].as_str().expect("digest")));
+    }
+    let manifest_bytes = ok(&source, &["inspect", "partial:1", "--raw"]).into_bytes();
+    let server = HostileRegistry::start(Hostility::WrongRange, manifest_bytes, served, None)
+        .expect("hostile registry");
+    let full = tmp.path().join("full");
+    ok(&source, &["unpack", "partial:1", "-d", s(&full)]);
+    let store = tmp.path().join("store");
+    let out = tmp.path().join("model");
+    let remote = format!("{}/team/model:v1", server.host());
+    let mut args = vec!["unpack", &remote, "--filter", "model", "-d", s(&out)];
+    args.extend(NO_PROGRESS);
+    ok(&store, &args);
+    assert_eq!(files(&out), files_under(&files(&full), "model.bin"));
+    assert_eq!(blobs(&store), Vec::<String>::new(), "nothing stored");
+}
