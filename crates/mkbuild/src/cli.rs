@@ -232,7 +232,10 @@ Examples:
   mkbuild pull localhost:5000/team/mymodel:1 --plain-http
 
   # Check the blobs already stored too
-  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing")]
+  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing
+
+  # Only the Kitfile and the code; stored as a partial ModelKit
+  mkbuild pull registry.example.com/team/mymodel:1 --filter kitfile,code")]
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
@@ -240,16 +243,15 @@ pub struct PullArgs {
     /// a damaged one is downloaded again.
     #[arg(long)]
     pub verify_existing: bool,
+    /// Pull only these parts (as `unpack --filter`): the manifest, the config and the layers
+    /// selected; the ModelKit is stored marked partial. A pull without it completes it.
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Pull only these parts (as `unpack --filter`): the manifest, the config and the layers
-    /// selected; the ModelKit is stored marked partial. A pull without it completes it.
-    // Last, with its place given: declared earlier it would shift the other options' places.
-    #[arg(long = "filter", value_name = "FILTER", display_order = 1)]
-    pub filters: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -299,7 +301,10 @@ Examples:
   mkbuild unpack mymodel:1 -d ./out --filter model,docs -o
 
   # From a registry (pulled into the store first)
-  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out")]
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out
+
+  # Only the Kitfile, read from the registry: the model is not downloaded, nothing is stored
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out --filter kitfile")]
 pub struct UnpackArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,

@@ -116,7 +116,7 @@ fn pull_filtered(
         .collect::<Result<Vec<_>, _>>()
         .context("bad `--filter`")?;
     let formats = crate::known_formats::load(&global.spec_dirs)?;
-    let located = super::remote::from_registry(&args.reference, &args.registry)?;
+    let located = super::remote::from_registry(&args.reference, &args.registry.connection)?;
     let modelkit = &located.modelkit;
     let layers: Vec<mkbuild_store::Digest> = mkbuild_engine::selected_blobs(
         modelkit,
@@ -129,7 +129,7 @@ fn pull_filtered(
     .collect();
     let client = RegistryClient::new(ClientOptions {
         verify_existing: args.verify_existing,
-        ..client_options(&remote.registry, &args.registry)?
+        ..transfer_options(&remote.registry, &args.registry)?
     })?
     .with_progress(shown.reporter("pull"));
     let summary = client.pull_filtered(

@@ -84,7 +84,7 @@ fn unpack_remote(
     shown: super::registry::Shown,
     selection: &Selection,
 ) -> anyhow::Result<UnpackSummary> {
-    let located = super::remote::from_registry(&args.reference, &args.registry)?;
+    let located = super::remote::from_registry(&args.reference, &args.registry.connection)?;
     let super::remote::Source::Registry(client, remote) = &located.source else {
         anyhow::bail!("`{}` was not read from a registry", args.reference);
     };
