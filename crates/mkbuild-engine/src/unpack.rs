@@ -344,3 +344,162 @@ fn clone_raw_layer(
     check.finish()?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::io::Read;
+
+    use super::*;
+    use crate::pack::{pack, PackRequest};
+    use crate::progress::NoProgress;
+    use crate::selection::Selector;
+
+    /// The store's blobs, each open recorded, and one blob's bytes served wrong on request.
+    struct Recording<'a> {
+        store: &'a Store,
+        opened: RefCell<Vec<String>>,
+        wrong: Option<String>,
+    }
+
+    impl BlobSource for Recording<'_> {
+        fn open_blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + '_>, EngineError> {
+            let digest = descriptor.digest.to_string();
+            self.opened.borrow_mut().push(digest.clone());
+            let mut bytes = self.store.read_blob(&descriptor.digest, 1 << 20)?;
+            if self.wrong.as_deref() == Some(digest.as_str()) {
+                if let Some(last) = bytes.last_mut() {
+                    *last ^= 0xff;
+                }
+            }
+            Ok(Box::new(std::io::Cursor::new(bytes)))
+        }
+    }
+
+    /// A `v2` ModelKit with a model, code and a dataset, packed into a fresh store.
+    fn packed() -> (tempfile::TempDir, Store, StoredModelKit, FormatRegistry) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctx = dir.path().join("ctx");
+        std::fs::create_dir_all(ctx.join("src")).expect("mkdir");
+        std::fs::write(ctx.join("model.bin"), vec![7u8; 4096]).expect("model");
+        std::fs::write(ctx.join("src/a.py"), "a = 1\n").expect("code");
+        std::fs::write(ctx.join("train.csv"), "x\n1\n").expect("data");
+        let yaml = "manifestVersion: 1.0.0\npackage:\n  name: t\nmodel:\n  path: model.bin\ncode:\n  - path: src\ndatasets:\n  - name: train\n    path: train.csv\n";
+        let kitfile = Kitfile::from_yaml(yaml.as_bytes(), "Kitfile").expect("Kitfile");
+        let store = Store::open(&dir.path().join("store")).expect("store");
+        let formats = mkbuild_builtin::formats().expect("formats");
+        let format = formats.format("v2").expect("v2");
+        let outcome = pack(
+            &store,
+            &format,
+            &PackRequest {
+                context: &ctx,
+                kitfile: &kitfile,
+                kitfile_bytes: yaml.as_bytes(),
+                compression: Compression::None,
+                created: Some(0),
+                cache: false,
+                jobs: 1,
+                parent_paths: &[],
+                layer_format: None,
+                progress: &NoProgress,
+            },
+        )
+        .expect("pack");
+        let modelkit =
+            StoredModelKit::load(&store, &outcome.manifest.digest.to_string()).expect("load");
+        (dir, store, modelkit, formats)
+    }
+
+    fn request<'a>(target: &'a Path, selection: &'a Selection) -> UnpackRequest<'a> {
+        UnpackRequest {
+            reference: "t",
+            target,
+            selection,
+            overwrite: false,
+            same_permissions: false,
+            ignore_existing: false,
+            progress: &NoProgress,
+        }
+    }
+
+    fn selection(filter: &str) -> Selection {
+        Selection(vec![filter.parse::<Selector>().expect("filter")])
+    }
+
+    fn layer_of(modelkit: &StoredModelKit, kind: &str) -> String {
+        modelkit
+            .manifest
+            .layers
+            .iter()
+            .find(|l| l.media_type.contains(kind))
+            .map(|l| l.digest.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn only_the_selected_blobs_are_read_from_the_source() {
+        let (dir, store, modelkit, formats) = packed();
+        for (filter, kind, file) in [
+            ("kitfile", "kitfile", "Kitfile"),
+            ("code", "code", "src/a.py"),
+            ("datasets:train", "dataset", "train.csv"),
+        ] {
+            let source = Recording {
+                store: &store,
+                opened: RefCell::new(Vec::new()),
+                wrong: None,
+            };
+            let target = dir.path().join(kind);
+            let selection = selection(filter);
+            unpack_from(
+                &source,
+                &modelkit,
+                &store,
+                &formats,
+                &request(&target, &selection),
+            )
+            .expect("unpack");
+            assert_eq!(
+                source.opened.into_inner(),
+                [layer_of(&modelkit, kind)],
+                "{filter}"
+            );
+            assert!(target.join(file).is_file(), "{filter}");
+            let selected = selected_blobs(&modelkit, &formats, &selection, "t").expect("blobs");
+            let digests: Vec<String> = selected.iter().map(|d| d.digest.to_string()).collect();
+            assert_eq!(digests, [layer_of(&modelkit, kind)], "{filter}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_blob_from_the_source_fails_naming_it_and_writes_nothing() {
+        let (dir, store, modelkit, formats) = packed();
+        let dataset = layer_of(&modelkit, "dataset");
+        let source = Recording {
+            store: &store,
+            opened: RefCell::new(Vec::new()),
+            wrong: Some(dataset.clone()),
+        };
+        let target = dir.path().join("out");
+        let selection = Selection(vec![
+            "code".parse().expect("code"),
+            "datasets".parse().expect("datasets"),
+        ]);
+        let error = unpack_from(
+            &source,
+            &modelkit,
+            &store,
+            &formats,
+            &request(&target, &selection),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(error.contains(&dataset), "{error}");
+        let left: Vec<_> = std::fs::read_dir(&target)
+            .map(|entries| entries.collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
