@@ -20,6 +20,11 @@ pub trait BlobSource {
     fn store(&self) -> Option<&Store> {
         None
     }
+
+    /// Where the blobs come from, for messages: "the registry `host/repository`".
+    fn describe(&self) -> String {
+        "the blob source".to_owned()
+    }
 }
 
 impl BlobSource for Store {
@@ -29,6 +34,10 @@ impl BlobSource for Store {
 
     fn store(&self) -> Option<&Store> {
         Some(self)
+    }
+
+    fn describe(&self) -> String {
+        format!("the store `{}`", self.root().display())
     }
 }
 

@@ -8,7 +8,7 @@
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use mkbuild_extract::{CommitSummary, Extractor, VerifyingReader};
+use mkbuild_extract::{CommitSummary, ExtractError, Extractor, VerifyingReader};
 use mkbuild_store::{Descriptor, Store};
 
 use crate::blob_source::BlobSource;
@@ -186,12 +186,15 @@ pub fn unpack_from(
                 }
                 Ok(())
             })
+            .map_err(|e| if i < own { at_source(source, e) } else { e })
         });
     request.progress.finish();
     extracted?;
     let unpacked = selected.len();
     if request.selection.selects_kitfile() {
-        let bytes = modelkit.kitfile_bytes(source, registry)?;
+        let bytes = modelkit
+            .kitfile_bytes(source, registry)
+            .map_err(|e| at_source(source, e))?;
         extractor.add_file("Kitfile", &bytes, 0o644)?;
     }
     let written = extractor.commit_with(match (request.overwrite, request.ignore_existing) {
@@ -284,6 +287,36 @@ fn check_pulled(
         missing: missing.join(", "),
         pull: name,
     })
+}
+
+/// A blob that arrived wrong from a source other than the store: the fix is at that source
+/// (the store's advice, to remove the blob and pull again, does not apply).
+fn at_source(source: &dyn BlobSource, error: EngineError) -> EngineError {
+    if source.store().is_some() {
+        return error;
+    }
+    let fix = "nothing was written; push the ModelKit there again (or unpack again, if the network damaged it)";
+    match error {
+        EngineError::Extract(ExtractError::DigestMismatch {
+            label,
+            expected,
+            actual,
+            bytes,
+        }) => EngineError::Mismatch(format!(
+            "{label} as {} sent it is damaged: expected digest `{expected}`, but its {bytes} bytes hash to `{actual}`; {fix}",
+            source.describe()
+        )),
+        EngineError::Extract(ExtractError::SizeMismatch {
+            label,
+            expected,
+            actual,
+        }) => EngineError::Mismatch(format!(
+            "{label} as {} sent it is damaged: its descriptor says {expected} bytes, but {actual}{} were sent; {fix}",
+            source.describe(),
+            if actual > expected { " or more" } else { "" }
+        )),
+        other => other,
+    }
 }
 
 /// How many ModelKits a chain of models naming ModelKits may cross, as kit allows.

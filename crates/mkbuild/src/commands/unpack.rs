@@ -132,4 +132,11 @@ impl BlobSource for RemoteBlobs<'_> {
             Err(e) => Err(EngineError::Source(Box::new(e))),
         }
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "the registry `{}/{}`",
+            self.remote.registry, self.remote.repository
+        )
+    }
 }

@@ -236,6 +236,10 @@ fn a_wrong_layer_fails_the_remote_unpack_naming_it_and_writes_nothing() {
     let err = fails(&store, &args);
     assert!(err.contains(&dataset), "{err}");
     assert!(err.contains("digest"), "{err}");
+    insta::assert_snapshot!(
+        "remote_unpack_wrong_layer",
+        err.replace(&registry.host(), "REGISTRY")
+    );
     assert_eq!(files(&out), Vec::new(), "nothing written: {err}");
     assert_eq!(blobs(&store), Vec::<String>::new(), "nothing stored");
 }
