@@ -203,7 +203,11 @@ impl StoredModelKit {
         source: &dyn BlobSource,
         formats: &FormatRegistry,
     ) -> Result<Vec<u8>, EngineError> {
-        if let Some(layer) = self.kitfile_layer(formats) {
+        // A partial ModelKit pulled without its Kitfile layer still has the config's Kitfile.
+        let not_pulled = |layer: &Descriptor| {
+            self.is_partial() && source.store().is_some_and(|s| !s.has_blob(&layer.digest))
+        };
+        if let Some(layer) = self.kitfile_layer(formats).filter(|l| !not_pulled(l)) {
             return read_small(source, layer, MAX_JSON_BLOB, "the Kitfile layer");
         }
         let (format, _) = self.resolve_format(formats)?;

@@ -358,6 +358,13 @@ fn a_pull_with_a_filter_stores_a_partial_modelkit() {
     );
     insta::assert_snapshot!("partial_push_refused", constant(&err, &host, &digest));
 
+    // Pulled without its Kitfile layer, `info` still reads the Kitfile (from the config).
+    let other = tmp.path().join("other");
+    let mut args = vec!["pull", &reference, "--filter", "datasets"];
+    args.extend(NO_PROGRESS);
+    ok(&other, &args);
+    assert!(ok(&other, &["info", &reference]).contains("name: partial"));
+
     // A whole pull completes it and clears the mark everywhere.
     let mut args = vec!["pull", &reference];
     args.extend(NO_PROGRESS);
