@@ -358,6 +358,17 @@ fn a_pull_with_a_filter_stores_a_partial_modelkit() {
     );
     insta::assert_snapshot!("partial_push_refused", constant(&err, &host, &digest));
 
+    // A filter that selects nothing pulls nothing and names what there is.
+    let nothing = tmp.path().join("nothing");
+    let mut args = vec!["pull", &reference, "--filter", "datasets:nope"];
+    args.extend(NO_PROGRESS);
+    let err = fails(&nothing, &args);
+    insta::assert_snapshot!(
+        "partial_pull_selects_nothing",
+        constant(&err, &host, &digest)
+    );
+    assert_eq!(blobs(&nothing), Vec::<String>::new());
+
     // Pulled without its Kitfile layer, `info` still reads the Kitfile (from the config).
     let other = tmp.path().join("other");
     let mut args = vec!["pull", &reference, "--filter", "datasets"];
