@@ -302,6 +302,12 @@ fn a_pull_with_a_filter_stores_a_partial_modelkit() {
         "{index}"
     );
 
+    // gc keeps what a partial ModelKit has, and `verify` of the whole store expects what it lacks.
+    ok(&store, &["gc"]);
+    assert_eq!(blobs(&store), expected);
+    let out = mkbuild(&store, &["verify"]);
+    assert!(out.status.success(), "{out:?}");
+
     let listed = ok(&store, &["list", "--format", "table"]);
     let listed = constant(&listed, &counting_host_of(&via_proxy), &digest);
     insta::assert_snapshot!("partial_list", constant(&listed, &host, &digest));
