@@ -232,10 +232,7 @@ Examples:
   mkbuild pull localhost:5000/team/mymodel:1 --plain-http
 
   # Check the blobs already stored too
-  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing
-
-  # Only the Kitfile and the code; stored as a partial ModelKit
-  mkbuild pull registry.example.com/team/mymodel:1 --filter kitfile,code")]
+  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing")]
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
@@ -301,10 +298,7 @@ Examples:
   mkbuild unpack mymodel:1 -d ./out --filter model,docs -o
 
   # From a registry (pulled into the store first)
-  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out
-
-  # Only the Kitfile, read from the registry: the model is not downloaded, nothing is stored
-  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out --filter kitfile")]
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out")]
 pub struct UnpackArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
