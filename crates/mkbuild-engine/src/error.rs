@@ -136,6 +136,19 @@ pub enum EngineError {
         /// What the ModelKit holds, by filter type, with names and paths.
         present: String,
     },
+    /// A partial ModelKit (pulled with `--filter`) lacks layers an unpack needs.
+    #[error("`{reference}` was pulled with `--filter` and these layers were not pulled: {missing}; pull it whole with `mkbuild pull {pull}`, or unpack only what was pulled")]
+    NotPulled {
+        /// The ModelKit unpacked.
+        reference: String,
+        /// The layers missing, each with its blob.
+        missing: String,
+        /// The reference to pull it by.
+        pull: String,
+    },
+    /// Reading a blob from where it lives (a registry) failed; the source's own error.
+    #[error(transparent)]
+    Source(Box<dyn std::error::Error + Send + Sync>),
     /// Extracting a layer failed.
     #[error(transparent)]
     Extract(#[from] mkbuild_extract::ExtractError),

@@ -1,4 +1,5 @@
-//! Reading a stored layer's content (a tar, or a raw layer's file): the blob is checked against
+//! Reading a layer's content (a tar, or a raw layer's file) from the store or another
+//! [`BlobSource`]: the blob is checked against
 //! its digest and its descriptor's size as it is read, and a compressed layer's content against
 //! its diffId. Nothing is trusted before the check passes; callers that write (unpack) stage their
 //! output until it does.
@@ -7,8 +8,9 @@ use std::io::{self, BufReader, Read};
 
 use flate2::read::MultiGzDecoder;
 use mkbuild_extract::VerifyingReader;
-use mkbuild_store::{Descriptor, Store};
+use mkbuild_store::Descriptor;
 
+use crate::blob_source::BlobSource;
 use crate::compression::Compression;
 use crate::matching::MatchedLayer;
 use crate::progress::{CountingReader, Progress};
@@ -18,7 +20,7 @@ use crate::EngineError;
 /// everything that was (and was not yet) read. `progress` advances by the blob's bytes as they are
 /// read.
 pub fn with_layer_content<T>(
-    store: &Store,
+    source: &dyn BlobSource,
     descriptor: &Descriptor,
     compression: Compression,
     diff_id: Option<&str>,
@@ -26,7 +28,7 @@ pub fn with_layer_content<T>(
     progress: &dyn Progress,
     read: impl FnOnce(&mut dyn Read) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
-    let file = store.open_blob(&descriptor.digest)?;
+    let file = source.open_blob(descriptor)?;
     let mut blob = VerifyingReader::new(
         CountingReader {
             inner: BufReader::with_capacity(1 << 20, file),
@@ -60,14 +62,14 @@ pub fn with_layer_content<T>(
 
 /// [`with_layer_content`] for a layer matched to its Kitfile entry.
 pub fn with_matched_layer_content<T>(
-    store: &Store,
+    source: &dyn BlobSource,
     layer: &MatchedLayer,
     progress: &dyn Progress,
     read: impl FnOnce(&mut dyn Read, &str) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
     let label = layer.label();
     with_layer_content(
-        store,
+        source,
         &layer.descriptor,
         layer.compression,
         layer.diff_id(),

@@ -6,6 +6,7 @@
 //!
 //! Its modules are private; this list is the whole surface.
 
+mod blob_source;
 mod build_cache;
 mod compression;
 mod convert;
@@ -26,6 +27,7 @@ mod small_file;
 mod unpack;
 mod walk;
 
+pub use blob_source::BlobSource;
 pub use compression::Compression;
 pub use convert::{convert, ConvertRequest};
 pub use error::EngineError;
@@ -39,4 +41,4 @@ pub use sink::{BlobOut, BlobSink, SinkFailure};
 pub use small_file::{
     read_bounded, read_small_file, BoundedReadError, Links, MAX_KITFILE_BYTES, MAX_KITIGNORE_BYTES,
 };
-pub use unpack::{unpack, UnpackRequest, UnpackSummary};
+pub use unpack::{selected_blobs, unpack, unpack_from, UnpackRequest, UnpackSummary};

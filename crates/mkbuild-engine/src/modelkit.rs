@@ -3,6 +3,7 @@
 use mkbuild_kitfile::Kitfile;
 use mkbuild_store::{Descriptor, Manifest, Store};
 
+use crate::blob_source::{read_small, BlobSource};
 use crate::matching::{match_layers, MatchedLayer};
 use crate::pack::FORMAT_ANNOTATION;
 use crate::EngineError;
@@ -199,22 +200,34 @@ impl StoredModelKit {
     /// format keeps (annotation or config) as YAML, without layer facts.
     pub fn kitfile_bytes(
         &self,
-        store: &Store,
+        source: &dyn BlobSource,
         formats: &FormatRegistry,
     ) -> Result<Vec<u8>, EngineError> {
-        let kitfile_types = formats.kitfile_media_types();
-        if let Some(layer) = self
-            .manifest
-            .layers
-            .iter()
-            .find(|l| kitfile_types.contains(&l.media_type))
-        {
-            return Ok(store.read_blob(&layer.digest, MAX_JSON_BLOB)?);
+        // A partial ModelKit pulled without its Kitfile layer still has the config's Kitfile.
+        let not_pulled = |layer: &Descriptor| {
+            self.is_partial() && source.store().is_some_and(|s| !s.has_blob(&layer.digest))
+        };
+        if let Some(layer) = self.kitfile_layer(formats).filter(|l| !not_pulled(l)) {
+            return read_small(source, layer, MAX_JSON_BLOB, "the Kitfile layer");
         }
         let (format, _) = self.resolve_format(formats)?;
         let mut kitfile = self.kitfile(&format)?;
         kitfile.clear_layer_infos();
         Ok(kitfile.to_yaml()?.into_bytes())
+    }
+
+    /// The layer that holds the Kitfile, in formats that store it as a layer (`v2`).
+    pub fn kitfile_layer(&self, formats: &FormatRegistry) -> Option<&Descriptor> {
+        let kitfile_types = formats.kitfile_media_types();
+        self.manifest
+            .layers
+            .iter()
+            .find(|l| kitfile_types.contains(&l.media_type))
+    }
+
+    /// Whether the store's entry of this ModelKit marks it partial (pulled with `--filter`).
+    pub fn is_partial(&self) -> bool {
+        self.descriptor.is_marked_partial()
     }
 
     /// Bytes of all blobs: config, layers and the manifest itself.

@@ -204,7 +204,7 @@ impl RegistryClient {
 }
 
 /// The first byte of a `206` answer: `Content-Range: bytes START-END/TOTAL`.
-fn content_range_start(response: &reqwest::Response) -> Option<u64> {
+pub(crate) fn content_range_start(response: &reqwest::Response) -> Option<u64> {
     let value = response.headers().get(reqwest::header::CONTENT_RANGE)?;
     let range = value.to_str().ok()?.trim().strip_prefix("bytes ")?;
     range.split_once('-')?.0.trim().parse().ok()

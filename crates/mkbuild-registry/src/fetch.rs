@@ -8,6 +8,7 @@
 use mkbuild_store::media_type::OCI_MANIFEST;
 use mkbuild_store::{Descriptor, Digest, Manifest};
 
+use crate::blob_reader::BlobReader;
 use crate::pull::{media_type_of, DOCKER_MANIFEST_LIST};
 use crate::remote_reference::Target;
 use crate::{RegistryClient, RegistryError, RemoteReference};
@@ -34,6 +35,7 @@ impl RegistryClient {
     /// stored. An index (a multi-platform image) is refused: a ModelKit is one manifest.
     pub fn fetch_modelkit(&self, from: &RemoteReference) -> Result<RemoteModelKit, RegistryError> {
         self.runtime.block_on(async {
+            self.settle_scheme(&from.registry).await;
             let manifest_bytes = self.get_manifest(from).await?;
             let digest = Digest::of(&manifest_bytes);
             if let Target::Digest(expected) = &from.target {
@@ -103,17 +105,26 @@ impl RegistryClient {
             "the request for `{digest}` in `{}/{}`",
             from.registry, from.repository
         );
-        let response = self.get_blob(from, digest, 0, &action).await?;
-        let bytes = self
-            .read_capped(&from.registry, &action, response, descriptor.size, &what)
-            .await?;
-        if bytes.len() as u64 != descriptor.size {
-            return Err(RegistryError::SizeMismatch {
-                registry: from.registry.clone(),
-                digest: digest.clone(),
-                expected: descriptor.size,
-                actual: bytes.len() as u64,
-            });
+        // Read as an unpack streams a layer: a broken body resumes by range, and no more than
+        // the descriptor's size (at most `MAX_FETCHED_BLOB`) is ever accepted.
+        let mut reader = BlobReader::unopened(self, from, descriptor, action);
+        let mut bytes = Vec::new();
+        loop {
+            match reader.next_chunk().await {
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                Ok(None) => break,
+                // More than its descriptor says: refused as a body over its cap.
+                Err(RegistryError::SizeMismatch {
+                    expected, actual, ..
+                }) if actual > expected => {
+                    return Err(RegistryError::TooLarge {
+                        registry: from.registry.clone(),
+                        what,
+                        limit: descriptor.size,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
         }
         let actual = Digest::of(&bytes);
         if &actual != digest {

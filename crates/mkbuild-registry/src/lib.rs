@@ -26,6 +26,7 @@
 //! client runs its own small tokio runtime.
 
 mod auth;
+mod blob_reader;
 mod client;
 mod credentials;
 mod distribution;
@@ -43,13 +44,14 @@ mod stall;
 mod stream_upload;
 mod upload;
 
+pub use blob_reader::BlobReader;
 pub use client::{
     ClientOptions, RegistryClient, DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
 };
 pub use credentials::{Credentials, CredentialsFile};
 pub use error::RegistryError;
 pub use fetch::{RemoteModelKit, MAX_FETCHED_BLOB};
-pub use pull::PullSummary;
+pub use pull::{PullFilter, PullSummary};
 pub use push::PushSummary;
 pub use remote_reference::{RemoteReference, Target};
 pub use stream_upload::{StreamingUpload, DEFAULT_STREAM_CHUNK};

@@ -1,6 +1,7 @@
 //! Pull: the manifest (read to 4 MiB at most, checked against its digest), then the blobs the store
 //! lacks or holds damaged, concurrently and verified; the manifest is stored and tagged last, after
 //! every blob was found whole, so the store never names a ModelKit whose blobs are not all intact.
+//! A filtered pull takes the config and some layers only, and tags the ModelKit marked partial.
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use mkbuild_store::media_type::{OCI_INDEX, OCI_MANIFEST};
@@ -27,6 +28,21 @@ pub struct PullSummary {
     pub present: Vec<Digest>,
     /// Bytes received for blobs (more than their sizes when a download had to start over).
     pub bytes_downloaded: u64,
+    /// Some layers are not in the store (pulled with a filter): the ModelKit is marked partial.
+    pub partial: bool,
+}
+
+/// What a filtered pull takes: the manifest seen when the layers were chosen, and those layers.
+#[derive(Debug, Clone, Copy)]
+pub struct PullFilter<'a> {
+    /// The manifest the layers were chosen from; a tag that names another one meanwhile fails
+    /// the pull.
+    pub manifest: &'a Digest,
+    /// The layers to pull (the config always comes).
+    pub layers: &'a [Digest],
+    /// The config's bytes, read already to choose the layers: stored as they are (once checked
+    /// against the manifest) instead of downloaded again.
+    pub config: &'a [u8],
 }
 
 impl RegistryClient {
@@ -36,7 +52,23 @@ impl RegistryClient {
         store: &Store,
         from: &RemoteReference,
     ) -> Result<PullSummary, RegistryError> {
-        let pulled = self.runtime.block_on(self.pull_async(store, from));
+        let pulled = self.runtime.block_on(self.pull_async(store, from, None));
+        self.progress.finish();
+        pulled
+    }
+
+    /// Pulls the manifest, the config and only the layers `filter` names into `store`, and tags
+    /// the ModelKit there marked partial when some of its layers are then not in the store
+    /// (nothing else lands in the store). A later whole pull completes it and clears the mark.
+    pub fn pull_filtered(
+        &self,
+        store: &Store,
+        from: &RemoteReference,
+        filter: PullFilter<'_>,
+    ) -> Result<PullSummary, RegistryError> {
+        let pulled = self
+            .runtime
+            .block_on(self.pull_async(store, from, Some(filter)));
         self.progress.finish();
         pulled
     }
@@ -45,6 +77,7 @@ impl RegistryClient {
         &self,
         store: &Store,
         from: &RemoteReference,
+        filter: Option<PullFilter<'_>>,
     ) -> Result<PullSummary, RegistryError> {
         self.settle_scheme(&from.registry).await;
         let bytes = self.get_manifest(from).await?;
@@ -57,6 +90,13 @@ impl RegistryClient {
                     actual: digest,
                 });
             }
+        }
+        if let Some(filter) = filter.filter(|f| f.manifest != &digest) {
+            return Err(RegistryError::DigestMismatch {
+                registry: from.registry.clone(),
+                expected: filter.manifest.clone(),
+                actual: digest,
+            });
         }
         let media_type = media_type_of(&bytes);
         if matches!(
@@ -75,8 +115,25 @@ impl RegistryClient {
 
         // Before asking which blobs are present: `gc` then waits until this pull has tagged.
         store.hold_writer_lock()?;
+        if let Some(filter) = filter {
+            let config = &manifest.config;
+            if Digest::of(filter.config) == config.digest
+                && filter.config.len() as u64 == config.size
+                && !store.has_blob(&config.digest)
+            {
+                store.put_blob(filter.config)?;
+            }
+        }
         let verify = self.options.verify_existing;
-        let blobs = blobs_of(&manifest);
+        let all_blobs = blobs_of(&manifest);
+        let blobs: Vec<Descriptor> = match filter {
+            None => all_blobs.clone(),
+            Some(filter) => all_blobs
+                .iter()
+                .filter(|b| b.digest == manifest.config.digest || filter.layers.contains(&b.digest))
+                .cloned()
+                .collect(),
+        };
         let mut present = Vec::new();
         let mut missing = Vec::new();
         for blob in &blobs {
@@ -123,15 +180,20 @@ impl RegistryClient {
         }
 
         let (stored, size) = store_manifest(store, &bytes)?;
+        // Partial when a layer left out is not in the store from before either.
+        let partial = all_blobs.iter().any(|b| !store.has_blob(&b.digest));
         let descriptor = Descriptor::new(
             media_type.unwrap_or_else(|| OCI_MANIFEST.to_owned()),
             stored,
             size,
-        );
+        )
+        .with_partial_mark(partial);
         let tagged = from.local_reference();
         if let Some(local) = &tagged {
             store.tag(local, &descriptor)?;
         }
+        // Every other entry of this ModelKit (another tag, or none) says the same.
+        store.set_partial(&descriptor.digest, partial)?;
         let mut downloaded: Vec<Digest> = received.iter().map(|(d, _)| d.clone()).collect();
         downloaded.sort();
         let mut present: Vec<Digest> = present.into_iter().map(|b| b.digest).collect();
@@ -142,6 +204,7 @@ impl RegistryClient {
             downloaded,
             present,
             bytes_downloaded: received.iter().map(|(_, n)| n).sum(),
+            partial,
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::media_type::{ANNOTATION_REF_NAME, OCI_INDEX};
+use crate::media_type::{ANNOTATION_PARTIAL, ANNOTATION_REF_NAME, OCI_INDEX};
 use crate::{Descriptor, Digest, StoreError};
 
 /// `index.json` as read from disk. Reading tolerates what other tools write (a missing `mediaType`,
@@ -122,9 +122,12 @@ impl ImageIndex {
         let named = |entry: &IndexEntry| entry.ref_name() == Some(ref_name);
         let mut existing = self.manifests.iter().filter(|entry| named(entry));
         if let (Some(only), None) = (existing.next(), existing.next()) {
+            // A ModelKit tagged again whole (or partial) updates the mark of a partial pull.
             if only.digest == manifest.digest
                 && only.size == manifest.size
                 && only.media_type == manifest.media_type
+                && only.annotations.get(ANNOTATION_PARTIAL)
+                    == manifest.annotations.get(ANNOTATION_PARTIAL)
             {
                 return dropped_unnamed;
             }
@@ -162,6 +165,25 @@ impl ImageIndex {
             unknown: BTreeMap::new(),
         });
         true
+    }
+
+    /// Sets or clears the partial mark on every entry that lists `digest`; returns whether
+    /// anything changed.
+    pub(crate) fn set_partial(&mut self, digest: &Digest, partial: bool) -> bool {
+        let mut changed = false;
+        for entry in self.manifests.iter_mut().filter(|e| &e.digest == digest) {
+            let had = entry.annotations.contains_key(ANNOTATION_PARTIAL);
+            if partial && !had {
+                entry
+                    .annotations
+                    .insert(ANNOTATION_PARTIAL.to_owned(), "true".to_owned());
+                changed = true;
+            } else if !partial && had {
+                entry.annotations.remove(ANNOTATION_PARTIAL);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// Removes every entry that lists `digest`, named or not; returns them.

@@ -178,6 +178,20 @@ pub struct VerifyReport {
     pub bytes: u64,
     /// Everything found wrong, in the order found.
     pub problems: Vec<Problem>,
+    /// The partial ModelKits checked (pulled with `--filter`): their missing layers are expected,
+    /// not problems; the layers present were checked.
+    pub partial: Vec<PartialModelKit>,
+}
+
+/// A partial ModelKit found by a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialModelKit {
+    /// The ModelKit: a reference, or its manifest digest.
+    pub name: String,
+    /// Its layers.
+    pub layers: usize,
+    /// Those not in the store (not pulled).
+    pub not_pulled: usize,
 }
 
 impl VerifyReport {
@@ -283,7 +297,18 @@ impl<'a> Verifier<'a> {
                 of: name.to_owned(),
             },
         );
+        let partial = descriptor.is_marked_partial();
+        let mut not_pulled = 0;
         for (index, layer) in manifest.layers.iter().enumerate() {
+            if partial
+                && matches!(
+                    self.hash(&layer.digest, &self.store.blob_path(&layer.digest)),
+                    Hashed::Missing
+                )
+            {
+                not_pulled += 1;
+                continue;
+            }
             self.blob(
                 layer,
                 BlobRole::Layer {
@@ -292,6 +317,13 @@ impl<'a> Verifier<'a> {
                     media_type: layer.media_type.clone(),
                 },
             );
+        }
+        if partial {
+            self.report.partial.push(PartialModelKit {
+                name: name.to_owned(),
+                layers: manifest.layers.len(),
+                not_pulled,
+            });
         }
     }
 

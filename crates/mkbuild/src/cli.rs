@@ -240,6 +240,10 @@ pub struct PullArgs {
     /// a damaged one is downloaded again.
     #[arg(long)]
     pub verify_existing: bool,
+    /// Pull only these parts (as `unpack --filter`): the manifest, the config and the layers
+    /// selected; the ModelKit is stored marked partial. A pull without it completes it.
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

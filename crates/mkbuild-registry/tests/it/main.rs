@@ -2,4 +2,5 @@
 
 mod fetch;
 mod hostile;
+mod partial;
 mod registry;

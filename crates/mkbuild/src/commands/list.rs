@@ -1,5 +1,6 @@
 //! `mkbuild list`: every ModelKit of the store, tagged or not, in kit's columns (REPOSITORY, TAG,
-//! MAINTAINER, NAME, SIZE, DIGEST) and its format, or as JSON.
+//! MAINTAINER, NAME, SIZE, DIGEST) and its format (marked `(partial)` for a ModelKit pulled with
+//! `--filter`), or as JSON.
 
 use mkbuild_engine::StoredModelKit;
 use mkbuild_extract::printable;
@@ -25,6 +26,7 @@ pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
             digest: descriptor.digest.to_string(),
             format: modelkit.format(&formats)?.to_string(),
             size: modelkit.total_size(),
+            partial: descriptor.is_marked_partial(),
             name,
             author,
         });
@@ -43,6 +45,7 @@ pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
                     "digest": r.digest,
                     "format": r.format,
                     "size": r.size,
+                    "partial": r.partial,
                     "repo": r.repository,
                     "tag": r.tag,
                     "modelName": r.name,
@@ -72,7 +75,12 @@ pub fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<()> {
             shown(&r.name),
             human_size(r.size),
             printable(&r.digest),
-            printable(&r.format),
+            // A partial ModelKit (pulled with `--filter`) lacks layers on purpose.
+            if r.partial {
+                format!("{} (partial)", printable(&r.format))
+            } else {
+                printable(&r.format)
+            },
         ]);
     }
     print_table(&table)
@@ -127,6 +135,7 @@ struct Row {
     digest: String,
     format: String,
     size: u64,
+    partial: bool,
     name: Option<String>,
     author: Option<String>,
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use mkbuild_registry::{
-    ClientOptions, Credentials, CredentialsFile, PullSummary, RegistryClient, RemoteReference,
+    ClientOptions, Credentials, CredentialsFile, PullFilter, PullSummary, RegistryClient,
+    RemoteReference,
 };
 use mkbuild_store::{Descriptor, Store, StoreError};
 
@@ -50,6 +51,13 @@ pub fn push(global: &GlobalArgs, args: PushArgs) -> anyhow::Result<()> {
     })?;
     let store = super::open_store(global)?;
     let manifest = store.resolve(&args.reference)?;
+    if store.is_partial(&manifest.digest)? {
+        bail!(
+            "`{}` is partial: it was pulled with `--filter`, so the store lacks some of its layers and cannot push it; pull it whole first (`mkbuild pull {}`), then push",
+            args.reference,
+            pulled_name(&manifest, &args.reference)
+        );
+    }
     let shown = Shown::new(args.progress, global);
     push_manifest(&store, &manifest, &remote, &args.registry, shown)?;
     outln!("{}", manifest.digest)?;
@@ -80,9 +88,84 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
     let remote = RemoteReference::parse(&args.reference)?;
     let store = super::open_store(global)?;
     let shown = Shown::new(args.progress, global);
-    let summary = pull_into(&store, &remote, &args.registry, args.verify_existing, shown)?;
+    let summary = if args.filters.is_empty() {
+        pull_into(&store, &remote, &args.registry, args.verify_existing, shown)?
+    } else {
+        pull_filtered(global, &store, &remote, &args, shown)?
+    };
     outln!("{}", summary.manifest.digest)?;
     Ok(())
+}
+
+/// `pull --filter`: the manifest and config are read first to choose the layers, then those
+/// are pulled; the ModelKit is stored marked partial.
+fn pull_filtered(
+    global: &GlobalArgs,
+    store: &Store,
+    remote: &RemoteReference,
+    args: &PullArgs,
+    shown: Shown,
+) -> anyhow::Result<PullSummary> {
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| {
+            f.parse::<mkbuild_engine::Selector>()
+                .map_err(anyhow::Error::msg)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("bad `--filter`")?;
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
+    let located = super::remote::from_registry(&args.reference, &args.registry.connection)?;
+    let modelkit = &located.modelkit;
+    let layers: Vec<mkbuild_store::Digest> = mkbuild_engine::selected_blobs(
+        modelkit,
+        &formats,
+        &mkbuild_engine::Selection(filters),
+        &args.reference,
+    )?
+    .into_iter()
+    .map(|d| d.digest)
+    .collect();
+    let client = RegistryClient::new(ClientOptions {
+        verify_existing: args.verify_existing,
+        ..transfer_options(&remote.registry, &args.registry)?
+    })?
+    .with_progress(shown.reporter("pull"));
+    let summary = client.pull_filtered(
+        store,
+        remote,
+        PullFilter {
+            manifest: &modelkit.descriptor.digest,
+            layers: &layers,
+            config: &modelkit.config_bytes,
+        },
+    )?;
+    if summary.tagged.is_none() {
+        store.keep_untagged(&summary.manifest)?;
+    }
+    tracing::info!(
+        "pulled {remote} ({}){}: {} blobs received ({} bytes), {} already in the store",
+        summary.manifest.digest,
+        if summary.partial {
+            " partially (`mkbuild pull` without `--filter` completes it)"
+        } else {
+            ""
+        },
+        summary.downloaded.len(),
+        summary.bytes_downloaded,
+        summary.present.len()
+    );
+    Ok(summary)
+}
+
+/// The name a stored ModelKit was pulled by (its `index.json` name), else `reference`.
+fn pulled_name(manifest: &Descriptor, reference: &str) -> String {
+    manifest
+        .annotations
+        .get(mkbuild_store::media_type::ANNOTATION_REF_NAME)
+        .cloned()
+        .unwrap_or_else(|| reference.to_owned())
 }
 
 fn pull_into(
@@ -142,24 +225,41 @@ pub fn pull_model_parents(
     args: &RegistryArgs,
     shown: Shown,
 ) -> anyhow::Result<()> {
-    let mut current = reference.to_owned();
+    let modelkit = mkbuild_engine::StoredModelKit::load(store, reference)?;
+    let (format, _) = modelkit.resolve_format(formats)?;
+    match modelkit.kitfile(&format)?.model_reference() {
+        Some(parent) => pull_parent_chain(store, formats, parent, args, shown)
+            .with_context(|| format!("the model of `{reference}` is the ModelKit `{parent}`")),
+        None => Ok(()),
+    }
+}
+
+/// [`pull_model_parents`] from the first parent, `parent`, on.
+pub fn pull_parent_chain(
+    store: &Store,
+    formats: &mkbuild_format::FormatRegistry,
+    parent: &str,
+    args: &RegistryArgs,
+    shown: Shown,
+) -> anyhow::Result<()> {
+    let mut current = local_or_pulled(store, parent, args, shown)?;
     // kit's limit; the engine says so when the chain goes on.
     for _ in 0..10 {
+        if store.resolve(&current).is_err() {
+            // Not in the store and not from a registry: unpack says what to do.
+            return Ok(());
+        }
         let modelkit = mkbuild_engine::StoredModelKit::load(store, &current)?;
         let (format, _) = modelkit.resolve_format(formats)?;
-        let Some(parent) = modelkit
+        let Some(next) = modelkit
             .kitfile(&format)?
             .model_reference()
             .map(str::to_owned)
         else {
             return Ok(());
         };
-        current = local_or_pulled(store, &parent, args, shown)
-            .with_context(|| format!("the model of `{current}` is the ModelKit `{parent}`"))?;
-        if store.resolve(&current).is_err() {
-            // Not in the store and not from a registry: unpack says what to do.
-            return Ok(());
-        }
+        current = local_or_pulled(store, &next, args, shown)
+            .with_context(|| format!("the model of `{current}` is the ModelKit `{next}`"))?;
     }
     Ok(())
 }

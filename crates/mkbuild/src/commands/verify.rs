@@ -24,6 +24,14 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
     for problem in &report.problems {
         outln!("{problem}")?;
     }
+    for partial in &report.partial {
+        outln!(
+            "partial: `{}` was pulled with `--filter`: {} of its {} layers not pulled (expected; `mkbuild pull` without `--filter` completes it)",
+            partial.name,
+            partial.not_pulled,
+            partial.layers
+        )?;
+    }
     let counts = counts(&report);
     if report.is_ok() {
         crate::output::summary(global, format_args!("{what} is intact: {counts}"));
@@ -53,8 +61,12 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
 }
 
 fn counts(report: &VerifyReport) -> String {
+    let partial = match report.partial.len() {
+        0 => String::new(),
+        n => format!(" ({n} partial)"),
+    };
     format!(
-        "{} ModelKit{}, {} blob{}, {} bytes checked",
+        "{} ModelKit{}{partial}, {} blob{}, {} bytes checked",
         report.modelkits,
         if report.modelkits == 1 { "" } else { "s" },
         report.blobs,

@@ -20,6 +20,7 @@ mod large_files;
 mod layer_formats;
 mod modelpack;
 mod pack_push;
+mod partial_pull;
 mod plugins;
 mod progress;
 mod red_team;
