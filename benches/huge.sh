@@ -5,6 +5,8 @@
 #     whether the registry holds the same manifest digest
 #   a pull of a 1 GiB layer killed at about half, then run again: bytes the second run downloads
 #     (the registry's access log, not mkbuild, counts them)
+#   unpack REGISTRY/NAME:TAG --filter kitfile of that ModelKit: bytes of blobs downloaded (the
+#     access log again) and blobs stored
 #   on an XFS image with reflinks: disk used by packing a 1 GiB raw layer, and whether the
 #     blob's extents are shared with the file (needs root and xfsprogs; skipped otherwise)
 # Usage: benches/huge.sh [REPEATS]   (default 3; data in target/bench-data, made once)
@@ -130,6 +132,12 @@ read -r rt rrss < <(timed "$mk" --store "$work/pulled" pull "$reg/big/one:1" --p
 again=$( { grep -aE "\"GET /v2/[^ ]*/blobs/sha256:$layer" "$work/reg.log" || true; } | awk '{ for (i = 1; i < NF; i++) if ($i ~ /^(200|206)$/) { s += $(i + 1); break } } END { print s + 0 }')
 "$mk" --store "$work/pulled" verify >/dev/null
 echo "pull killed at $kept of $size bytes; the second run downloaded $again bytes ($(echo "scale=1; 100 * $again / $size" | bc -l)%) in $rt s, peak RSS $rrss KiB; verify passed"
+
+# Only the Kitfile of the 1 GiB ModelKit, straight from the registry.
+blob_bytes() { { grep -aE "\"GET /v2/[^ ]*/blobs/sha256:" "$work/reg.log" || true; } | awk '{ for (i = 1; i < NF; i++) if ($i ~ /^(200|206)$/) { s += $(i + 1); break } } END { print s + 0 }'; }
+: >"$work/reg.log"
+read -r kt krss < <(timed "$mk" --store "$work/filtered" unpack "$reg/big/one:1" --filter kitfile -d "$work/kitfile-only" --plain-http --progress none)
+echo "unpack REGISTRY/...:TAG --filter kitfile of the 1 GiB ModelKit: $(blob_bytes) bytes of blobs downloaded, $(find "$work/filtered/blobs" -type f 2>/dev/null | wc -l) blobs stored, $kt s, peak RSS $krss KiB"
 stop_registry
 
 # XFS with reflinks: a 1 GiB raw layer packed without a copy.
