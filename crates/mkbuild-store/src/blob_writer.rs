@@ -21,7 +21,7 @@ use crate::{Digest, StoreError};
 /// A blob being written. [`BlobWriter::commit`] moves it to `blobs/sha256/<hex>`; dropping the
 /// writer without committing removes the temporary file.
 pub struct BlobWriter {
-    file: Target,
+    file: BlobFile,
     /// Bytes not yet written to `file`; always less than a chunk between calls.
     chunk: Vec<u8>,
     hasher: PipelinedSha256,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for BlobWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobWriter")
             .field("temp_path", &self.file.path())
-            .field("resumable", &matches!(self.file, Target::Partial(_)))
+            .field("resumable", &matches!(self.file, BlobFile::Partial(_)))
             .field("written", &self.written)
             .finish_non_exhaustive()
     }
@@ -54,7 +54,7 @@ impl BlobWriter {
     ) -> BlobWriter {
         BlobWriter {
             _writers: writers,
-            file: Target::Temp(file),
+            file: BlobFile::Temp(file),
             chunk: Vec::with_capacity(CHUNK_SIZE),
             hasher: PipelinedSha256::new(),
             written: 0,
@@ -80,7 +80,7 @@ impl BlobWriter {
         BlobWriter {
             _writers: writers,
             written: checkpoint.map_or(0, |c| c.hashed),
-            file: Target::Partial(partial),
+            file: BlobFile::Partial(partial),
             chunk: Vec::with_capacity(CHUNK_SIZE),
             hasher,
             cloned: None,
@@ -194,7 +194,7 @@ pub struct FinishedBlob {
     digest: Digest,
     size: u64,
     /// Taken by the commit.
-    file: Option<Target>,
+    file: Option<BlobFile>,
     blobs_dir: PathBuf,
     fsync: bool,
     _writers: Arc<WriterLock>,
@@ -218,11 +218,11 @@ impl FinishedBlob {
     pub fn commit(mut self) -> Result<(Digest, u64), StoreError> {
         let target = self.blobs_dir.join(self.digest.hex());
         match self.file.take() {
-            Some(Target::Temp(file)) => {
+            Some(BlobFile::Temp(file)) => {
                 file.persist(&target)
                     .map_err(|e| StoreError::io("move the blob into place at", &target)(e.error))?;
             }
-            Some(Target::Partial(partial)) => partial.persist(&target)?,
+            Some(BlobFile::Partial(partial)) => partial.persist(&target)?,
             None => {}
         }
         if self.fsync {
@@ -234,7 +234,7 @@ impl FinishedBlob {
 
 impl Drop for FinishedBlob {
     fn drop(&mut self) {
-        if let Some(Target::Partial(partial)) = &self.file {
+        if let Some(BlobFile::Partial(partial)) = &self.file {
             partial.discard();
         }
     }
@@ -339,7 +339,7 @@ impl std::error::Error for WriteError {
 
 /// Where a blob's bytes go.
 #[derive(Debug)]
-enum Target {
+enum BlobFile {
     /// A new temporary file, removed when dropped unless persisted.
     Temp(NamedTempFile),
     /// A partial download (`ingest/partial-<hex>`), kept when the writer is dropped unfinished so
@@ -347,18 +347,18 @@ enum Target {
     Partial(PartialFile),
 }
 
-impl Target {
+impl BlobFile {
     fn file(&self) -> &std::fs::File {
         match self {
-            Target::Temp(file) => file.as_file(),
-            Target::Partial(partial) => &partial.file,
+            BlobFile::Temp(file) => file.as_file(),
+            BlobFile::Partial(partial) => &partial.file,
         }
     }
 
     fn path(&self) -> &Path {
         match self {
-            Target::Temp(file) => file.path(),
-            Target::Partial(partial) => &partial.path,
+            BlobFile::Temp(file) => file.path(),
+            BlobFile::Partial(partial) => &partial.path,
         }
     }
 }
