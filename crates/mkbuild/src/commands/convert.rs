@@ -10,6 +10,18 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
     let formats = crate::known_formats::load(&global.spec_dirs)?;
     let target = formats.format(&args.to)?;
     let store = super::open_store(global)?;
+    let source = store.resolve(&args.reference)?;
+    if store.is_partial(&source.digest)? {
+        let pull = if mkbuild_registry::RemoteReference::looks_remote(&args.reference) {
+            args.reference.clone()
+        } else {
+            "REGISTRY/NAME:TAG".to_owned()
+        };
+        anyhow::bail!(
+            "`{}` is partial: it was pulled with `--filter`, so the store lacks some of its layers and cannot convert it; pull it whole first (`mkbuild pull {pull}`), then convert",
+            args.reference
+        );
+    }
     let progress = Reporter::new(args.progress, global.quiet, "convert");
     let outcome = convert(
         &store,

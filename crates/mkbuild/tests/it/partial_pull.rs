@@ -363,6 +363,8 @@ fn a_pull_with_a_filter_stores_a_partial_modelkit() {
         ],
     );
     insta::assert_snapshot!("partial_push_refused", constant(&err, &host, &digest));
+    let err = fails(&store, &["convert", &reference, "--to", "v1"]);
+    insta::assert_snapshot!("partial_convert_refused", constant(&err, &host, &digest));
 
     // A filter that selects nothing pulls nothing and names what there is.
     let nothing = tmp.path().join("nothing");
