@@ -109,12 +109,19 @@ impl Mismatch {
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
+        // A signature of another model could differ in every file: name the first few.
+        const SHOWN: usize = 10;
         let list = |names: &[String]| {
-            names
+            let mut said = names
                 .iter()
+                .take(SHOWN)
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            if names.len() > SHOWN {
+                said.push_str(&format!(" and {} more", names.len() - SHOWN));
+            }
+            said
         };
         if !self.changed.is_empty() {
             parts.push(format!("changed: {}", list(&self.changed)));

@@ -67,6 +67,10 @@ impl KeySigner {
             }
         } else if pem_block(text, "ENCRYPTED PRIVATE KEY").is_some() {
             return Err(fail("it is encrypted; `openssl pkcs8 -in KEY.pem -out PLAIN.pem` writes it unencrypted (keep that file private)"));
+        } else if pem_block(text, "PUBLIC KEY").is_some() {
+            return Err(fail(
+                "it is a public key; sign with the private key it belongs to",
+            ));
         } else {
             return Err(fail(
                 "no `-----BEGIN PRIVATE KEY-----` or `-----BEGIN EC PRIVATE KEY-----` block",
