@@ -407,6 +407,15 @@ pub struct PackArgs {
     /// as it is packed and nothing is stored; with `-t`, it is stored, then pushed.
     #[arg(long, value_name = "REF")]
     pub push: Option<String>,
+    /// Before packing, check the whole folder against this OpenSSF model signature (as
+    /// `model_signing sign key` writes it) with `--signature-key`; on any difference nothing is
+    /// packed.
+    #[arg(long, value_name = "SIG", requires = "signature_key")]
+    pub verify_signature: Option<PathBuf>,
+    /// The public key (PEM, ECDSA P-256 or P-384) that `--verify-signature` checks with (`--key`
+    /// is the registry's TLS client key).
+    #[arg(long, value_name = "PUB.pem", requires = "verify_signature")]
+    pub signature_key: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

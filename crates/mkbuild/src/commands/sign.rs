@@ -26,7 +26,7 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     }
     let files = resources.len();
     let bundle = mkbuild_sign::sign(&signer, &args.reference, resources, &DEFAULT_IGNORED)?;
-    std::fs::write(&args.output, bundle)
+    write_replacing(&args.output, &bundle)
         .with_context(|| format!("cannot write the signature `{}`", args.output.display()))?;
     crate::output::summary(
         global,
@@ -48,19 +48,11 @@ pub fn verify(
     signature: &Path,
 ) -> anyhow::Result<()> {
     let key = PublicKey::load(key)?;
-    let bytes = match mkbuild_sign::read_bounded(signature, mkbuild_sign::MAX_SIGNATURE_BYTES) {
-        Err(mkbuild_sign::SignError::Read { source, .. })
-            if source.kind() == std::io::ErrorKind::NotFound =>
-        {
-            anyhow::bail!(
-                "there is no signature `{}`; `mkbuild sign {reference} --key KEY.pem -o {}` writes one",
-                signature.display(),
-                signature.display()
-            );
-        }
-        read => read?,
-    };
-    let signed = mkbuild_sign::verify(signature, &bytes, &key)?;
+    let how = format!(
+        "`mkbuild sign {reference} --key KEY.pem -o {}`",
+        signature.display()
+    );
+    let signed = read_and_verify(signature, &key, &how)?;
     let ignored: Vec<&str> = DEFAULT_IGNORED
         .iter()
         .copied()
@@ -84,6 +76,79 @@ pub fn verify(
         ),
     );
     Ok(())
+}
+
+/// `pack DIR --verify-signature SIG --key PUB.pem`: the folder `dir` as the reference verifier
+/// sees it (the signature itself left out when it lies inside) against the signature.
+pub fn check_folder(
+    global: &GlobalArgs,
+    dir: &Path,
+    signature: &Path,
+    key: &Path,
+) -> anyhow::Result<()> {
+    let key = PublicKey::load(key)?;
+    let how = format!(
+        "`model_signing sign key --private_key KEY.pem --signature {} {}`",
+        signature.display(),
+        dir.display()
+    );
+    let signed = read_and_verify(signature, &key, &how)?;
+    let mut ignored: Vec<String> = DEFAULT_IGNORED
+        .iter()
+        .map(|p| (*p).to_owned())
+        .chain(signed.ignore_paths.iter().cloned())
+        .collect();
+    if let Some(inside) = relative_inside(dir, signature) {
+        ignored.push(inside);
+    }
+    let resources = hash_folder(dir, &ignored)?;
+    signed.compare(&resources).with_context(|| {
+        format!(
+            "the folder `{}` is not what `{}` signs; nothing was packed",
+            dir.display(),
+            signature.display()
+        )
+    })?;
+    crate::output::summary(
+        global,
+        format_args!(
+            "`{}` matches the signature `{}`: {} files, key `{}`",
+            dir.display(),
+            signature.display(),
+            resources.len(),
+            key.path().display()
+        ),
+    );
+    Ok(())
+}
+
+/// The bundle at `signature`, verified with `key`; `how` says how to make one when there is none.
+fn read_and_verify(
+    signature: &Path,
+    key: &PublicKey,
+    how: &str,
+) -> anyhow::Result<mkbuild_sign::SignedModel> {
+    let bytes = match mkbuild_sign::read_bounded(signature, mkbuild_sign::MAX_SIGNATURE_BYTES) {
+        Err(mkbuild_sign::SignError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            anyhow::bail!(
+                "there is no signature `{}`; {how} writes one",
+                signature.display()
+            );
+        }
+        read => read?,
+    };
+    Ok(mkbuild_sign::verify(signature, &bytes, key)?)
+}
+
+/// The path of `file` relative to the folder `dir` (`/`-separated), when it lies inside it.
+fn relative_inside(dir: &Path, file: &Path) -> Option<String> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    let file = std::fs::canonicalize(file).ok()?;
+    let relative = file.strip_prefix(&dir).ok()?;
+    let parts: Option<Vec<&str>> = relative.iter().map(|c| c.to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// The files `unpack` writes for `reference`, hashed, but those of `ignored`; and the names of
@@ -130,4 +195,24 @@ fn unpacked_files(
     }
     left_out.sort_unstable();
     Ok((resources, left_out))
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".mkbuild-sig-")
+        .tempfile_in(parent)?;
+    file.write_all(bytes)?;
+    // A signature is for others to read (the temporary file is made private).
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

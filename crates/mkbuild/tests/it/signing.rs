@@ -297,3 +297,144 @@ fn verify_with_a_key_passes_and_says_why_it_refuses() {
     );
     assert!(!d.join("x.sig").exists());
 }
+
+fn reference_sign(folder: &Path, key: &Path, signature: &Path) {
+    let out = Command::new("python3")
+        .args(["-m", "model_signing", "sign", "key", "--private_key"])
+        .arg(key)
+        .arg("--signature")
+        .arg(signature)
+        .arg(folder)
+        .output()
+        .expect("model_signing");
+    assert!(out.status.success(), "model_signing sign: {out:?}");
+}
+
+/// Every blob file of the store, by name.
+fn blobs(store: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(store.join("blobs/sha256"))
+        .map(|entries| {
+            entries
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_unstable();
+    names
+}
+
+#[test]
+fn pack_verify_signature_checks_the_folder_against_a_reference_signature() {
+    if !reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = d.join("store");
+    let root = context(d, b"weights", "one");
+    let (key, public) = keypair(d, "k", "secp384r1");
+    let (_, other_public) = keypair(d, "other", "prime256v1");
+    // As a user signs a model folder: `model.sig` inside it (the reference leaves it out), and
+    // another signature outside it.
+    let inside = root.join("model.sig");
+    reference_sign(&root, &key, &inside);
+    let outside = d.join("outside.sig");
+    reference_sign(&root, &key, &outside);
+
+    fn strs(args: &[String]) -> Vec<&str> {
+        args.iter().map(String::as_str).collect()
+    }
+    let pack = |signature: &Path, public: &Path, tag: &str| {
+        vec![
+            "pack".to_owned(),
+            s(&root).to_owned(),
+            "--verify-signature".to_owned(),
+            s(signature).to_owned(),
+            "--signature-key".to_owned(),
+            s(public).to_owned(),
+            "-t".to_owned(),
+            tag.to_owned(),
+        ]
+    };
+    ok(&store, &strs(&pack(&inside, &public, "m:1")));
+    ok(&store, &strs(&pack(&outside, &public, "m:2")));
+    manifest(&store, "m:1");
+    let before = blobs(&store);
+
+    let refused = |args: Vec<String>| {
+        let stderr = redact(&fails(&store, &strs(&args)), d, &[&public, &other_public]);
+        assert_eq!(
+            blobs(&store),
+            before,
+            "a refused pack stored blobs: {stderr}"
+        );
+        stderr
+    };
+    insta::assert_snapshot!(
+        "pack_verify_signature_wrong_key",
+        refused(pack(&inside, &other_public, "m:bad"))
+    );
+    std::fs::write(root.join("weights.bin"), b"weightS").expect("write");
+    insta::assert_snapshot!(
+        "pack_verify_signature_changed_byte",
+        refused(pack(&inside, &public, "m:bad"))
+    );
+    std::fs::write(root.join("weights.bin"), b"weights").expect("write");
+    std::fs::write(root.join("src/extra.py"), b"").expect("write");
+    insta::assert_snapshot!(
+        "pack_verify_signature_extra_file",
+        refused(pack(&outside, &public, "m:bad"))
+    );
+    std::fs::remove_file(root.join("src/extra.py")).expect("rm");
+    ok(&store, &strs(&pack(&outside, &public, "m:3")));
+    fails(&store, &["inspect", "m:bad"]);
+}
+
+#[test]
+fn sign_leaves_out_git_files_at_the_top_as_the_reference_does() {
+    if !reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = d.join("store");
+    let root = d.join("context");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    std::fs::write(root.join("w.bin"), "w").expect("write");
+    std::fs::write(root.join(".gitattributes"), "*.bin binary\n").expect("write");
+    std::fs::write(
+        root.join("Kitfile"),
+        "manifestVersion: 1.0.0\npackage:\n  name: g\nmodel:\n  path: w.bin\ndocs:\n  - path: .gitattributes\n",
+    )
+    .expect("write");
+    let (key, public) = keypair(d, "k", "prime256v1");
+    ok(&store, &["pack", s(&root), "-t", "g:1"]);
+    let signature = d.join("g.sig");
+    let out = crate::common::mkbuild(
+        &store,
+        &["sign", "g:1", "--key", s(&key), "-o", s(&signature)],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`.gitattributes` of `g:1` is not signed"),
+        "{stderr}"
+    );
+    assert_eq!(signed_names(&signature), ["Kitfile", "w.bin"]);
+    let unpacked = d.join("out");
+    ok(&store, &["unpack", "g:1", "-d", s(&unpacked)]);
+    assert!(unpacked.join(".gitattributes").is_file());
+    let (verified, stderr) = reference_verify(&unpacked, &public, &signature);
+    assert!(verified, "{stderr}");
+    ok(
+        &store,
+        &[
+            "verify",
+            "g:1",
+            "--key",
+            s(&public),
+            "--signature",
+            s(&signature),
+        ],
+    );
+}
