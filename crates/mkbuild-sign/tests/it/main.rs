@@ -230,3 +230,59 @@ fn refusals_name_what_is_wrong() {
         "{err}"
     );
 }
+
+#[test]
+fn links_and_special_files_in_a_folder_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("m");
+    std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+    std::fs::write(root.join("sub/f"), "f").expect("write");
+    std::os::unix::fs::symlink("f", root.join("sub/link")).expect("symlink");
+    let err = hash_folder(&root, &DEFAULT_IGNORED).expect_err("a link");
+    assert!(err.to_string().contains("sub/link"), "{err}");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    // The same link left out by name is no problem.
+    let resources = hash_folder(&root, &["sub/link"]).expect("hash");
+    assert_eq!(resources.len(), 1);
+
+    std::fs::remove_file(root.join("sub/link")).expect("rm");
+    let fifo = root.join("sub/fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from(0o644),
+        0,
+    )
+    .expect("mkfifo");
+    let err = hash_folder(&root, &DEFAULT_IGNORED).expect_err("a FIFO");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    // A FIFO given as a key is refused, not waited on.
+    let err = PublicKey::load(&fifo).err().expect("a FIFO key");
+    assert!(matches!(err, SignError::NotAFile { .. }), "{err}");
+}
+
+#[test]
+fn key_and_signature_files_are_read_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.pem");
+    std::fs::write(&big, vec![b'A'; mkbuild_sign::MAX_KEY_BYTES as usize + 1]).expect("write");
+    let err = KeySigner::load(&big).err().expect("too large");
+    assert!(matches!(err, SignError::TooLarge { .. }), "{err}");
+    let err = PublicKey::load(dir.path()).err().expect("a folder");
+    assert!(matches!(err, SignError::NotAFile { .. }), "{err}");
+    let err = mkbuild_sign::read_bounded(&big, 10).expect_err("too large");
+    assert!(err.to_string().contains("larger than 10 bytes"), "{err}");
+}
+
+#[test]
+fn ignored_paths_match_whole_components_from_the_top() {
+    use mkbuild_sign::is_ignored;
+    assert!(is_ignored(".git", &DEFAULT_IGNORED));
+    assert!(is_ignored(".git/objects/ab", &DEFAULT_IGNORED));
+    assert!(!is_ignored(".gitx", &DEFAULT_IGNORED));
+    assert!(!is_ignored("sub/.gitignore", &DEFAULT_IGNORED));
+    assert!(is_ignored("model.sig", &["./model.sig"]));
+    assert!(is_ignored("d/x", &["d/"]));
+    assert!(!is_ignored("anything", &[""]));
+}
