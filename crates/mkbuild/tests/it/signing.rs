@@ -139,6 +139,20 @@ fn signed_then_unpacked_verifies_with_the_reference_and_one_changed_byte_fails()
         let (verified, stderr) = reference_verify(&out, &public, &inside);
         assert!(verified, "{format}: {stderr}");
         std::fs::remove_file(&inside).expect("rm");
+        // The other way: the reference signs the unpacked folder, mkbuild checks the ModelKit.
+        let theirs = dir.path().join("theirs.sig");
+        reference_sign(&out, &key, &theirs);
+        ok(
+            &store,
+            &[
+                "verify",
+                "m:1",
+                "--key",
+                s(&public),
+                "--signature",
+                s(&theirs),
+            ],
+        );
 
         // One changed byte, in the weights and then in the Kitfile.
         let weights = out.join("weights.bin");
