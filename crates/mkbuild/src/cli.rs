@@ -103,6 +103,9 @@ pub enum Command {
     /// Delete the blobs no ModelKit of the store (tagged, or kept untagged) uses; prints each
     /// digest removed.
     Gc(GcArgs),
+    /// Sign a stored ModelKit with an ECDSA key: an OpenSSF model signature (`model.sig`) of the
+    /// files `unpack` writes, which `model_signing verify key` accepts on the unpacked folder.
+    Sign(SignArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -404,6 +407,15 @@ pub struct PackArgs {
     /// as it is packed and nothing is stored; with `-t`, it is stored, then pushed.
     #[arg(long, value_name = "REF")]
     pub push: Option<String>,
+    /// Before packing, check the whole folder against this OpenSSF model signature (as
+    /// `model_signing sign key` writes it) with `--signature-key`; on any difference nothing is
+    /// packed.
+    #[arg(long, value_name = "SIG", requires = "signature_key")]
+    pub verify_signature: Option<PathBuf>,
+    /// The public key (PEM, ECDSA P-256 or P-384) that `--verify-signature` checks with (`--key`
+    /// is the registry's TLS client key).
+    #[arg(long, value_name = "PUB.pem", requires = "verify_signature")]
+    pub signature_key: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -650,7 +662,10 @@ Examples:
   mkbuild verify
 
   # Check one ModelKit, and remove its damaged blobs
-  mkbuild fsck mymodel:1 --repair")]
+  mkbuild fsck mymodel:1 --repair
+
+  # Check a ModelKit against its signature (`mkbuild sign`, `model_signing sign key`)
+  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig")]
 pub struct VerifyArgs {
     /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
     pub reference: Option<String>,
@@ -658,6 +673,45 @@ pub struct VerifyArgs {
     /// pulling the ModelKits named again writes them anew.
     #[arg(long)]
     pub repair: bool,
+    /// Check the ModelKit against the signature of `--signature` with this public key (PEM,
+    /// ECDSA P-256 or P-384): every layer read and every file it unpacks to compared.
+    #[arg(long, value_name = "PUB.pem", requires_all = ["signature", "reference"], conflicts_with = "repair")]
+    pub key: Option<PathBuf>,
+    /// The signature to check with `--key` (an OpenSSF model signature bundle, as `mkbuild sign`
+    /// or `model_signing sign key` writes).
+    #[arg(long, value_name = "SIG", requires = "key")]
+    pub signature: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Sign, then check the unpacked folder with the reference verifier
+  mkbuild sign mymodel:1 --key key.pem -o mymodel.sig
+  mkbuild unpack mymodel:1 -d ./out
+  model_signing verify key --signature mymodel.sig --public_key pub.pem ./out
+
+  # Check the stored ModelKit against it
+  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig
+
+  # Sign into model.sig in the current folder
+  mkbuild sign sha256:<digest> --key key.pem")]
+pub struct SignArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
+    pub reference: String,
+    /// The private key: ECDSA P-256 or P-384 in PEM (PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE
+    /// KEY`), not encrypted.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// Where to write the signature (replaced if it exists); keep it out of the folder you unpack
+    /// to, or name it there with `--signature` when verifying.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "SIG",
+        default_value = "model.sig"
+    )]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

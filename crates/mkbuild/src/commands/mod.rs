@@ -13,6 +13,7 @@ mod push_sink;
 mod registry;
 mod remote;
 mod shell;
+mod sign;
 mod unpack;
 mod verify;
 
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tag(args) => gc::tag(&cli.global, args),
         Command::Remove(args) => gc::remove(&cli.global, args),
         Command::Gc(args) => gc::run(&cli.global, args),
+        Command::Sign(args) => sign::run(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),

@@ -37,6 +37,9 @@ pub fn run(global: &GlobalArgs, args: PackArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(mkbuild_registry::RemoteReference::parse)
         .transpose()?;
+    if let (Some(signature), Some(key)) = (&args.verify_signature, &args.signature_key) {
+        super::sign::check_folder(global, &args.dir, signature, key)?;
+    }
     let store = super::open_store(global)?;
     let parent_paths = match kitfile.model_reference() {
         Some(parent) => model_parent_paths(&store, &formats, parent, &args, global)?,

@@ -7,6 +7,11 @@ use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
+    if let (Some(reference), Some(key), Some(signature)) =
+        (&args.reference, &args.key, &args.signature)
+    {
+        return super::sign::verify(global, reference, key, signature);
+    }
     let store = super::open_store(global)?;
     let (report, what) = match &args.reference {
         Some(reference) => {
