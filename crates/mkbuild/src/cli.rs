@@ -106,6 +106,9 @@ pub enum Command {
     /// Sign a stored ModelKit with an ECDSA key: an OpenSSF model signature (`model.sig`) of the
     /// files `unpack` writes, which `model_signing verify key` accepts on the unpacked folder.
     Sign(SignArgs),
+    /// Write an SPDX 2.3 SBOM (JSON) of a stored ModelKit: a package per Kitfile entry with its
+    /// license, and the files `unpack` writes with SHA-1 and SHA-256.
+    Sbom(SbomArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -712,6 +715,25 @@ pub struct SignArgs {
         default_value = "model.sig"
     )]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # The SBOM of a ModelKit, on stdout
+  mkbuild sbom sample/tiny-linear:0.1.0
+
+  # Into a file (with SOURCE_DATE_EPOCH set, the same document every time)
+  mkbuild sbom sample/tiny-linear:0.1.0 -o sbom.spdx.json
+
+  # Of a ModelKit no tag names, by its digest prefix
+  mkbuild sbom 2c5412dff0a0 -o sbom.spdx.json")]
+pub struct SbomArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
+    pub reference: String,
+    /// Write the document to FILE (replaced whole) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

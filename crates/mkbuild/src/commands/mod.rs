@@ -12,6 +12,7 @@ mod pack;
 mod push_sink;
 mod registry;
 mod remote;
+mod sbom;
 mod shell;
 mod sign;
 mod unpack;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Remove(args) => gc::remove(&cli.global, args),
         Command::Gc(args) => gc::run(&cli.global, args),
         Command::Sign(args) => sign::run(&cli.global, args),
+        Command::Sbom(args) => sbom::run(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),

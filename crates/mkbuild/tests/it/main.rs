@@ -27,6 +27,7 @@ mod red_team;
 mod reflink;
 mod registry;
 mod resume;
+mod sbom;
 mod signing;
 mod tls_registry;
 mod unpack;

@@ -1,0 +1,130 @@
+//! `mkbuild sbom REF [-o FILE]`: an SPDX 2.3 JSON bill of materials of a stored ModelKit
+//! (`mkbuild-sbom`). Its files are known by unpacking the ModelKit with the engine into a private
+//! temporary folder (every layer verified on the way) and hashing them there.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use mkbuild_engine::{unpack, Selection, UnpackRequest};
+use mkbuild_kitfile::Kitfile;
+use mkbuild_sbom::{digest_file, FileDigests, Sbom};
+
+use crate::cli::{GlobalArgs, ProgressArg, SbomArgs};
+use crate::output::outln;
+use crate::progress::Reporter;
+
+pub fn run(global: &GlobalArgs, args: SbomArgs) -> anyhow::Result<()> {
+    let formats = crate::known_formats::load(&global.spec_dirs)?;
+    let store = super::open_store(global)?;
+    let manifest = store.resolve(&args.reference)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("mkbuild-sbom-")
+        .tempdir()
+        .context("cannot make a temporary folder to unpack into; set TMPDIR to a folder with room for the ModelKit")?;
+    let target = scratch.path().join("model");
+    let progress = Reporter::new(
+        global.quiet.then_some(ProgressArg::None),
+        global.quiet,
+        "read",
+    );
+    unpack(
+        &store,
+        &formats,
+        &UnpackRequest {
+            reference: &args.reference,
+            target: &target,
+            selection: &Selection(Vec::new()),
+            overwrite: false,
+            same_permissions: false,
+            ignore_existing: false,
+            progress: &progress,
+        },
+    )?;
+    let kitfile_path = target.join("Kitfile");
+    let kitfile_bytes = std::fs::read(&kitfile_path)
+        .with_context(|| format!("cannot read the Kitfile of `{}`", args.reference))?;
+    let kitfile = Kitfile::from_yaml(
+        &kitfile_bytes,
+        &format!("the Kitfile of `{}`", args.reference),
+    )?;
+    let mut files = Vec::new();
+    collect_files(&target, "", &mut files)?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let created = match super::pack::source_date_epoch()? {
+        Some(seconds) => {
+            jiff::Timestamp::from_second(seconds).context("SOURCE_DATE_EPOCH is out of range")?
+        }
+        None => jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())?,
+    }
+    .to_string();
+    let document = Sbom {
+        kitfile: &kitfile,
+        manifest_digest: manifest.digest.as_str(),
+        files: &files,
+        created: &created,
+        tool: concat!("mkbuild-", env!("CARGO_PKG_VERSION")),
+    }
+    .to_json();
+    let text = serde_json::to_string_pretty(&document)?;
+    match &args.output {
+        Some(path) => {
+            write_whole(path, text.as_bytes())
+                .with_context(|| format!("cannot write the SBOM `{}`", path.display()))?;
+            crate::output::summary(
+                global,
+                format_args!(
+                    "wrote the SPDX 2.3 SBOM of `{}` ({} files) to `{}`",
+                    args.reference,
+                    files.len(),
+                    path.display()
+                ),
+            );
+        }
+        None => outln!("{text}")?,
+    }
+    Ok(())
+}
+
+/// Every regular file under `dir`, hashed; `prefix` is `dir`'s path in the unpacked folder.
+fn collect_files(dir: &Path, prefix: &str, files: &mut Vec<FileDigests>) -> anyhow::Result<()> {
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        // What unpack wrote: folders and regular files (it makes no links).
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect_files(&entry.path(), &path, files)?;
+        } else if kind.is_file() {
+            let file = std::fs::File::open(entry.path())
+                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
+            files.push(
+                digest_file(&path, file)
+                    .with_context(|| format!("cannot read `{}`", entry.path().display()))?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".mkbuild-sbom-")
+        .tempfile_in(parent)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
