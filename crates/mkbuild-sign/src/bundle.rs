@@ -75,8 +75,13 @@ pub fn sign(
     resources: Vec<Resource>,
     ignore_paths: &[&str],
 ) -> Result<Vec<u8>, SignError> {
-    let payload = statement::write(name, resources, ignore_paths);
-    let signature = signer.sign(&pae(&payload))?;
+    sign_statement(signer, &statement::write(name, resources, ignore_paths))
+}
+
+/// Signs an in-toto statement `payload` (its JSON bytes) and returns the bundle's JSON: a DSSE
+/// envelope over it, with the signer's verification material.
+pub fn sign_statement(signer: &dyn Signer, payload: &[u8]) -> Result<Vec<u8>, SignError> {
+    let signature = signer.sign(&pae(payload))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let VerificationMaterial::PublicKeyHint(hint) = signer.verification_material();
     let bundle = Bundle {
@@ -86,7 +91,7 @@ pub fn sign(
             tlog_entries: Vec::new(),
         },
         dsse_envelope: Some(Envelope {
-            payload: b64.encode(&payload),
+            payload: b64.encode(payload),
             payload_type: PAYLOAD_TYPE.into(),
             signatures: vec![EnvelopeSignature {
                 sig: b64.encode(signature),
@@ -98,6 +103,25 @@ pub fn sign(
         serde_json::to_vec_pretty(&bundle).map_err(|e| SignError::Signing(e.to_string()))?;
     json.push(b'\n');
     Ok(json)
+}
+
+/// An in-toto statement (v1) of `predicate` (any JSON) of type `predicate_type` about one
+/// subject, `name` with its SHA-256 `sha256_hex`: what `attest` signs.
+pub fn attestation(
+    name: &str,
+    sha256_hex: &str,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Vec<u8> {
+    let statement = serde_json::json!({
+        "_type": statement::STATEMENT_TYPE,
+        "subject": [{ "name": name, "digest": { "sha256": sha256_hex } }],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&statement).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
 }
 
 /// What a verified bundle signs.

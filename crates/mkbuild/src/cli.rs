@@ -109,6 +109,9 @@ pub enum Command {
     /// Write an SPDX 2.3 SBOM (JSON) of a stored ModelKit: a package per Kitfile entry with its
     /// license, and the files `unpack` writes with SHA-1 and SHA-256.
     Sbom(SbomArgs),
+    /// Sign an in-toto attestation about a stored ModelKit (an SBOM, provenance, any predicate)
+    /// with an ECDSA key: a Sigstore bundle whose subject is the ModelKit's manifest digest.
+    Attest(AttestArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -713,6 +716,37 @@ pub struct SignArgs {
         long = "output",
         value_name = "SIG",
         default_value = "model.sig"
+    )]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Attest the SBOM of a ModelKit
+  mkbuild sbom mymodel:1 -o sbom.spdx.json
+  mkbuild attest mymodel:1 --key key.pem --predicate sbom.spdx.json --type https://spdx.dev/Document -o sbom.sigstore.json
+
+  # Any other predicate, e.g. SLSA provenance
+  mkbuild attest mymodel:1 --key key.pem --predicate provenance.json --type https://slsa.dev/provenance/v1")]
+pub struct AttestArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
+    pub reference: String,
+    /// The private key: ECDSA P-256 or P-384 in PEM (PKCS#8 or SEC1), not encrypted.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// The predicate: a JSON file (at most 64 MiB).
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// The predicate's type, a URI (e.g. `https://spdx.dev/Document`).
+    #[arg(long = "type", value_name = "URI")]
+    pub predicate_type: String,
+    /// Where to write the bundle (replaced whole).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "attestation.sigstore.json"
     )]
     pub output: PathBuf,
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses nothing and prints only what its command promises.
 
+mod attest;
 mod convert;
 mod diff;
 mod formats;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gc(args) => gc::run(&cli.global, args),
         Command::Sign(args) => sign::run(&cli.global, args),
         Command::Sbom(args) => sbom::run(&cli.global, args),
+        Command::Attest(args) => attest::run(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),

@@ -115,7 +115,7 @@ fn collect_files(dir: &Path, prefix: &str, files: &mut Vec<FileDigests>) -> anyh
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
-fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -157,3 +157,116 @@ fn the_sbom_validates_and_lists_every_file_with_its_digests_and_licenses() {
     let missing = mkbuild(&store, &["sbom", "nope:1"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+/// `attest` signs a statement about the ModelKit: its subject is the manifest digest, its
+/// predicate the SBOM given, and its DSSE signature checks with `openssl dgst -verify` over the
+/// pre-authentication encoding (an independent ECDSA implementation); a changed payload does not.
+#[test]
+fn an_attested_sbom_names_the_modelkit_and_verifies_with_openssl() {
+    use base64::Engine as _;
+    if !mkbuild_test_support::require_tool("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let key = dir.join("key.pem");
+    let public = dir.join("pub.pem");
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out {k} && openssl pkey -in {k} -pubout -out {p}",
+            k = s(&key),
+            p = s(&public)
+        ))
+        .status()
+        .expect("openssl");
+    assert!(made.success());
+    let store = dir.join("store");
+    let sample = crate::common::fixtures().join("../../examples/sample");
+    let digest = ok(&store, &["pack", s(&sample), "-t", "sample:1"]);
+    let sbom = dir.join("sbom.json");
+    ok(&store, &["sbom", "sample:1", "-o", s(&sbom)]);
+    let bundle_path = dir.join("sbom.sigstore.json");
+    ok(
+        &store,
+        &[
+            "attest",
+            "sample:1",
+            "--key",
+            s(&key),
+            "--predicate",
+            s(&sbom),
+            "--type",
+            "https://spdx.dev/Document",
+            "-o",
+            s(&bundle_path),
+        ],
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle_path).expect("bundle")).expect("JSON");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let envelope = &bundle["dsseEnvelope"];
+    let payload = b64
+        .decode(envelope["payload"].as_str().expect("payload"))
+        .expect("base64");
+    let statement: serde_json::Value = serde_json::from_slice(&payload).expect("statement");
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://spdx.dev/Document");
+    assert_eq!(
+        statement["subject"][0]["digest"]["sha256"],
+        digest.trim().trim_start_matches("sha256:")
+    );
+    let sbom_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sbom).expect("sbom")).expect("JSON");
+    assert_eq!(statement["predicate"], sbom_json);
+
+    let payload_type = envelope["payloadType"].as_str().expect("type");
+    let signature = b64
+        .decode(envelope["signatures"][0]["sig"].as_str().expect("sig"))
+        .expect("base64");
+    std::fs::write(dir.join("sig.der"), &signature).expect("sig");
+    let openssl_verifies = |payload: &[u8]| {
+        let mut pae = format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .into_bytes();
+        pae.extend_from_slice(payload);
+        std::fs::write(dir.join("pae.bin"), pae).expect("pae");
+        Command::new("openssl")
+            .args(["dgst", "-sha256", "-verify", s(&public), "-signature"])
+            .arg(dir.join("sig.der"))
+            .arg(dir.join("pae.bin"))
+            .output()
+            .expect("openssl dgst")
+            .status
+            .success()
+    };
+    assert!(openssl_verifies(&payload), "openssl refuses the signature");
+    let mut changed = payload.clone();
+    changed[10] ^= 1;
+    assert!(
+        !openssl_verifies(&changed),
+        "openssl accepts a changed payload"
+    );
+
+    let not_json = dir.join("not.json");
+    std::fs::write(&not_json, "nope").expect("write");
+    let out = mkbuild(
+        &store,
+        &[
+            "attest",
+            "sample:1",
+            "--key",
+            s(&key),
+            "--predicate",
+            s(&not_json),
+            "--type",
+            "https://x/y",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not JSON"), "{stderr}");
+}
