@@ -106,6 +106,9 @@ pub enum Command {
     /// Sign a stored ModelKit with an ECDSA key: an OpenSSF model signature (`model.sig`) of the
     /// files `unpack` writes, which `model_signing verify key` accepts on the unpacked folder.
     Sign(SignArgs),
+    /// Write the signature stored with a ModelKit (by `sign` or `pull`) to a file, byte for byte,
+    /// for other tools (`model_signing verify key`).
+    ExportSignature(ExportSignatureArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -665,7 +668,10 @@ Examples:
   mkbuild fsck mymodel:1 --repair
 
   # Check a ModelKit against its signature (`mkbuild sign`, `model_signing sign key`)
-  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig")]
+  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig
+
+  # Check it against the signatures stored with it (`mkbuild sign`, `pull`)
+  mkbuild verify mymodel:1 --key pub.pem")]
 pub struct VerifyArgs {
     /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
     pub reference: Option<String>,
@@ -673,9 +679,15 @@ pub struct VerifyArgs {
     /// pulling the ModelKits named again writes them anew.
     #[arg(long)]
     pub repair: bool,
-    /// Check the ModelKit against the signature of `--signature` with this public key (PEM,
-    /// ECDSA P-256 or P-384): every layer read and every file it unpacks to compared.
-    #[arg(long, value_name = "PUB.pem", requires_all = ["signature", "reference"], conflicts_with = "repair")]
+    /// Check the ModelKit against a signature made with this public key's private key (PEM, ECDSA
+    /// P-256 or P-384): the one of `--signature`, else those stored with it (`mkbuild sign`,
+    /// `pull`); every layer read and every file it unpacks to compared.
+    #[arg(
+        long,
+        value_name = "PUB.pem",
+        requires = "reference",
+        conflicts_with = "repair"
+    )]
     pub key: Option<PathBuf>,
     /// The signature to check with `--key` (an OpenSSF model signature bundle, as `mkbuild sign`
     /// or `model_signing sign key` writes).
@@ -705,6 +717,29 @@ pub struct SignArgs {
     pub key: PathBuf,
     /// Where to write the signature (replaced if it exists); keep it out of the folder you unpack
     /// to, or name it there with `--signature` when verifying.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "SIG",
+        default_value = "model.sig"
+    )]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Check the unpacked folder with the reference verifier
+  mkbuild export-signature mymodel:1 -o mymodel.sig
+  mkbuild unpack mymodel:1 -d ./out
+  model_signing verify key --signature mymodel.sig --public_key pub.pem ./out
+
+  # Into model.sig in the current folder
+  mkbuild export-signature sha256:<digest>")]
+pub struct ExportSignatureArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
+    pub reference: String,
+    /// Where to write the signature (replaced if it exists).
     #[arg(
         short = 'o',
         long = "output",

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Remove(args) => gc::remove(&cli.global, args),
         Command::Gc(args) => gc::run(&cli.global, args),
         Command::Sign(args) => sign::run(&cli.global, args),
+        Command::ExportSignature(args) => sign::export(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),
