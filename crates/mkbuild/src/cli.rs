@@ -304,7 +304,10 @@ Examples:
   mkbuild unpack mymodel:1 -d ./out --filter model,docs -o
 
   # From a registry (pulled into the store first)
-  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out")]
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out
+
+  # Only if a stored signature made with this key matches
+  mkbuild unpack mymodel:1 -d ./out --require-signature pub.pem")]
 pub struct UnpackArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
@@ -327,6 +330,11 @@ pub struct UnpackArgs {
     /// Keep files that already exist in DIR and unpack the rest (default: refuse, naming them).
     #[arg(short = 'i', long, conflicts_with = "overwrite")]
     pub ignore_existing: bool,
+    /// Unpack only when a signature stored with the ModelKit (`mkbuild sign`, `pull`), made with
+    /// this public key's private key, signs exactly the files it unpacks to; otherwise write
+    /// nothing. A ModelKit of a registry is pulled whole first.
+    #[arg(long, value_name = "PUB.pem")]
+    pub require_signature: Option<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

@@ -591,3 +591,100 @@ fn sign_stores_the_signature_which_verify_and_export_signature_use() {
         run_fails(&["verify", "n:1", "--key", s(&public)])
     );
 }
+
+/// The entries of `dir` (none when it does not exist).
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|e| {
+            e.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn unpack_require_signature_writes_nothing_unless_a_stored_signature_matches() {
+    if !reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = d.join("store");
+    let (key, public) = keypair(d, "k", "prime256v1");
+    let (_, other_public) = keypair(d, "other", "prime256v1");
+    let pack = |sub: &str, weights: &[u8], description: &str, tag: &str| {
+        let root = context(&d.join(sub), weights, description);
+        ok(&store, &["pack", s(&root), "-t", tag]);
+    };
+    pack("a", b"weights", "one", "m:1");
+    pack("b", b"weightS", "one", "m:changed-layer");
+    pack("c", b"weights", "two", "m:changed-config");
+    let out = d.join("out");
+    // An existing, empty target stays empty on refusal.
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let unpack_fails = |reference: &str, with: &Path| {
+        let text = fails(
+            &store,
+            &[
+                "unpack",
+                reference,
+                "-d",
+                s(&out),
+                "--require-signature",
+                s(with),
+            ],
+        );
+        assert_eq!(entries(&out), Vec::<String>::new(), "{reference}: {text}");
+        redact(&text, d, &[&public, &other_public])
+    };
+    insta::assert_snapshot!(
+        "unpack_require_signature_none",
+        unpack_fails("m:1", &public)
+    );
+    let signature = d.join("m.sig");
+    ok(
+        &store,
+        &["sign", "m:1", "--key", s(&key), "-o", s(&signature)],
+    );
+    insta::assert_snapshot!(
+        "unpack_require_signature_wrong_key",
+        unpack_fails("m:1", &other_public)
+    );
+    let bundle = std::fs::read(&signature).expect("read");
+    graft_referrer(&store, "m:changed-layer", &bundle);
+    graft_referrer(&store, "m:changed-config", &bundle);
+    insta::assert_snapshot!(
+        "unpack_require_signature_changed_layer",
+        unpack_fails("m:changed-layer", &public)
+    );
+    unpack_fails("m:changed-config", &public);
+    // Into a folder that does not exist: not even the folder appears.
+    let fresh = d.join("fresh");
+    fails(
+        &store,
+        &[
+            "unpack",
+            "m:changed-config",
+            "-d",
+            s(&fresh),
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    assert!(!fresh.exists());
+
+    // The signed one unpacks, and is what the reference verifier accepts.
+    ok(
+        &store,
+        &[
+            "unpack",
+            "m:1",
+            "-d",
+            s(&out),
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    let (verified, stderr) = reference_verify(&out, &public, &signature);
+    assert!(verified, "{stderr}");
+}
