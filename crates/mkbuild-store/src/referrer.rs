@@ -125,8 +125,34 @@ impl Store {
         if manifest.config.digest == Digest::of(OCI_EMPTY_BYTES) {
             self.put_blob(OCI_EMPTY_BYTES)?;
         }
-        let (digest, size) = self.put_blob(&manifest.to_json())?;
-        let descriptor = Descriptor::new(OCI_MANIFEST, digest, size);
+        let (digest, _) = self.put_blob(&manifest.to_json())?;
+        self.put_referrer_manifest(&digest, manifest)
+    }
+
+    /// Lists the stored manifest blob `digest`, which is `manifest` (as another tool wrote it,
+    /// say: a pull keeps the registry's bytes), as a referrer of its subject, which must be a
+    /// ModelKit of the store; its config and layers must be stored. Returns its descriptor.
+    pub fn put_referrer_manifest(
+        &self,
+        digest: &Digest,
+        manifest: &ReferrerManifest,
+    ) -> Result<Descriptor, StoreError> {
+        let bytes = self.read_blob(digest, MAX_MANIFEST_SIZE)?;
+        if &ReferrerManifest::from_json(&bytes)? != manifest {
+            return Err(StoreError::InvalidManifest {
+                digest: digest.clone(),
+                reason: "it is not the referrer manifest given".to_owned(),
+            });
+        }
+        for blob in std::iter::once(&manifest.config).chain(&manifest.layers) {
+            if !self.has_blob(&blob.digest) {
+                return Err(StoreError::BlobNotFound {
+                    digest: blob.digest.clone(),
+                    path: self.blob_path(&blob.digest),
+                });
+            }
+        }
+        let descriptor = Descriptor::new(OCI_MANIFEST, digest.clone(), bytes.len() as u64);
         let lock = self.lock_index()?;
         let mut index = self.read_index()?;
         if !index.lists_modelkit(&manifest.subject.digest) {

@@ -238,7 +238,10 @@ Examples:
   mkbuild pull localhost:5000/team/mymodel:1 --plain-http
 
   # Check the blobs already stored too
-  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing")]
+  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing
+
+  # Only if a signature pulled with it, made with this key, matches
+  mkbuild pull registry.example.com/team/mymodel:1 --require-signature pub.pem")]
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
@@ -250,6 +253,11 @@ pub struct PullArgs {
     /// selected; the ModelKit is stored marked partial. A pull without it completes it.
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
+    /// Keep the ModelKit only when a signature pulled with it, made with this public key's
+    /// private key, signs exactly the files it unpacks to; otherwise tag nothing (a name it had
+    /// before keeps pointing where it did).
+    #[arg(long, value_name = "PUB.pem", conflicts_with = "filters")]
+    pub require_signature: Option<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

@@ -16,7 +16,7 @@ fn s(p: &Path) -> &str {
 
 /// Whether `openssl` and the reference (`python3 -m model_signing`) can run here; skips (or fails
 /// under `MKBUILD_REQUIRE_TOOLS`) otherwise.
-fn reference_available() -> bool {
+pub(crate) fn reference_available() -> bool {
     if !require_tool("openssl") || !require_tool("python3") {
         return false;
     }
@@ -29,7 +29,7 @@ fn reference_available() -> bool {
 }
 
 /// A new P-256 (or P-384) private key in PKCS#8 PEM and its public key: (private, public).
-fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{stem}.pem"));
     let public = dir.join(format!("{stem}.pub.pem"));
     let script = format!(
@@ -47,7 +47,7 @@ fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
 
 /// A context with a Kitfile naming a model file, a dataset, code (with a nested `.gitignore`,
 /// which the reference signs) and docs.
-fn context(dir: &Path, weights: &[u8], description: &str) -> PathBuf {
+pub(crate) fn context(dir: &Path, weights: &[u8], description: &str) -> PathBuf {
     let root = dir.join("context");
     let kitfile = format!(
         "manifestVersion: 1.0.0\npackage:\n  name: signed\n  description: {description}\nmodel:\n  path: weights.bin\ndatasets:\n  - path: data/train.csv\ncode:\n  - path: src\ndocs:\n  - path: README.md\n"
