@@ -16,6 +16,12 @@ use crate::{RegistryClient, RegistryError, RemoteReference};
 /// The most referrers of one ModelKit a pull takes; more are left out with a warning.
 pub const MAX_REFERRERS: usize = 64;
 
+/// The most blobs (config and layers) of one referrer a pull takes; one with more is left out.
+pub const MAX_REFERRER_BLOBS: usize = 8;
+
+/// The most bytes of referrer blobs one pull takes; the referrers past it are left out.
+pub const MAX_REFERRER_BYTES: u64 = 64 << 20;
+
 /// Where a registry lists the referrers of a manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReferrersListing {
@@ -177,6 +183,7 @@ impl RegistryClient {
                 subject.digest
             );
         }
+        let mut taken = 0u64;
         for entry in listed.into_iter().take(MAX_REFERRERS) {
             if entry.media_type != OCI_MANIFEST {
                 continue;
@@ -200,7 +207,31 @@ impl RegistryClient {
                 );
                 continue;
             }
-            for blob in std::iter::once(&manifest.config).chain(&manifest.layers) {
+            let blobs: Vec<&Descriptor> = std::iter::once(&manifest.config)
+                .chain(&manifest.layers)
+                .collect();
+            let bytes_needed = blobs
+                .iter()
+                .filter(|b| !store.has_blob(&b.digest))
+                .try_fold(0u64, |sum, b| sum.checked_add(b.size));
+            if blobs.len() > MAX_REFERRER_BLOBS {
+                tracing::warn!(
+                    "the referrer `{by_digest}` has {} blobs, more than a signature has ({MAX_REFERRER_BLOBS}); left out",
+                    blobs.len()
+                );
+                continue;
+            }
+            match bytes_needed.and_then(|n| n.checked_add(taken)) {
+                Some(total) if total <= MAX_REFERRER_BYTES => taken = total,
+                _ => {
+                    tracing::warn!(
+                        "the referrers of `{}` in `{from}` hold more than {MAX_REFERRER_BYTES} bytes; `{by_digest}` and those after it are left out",
+                        subject.digest
+                    );
+                    break;
+                }
+            }
+            for blob in blobs {
                 if !store.has_blob(&blob.digest) {
                     let content = self.fetch_blob_async(&by_digest, blob).await?;
                     store.put_blob(&content)?;

@@ -54,7 +54,16 @@ fn signatures_survive_push_and_pull_and_pull_require_signature_refuses_leaving_n
         .to_owned();
     let hex = digest.strip_prefix("sha256:").expect("digest");
 
-    // The registry has no referrers API: the fallback index lists the signature.
+    // The registry has no referrers API (it answers 404), so the fallback index lists the
+    // signature.
+    if require_tool("curl") {
+        let status = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("http://{host}/v2/team/m/referrers/{digest}"))
+            .output()
+            .expect("curl");
+        assert_eq!(String::from_utf8_lossy(&status.stdout), "404");
+    }
     if require_tool("skopeo") {
         let index = skopeo_raw(&format!("{host}/team/m:sha256-{hex}")).expect("fallback tag");
         assert_eq!(
@@ -160,4 +169,50 @@ fn signatures_survive_push_and_pull_and_pull_require_signature_refuses_leaving_n
         ],
     );
     assert!(out.join("weights.bin").is_file());
+
+    // A fallback list that names the signatures of another ModelKit (copied by another tool, or
+    // an attacker): the referrers whose subject is not the pulled manifest are left out.
+    if require_tool("curl") {
+        let root2 = context(&d.join("ctx2"), b"other weights", "two");
+        ok(&a, &["pack", s(&root2), "-t", "m:2"]);
+        let remote2 = format!("{host}/team/m:2");
+        let digest2 = ok(&a, &["push", "m:2", &remote2, "--plain-http"])
+            .trim()
+            .to_owned();
+        let hex2 = digest2.strip_prefix("sha256:").expect("digest");
+        // The fallback index of m:1, put back under m:2's fallback tag.
+        let index_type = "application/vnd.oci.image.index.v1+json";
+        let got = Command::new("curl")
+            .args(["-sf", "-H", &format!("Accept: {index_type}")])
+            .arg(format!("http://{host}/v2/team/m/manifests/sha256-{hex}"))
+            .output()
+            .expect("curl");
+        assert!(got.status.success(), "{got:?}");
+        let index_file = d.join("index.json");
+        std::fs::write(&index_file, &got.stdout).expect("write");
+        let put = Command::new("curl")
+            .args([
+                "-sf",
+                "-X",
+                "PUT",
+                "-H",
+                &format!("Content-Type: {index_type}"),
+            ])
+            .arg("--data-binary")
+            .arg(format!("@{}", s(&index_file)))
+            .arg(format!("http://{host}/v2/team/m/manifests/sha256-{hex2}"))
+            .output()
+            .expect("curl");
+        assert!(put.status.success(), "{put:?}");
+        let e = d.join("e");
+        let out = crate::common::mkbuild(&e, &["pull", &remote2, "--plain-http"]);
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("left out"), "{stderr}");
+        let message = fails(&e, &["verify", &remote2, "--key", s(&public)]);
+        assert!(
+            message.contains("has no signature stored with it"),
+            "{message}"
+        );
+    }
 }
