@@ -372,6 +372,11 @@ pub struct ConvertArgs {
     /// Compression of the new layers (default: as each source layer).
     #[arg(long, value_enum)]
     pub compression: Option<CompressionArg>,
+    /// Convert only when a signature stored with the source (`mkbuild sign`, `pull`), made with
+    /// this public key's private key, signs exactly the files it unpacks to; otherwise store
+    /// nothing.
+    #[arg(long, value_name = "PUB.pem")]
+    pub require_signature: Option<std::path::PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,

@@ -673,6 +673,39 @@ fn unpack_require_signature_writes_nothing_unless_a_stored_signature_matches() {
     );
     assert!(!fresh.exists());
 
+    // `convert --require-signature` refuses the same way and stores nothing.
+    let blobs_before = blobs(&store);
+    let listed_before = ok(&store, &["list", "--format", "json"]);
+    let message = fails(
+        &store,
+        &[
+            "convert",
+            "m:changed-layer",
+            "--to",
+            "kit",
+            "-t",
+            "m:converted",
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    assert!(message.contains("nothing was converted"), "{message}");
+    assert_eq!(blobs(&store), blobs_before);
+    assert_eq!(ok(&store, &["list", "--format", "json"]), listed_before);
+    ok(
+        &store,
+        &[
+            "convert",
+            "m:1",
+            "--to",
+            "kit",
+            "-t",
+            "m:converted",
+            "--require-signature",
+            s(&public),
+        ],
+    );
+
     // The signed one unpacks, and is what the reference verifier accepts.
     ok(
         &store,
