@@ -48,6 +48,10 @@ impl ReferrerManifest {
         let mut subject = subject;
         // The subject descriptor names the manifest, not the store's entry for it.
         subject.annotations.clear();
+        // An entry another tool wrote may leave the media type out; a descriptor requires it.
+        if subject.media_type.is_empty() {
+            subject.media_type = OCI_MANIFEST.to_owned();
+        }
         ReferrerManifest {
             schema_version: crate::SCHEMA_VERSION,
             media_type: OCI_MANIFEST.to_owned(),

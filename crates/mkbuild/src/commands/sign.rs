@@ -17,7 +17,12 @@ use crate::progress::Reporter;
 pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     // The key first: a wrong key fails before a byte of the ModelKit is read.
     let signer = KeySigner::load(&args.key)?;
-    let (resources, left_out) = unpacked_files(global, &args.reference, &DEFAULT_IGNORED)?;
+    // Pinned by digest: the signature is stored with exactly the manifest whose files it signs,
+    // even if the name moves meanwhile.
+    let store = super::open_store(global)?;
+    let subject = store.resolve(&args.reference)?;
+    let (resources, left_out) =
+        unpacked_files(global, &subject.digest.to_string(), &DEFAULT_IGNORED)?;
     for name in &left_out {
         tracing::warn!(
             "`{name}` of `{}` is not signed: model signatures leave out git files at the top of a folder",
@@ -28,8 +33,6 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     let bundle = mkbuild_sign::sign(&signer, &args.reference, resources, &DEFAULT_IGNORED)?;
     // Stored with the ModelKit as an OCI 1.1 referrer, so that `verify`, `unpack
     // --require-signature` and `push` find it; a new signature is added beside earlier ones.
-    let store = super::open_store(global)?;
-    let subject = store.resolve(&args.reference)?;
     let referrer = store
         .add_referrer(&subject, mkbuild_sign::BUNDLE_MEDIA_TYPE, &bundle)
         .with_context(|| format!("cannot store the signature of `{}`", args.reference))?;
