@@ -326,6 +326,19 @@ pub enum RegistryError {
         remote: String,
     },
 
+    /// A list of referrers (the referrers API's answer, or the fallback index) is not an image
+    /// index.
+    #[error(
+        "the referrers list `{reference}` is not an OCI image index: {reason}; remove or repair \
+         it in the registry (the tag `sha256-<hex>` is the fallback list of the signatures)"
+    )]
+    InvalidReferrers {
+        /// Where the list was read.
+        reference: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// What the reference names is not a single-image manifest.
     #[error(
         "`{reference}` is a `{media_type}`, not an OCI image manifest; a ModelKit is one manifest"

@@ -87,7 +87,7 @@ impl RegistryClient {
             .block_on(self.fetch_blob_async(from, descriptor))
     }
 
-    async fn fetch_blob_async(
+    pub(crate) async fn fetch_blob_async(
         &self,
         from: &RemoteReference,
         descriptor: &Descriptor,

@@ -39,6 +39,7 @@ mod http;
 mod login;
 mod pull;
 mod push;
+mod referrers;
 mod remote_reference;
 mod stall;
 mod stream_upload;
@@ -53,6 +54,9 @@ pub use error::RegistryError;
 pub use fetch::{RemoteModelKit, MAX_FETCHED_BLOB};
 pub use pull::{PullFilter, PullSummary};
 pub use push::PushSummary;
+pub use referrers::{
+    ReferrersListing, ReferrersSummary, MAX_REFERRERS, MAX_REFERRER_BLOBS, MAX_REFERRER_BYTES,
+};
 pub use remote_reference::{RemoteReference, Target};
 pub use stream_upload::{StreamingUpload, DEFAULT_STREAM_CHUNK};
 

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::statement::{self, Resource};
 use crate::{Mismatch, PublicKey, SignError, Signer};
 
-const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The media type of a Sigstore bundle: the `artifactType` of a signature stored as an OCI referrer.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// What a bundle says about who signed.

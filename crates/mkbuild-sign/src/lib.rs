@@ -18,7 +18,9 @@ mod folder;
 mod key;
 mod statement;
 
-pub use bundle::{attestation, sign, sign_statement, verify, SignedModel, VerificationMaterial};
+pub use bundle::{
+    attestation, sign, sign_statement, verify, SignedModel, VerificationMaterial, BUNDLE_MEDIA_TYPE,
+};
 pub use error::{Mismatch, SignError};
 pub use folder::{hash_folder, is_ignored, DEFAULT_IGNORED};
 pub use key::{KeySigner, PublicKey, Signer};

@@ -52,6 +52,19 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// A referrer (a signature) names a manifest that no entry of `index.json` lists.
+    #[error(
+        "the manifest `{digest}` is not a ModelKit of the store `{}` (no tag or entry of its \
+         `index.json` lists it); tag it (`mkbuild tag`) before storing what refers to it",
+        root.display()
+    )]
+    SubjectNotListed {
+        /// The subject's digest.
+        digest: Digest,
+        /// The store folder.
+        root: PathBuf,
+    },
+
     /// A string that should be a digest is not one.
     #[error(transparent)]
     InvalidDigest(#[from] mkbuild_hash::InvalidDigest),

@@ -1,6 +1,7 @@
 //! Garbage collection: removes the blobs no manifest in `index.json` reaches (ModelKits whose tag
 //! moved or was removed, layers of packs that were killed or failed). A ModelKit stored without a
-//! tag is listed there without a name ([`Store::keep_untagged`]), so it stays until removed.
+//! tag is listed there without a name ([`Store::keep_untagged`]), so it stays until removed. A
+//! referrer (a signature) stays while its subject does, and goes with it.
 //!
 //! It runs only while no other process writes to the store: it takes the lock on `ingest.lock`
 //! exclusively, the lock every writer holds shared from before it looks for blobs to reuse until it
@@ -44,9 +45,23 @@ impl Store {
         }
 
         let mut reachable = HashSet::new();
+        let mut roots = HashSet::new();
         for (_, descriptor) in self.list()? {
             let manifest = self.read_manifest(&descriptor.digest)?;
+            roots.insert(descriptor.digest.clone());
             reachable.insert(descriptor.digest);
+            reachable.insert(manifest.config.digest);
+            reachable.extend(manifest.layers.into_iter().map(|layer| layer.digest));
+        }
+        // Referrers (signatures) live while their subject is listed; `index.json` loses them
+        // when it loses their subject (`Store::write_index`).
+        for entry in self.read_index()?.manifests.iter().filter(|e| {
+            e.referrer_of()
+                .and_then(|subject| subject.parse::<Digest>().ok())
+                .is_some_and(|subject| roots.contains(&subject))
+        }) {
+            let manifest = self.read_manifest(entry.digest())?;
+            reachable.insert(entry.digest().clone());
             reachable.insert(manifest.config.digest);
             reachable.extend(manifest.layers.into_iter().map(|layer| layer.digest));
         }

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::media_type::{ANNOTATION_PARTIAL, ANNOTATION_REF_NAME, OCI_INDEX};
+use crate::media_type::{
+    ANNOTATION_PARTIAL, ANNOTATION_REFERRER_OF, ANNOTATION_REF_NAME, OCI_INDEX,
+};
 use crate::{Descriptor, Digest, StoreError};
 
 /// `index.json` as read from disk. Reading tolerates what other tools write (a missing `mediaType`,
@@ -56,6 +58,16 @@ impl IndexEntry {
 
     pub(crate) fn digest(&self) -> &Digest {
         &self.digest
+    }
+
+    /// The value of the annotation `key`.
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+
+    /// Whether the entry lists a ModelKit (not a referrer of one).
+    pub(crate) fn is_modelkit(&self) -> bool {
+        !self.annotations.contains_key(ANNOTATION_REFERRER_OF)
     }
 
     /// The `org.opencontainers.image.ref.name` annotation.
@@ -184,6 +196,62 @@ impl ImageIndex {
             }
         }
         changed
+    }
+
+    /// Lists the referrer `manifest` (of `artifact_type`) of `subject`, unless an entry lists it
+    /// already. Returns whether the index changed.
+    pub(crate) fn add_referrer(
+        &mut self,
+        manifest: &Descriptor,
+        artifact_type: &str,
+        subject: &Digest,
+    ) -> bool {
+        if self
+            .manifests
+            .iter()
+            .any(|entry| entry.digest == manifest.digest)
+        {
+            return false;
+        }
+        let annotations =
+            BTreeMap::from([(ANNOTATION_REFERRER_OF.to_owned(), subject.to_string())]);
+        let unknown = BTreeMap::from([(
+            "artifactType".to_owned(),
+            serde_json::Value::String(artifact_type.to_owned()),
+        )]);
+        self.manifests.push(IndexEntry {
+            media_type: manifest.media_type.clone(),
+            digest: manifest.digest.clone(),
+            size: manifest.size,
+            annotations,
+            unknown,
+        });
+        true
+    }
+
+    /// Removes the referrer entries whose subject no ModelKit entry lists: a referrer goes with
+    /// its subject. Returns whether any went.
+    pub(crate) fn drop_orphan_referrers(&mut self) -> bool {
+        let listed: std::collections::HashSet<String> = self
+            .manifests
+            .iter()
+            .filter(|entry| entry.is_modelkit())
+            .map(|entry| entry.digest.to_string())
+            .collect();
+        let before = self.manifests.len();
+        self.manifests.retain(|entry| {
+            entry
+                .referrer_of()
+                .is_none_or(|subject| listed.contains(subject))
+        });
+        self.manifests.len() != before
+    }
+
+    /// Whether an entry lists the ModelKit `digest`.
+    pub(crate) fn lists_modelkit(&self, digest: &Digest) -> bool {
+        self.manifests
+            .iter()
+            .any(|entry| entry.is_modelkit() && &entry.digest == digest)
     }
 
     /// Removes every entry that lists `digest`, named or not; returns them.

@@ -299,12 +299,15 @@ impl Store {
         }
     }
 
-    /// Replaces `index.json` atomically; the caller holds the [`IndexLock`].
+    /// Replaces `index.json` atomically; the caller holds the [`IndexLock`]. Referrers whose
+    /// subject is no longer listed go with it.
     pub(crate) fn write_index(
         &self,
         _lock: &IndexLock,
         index: &ImageIndex,
     ) -> Result<(), StoreError> {
+        let mut index = index.clone();
+        index.drop_orphan_referrers();
         self.replace_file(&self.index_path(), &index.to_json())
     }
 

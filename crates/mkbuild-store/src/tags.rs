@@ -76,7 +76,11 @@ impl Store {
     pub fn untagged(&self) -> Result<Vec<Descriptor>, StoreError> {
         let index = self.read_index()?;
         let mut found: Vec<Descriptor> = Vec::new();
-        for entry in index.manifests.iter().filter(|e| e.ref_name().is_none()) {
+        for entry in index
+            .manifests
+            .iter()
+            .filter(|e| e.ref_name().is_none() && e.is_modelkit())
+        {
             if !found.iter().any(|d| &d.digest == entry.digest()) {
                 found.push(entry.descriptor());
             }
@@ -146,12 +150,13 @@ impl Store {
 
     /// The entries of `index.json` in order, each with its reference when its
     /// `org.opencontainers.image.ref.name` is a `name:tag` (entries other tools wrote may have a bare
-    /// tag or none).
+    /// tag or none). Referrers (signatures) are not ModelKits and are left out.
     pub fn list(&self) -> Result<Vec<(Option<Reference>, Descriptor)>, StoreError> {
         let index = self.read_index()?;
         Ok(index
             .manifests
             .iter()
+            .filter(|entry| entry.is_modelkit())
             .map(|entry| {
                 (
                     entry.ref_name().and_then(full_reference),
@@ -209,7 +214,7 @@ fn is_lower_hex(s: &str) -> bool {
 fn find_by_prefix(hex: &str, entries: &[IndexEntry]) -> Result<Option<Descriptor>, StoreError> {
     let mut matches: Vec<&IndexEntry> = entries
         .iter()
-        .filter(|e| e.digest().hex().starts_with(hex))
+        .filter(|e| e.is_modelkit() && e.digest().hex().starts_with(hex))
         .collect();
     matches.sort_by(|a, b| a.digest().cmp(b.digest()));
     matches.dedup_by(|a, b| a.digest() == b.digest());

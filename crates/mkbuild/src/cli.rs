@@ -112,6 +112,9 @@ pub enum Command {
     /// Sign an in-toto attestation about a stored ModelKit (an SBOM, provenance, any predicate)
     /// with an ECDSA key: a Sigstore bundle whose subject is the ModelKit's manifest digest.
     Attest(AttestArgs),
+    /// Write the signature stored with a ModelKit (by `sign` or `pull`) to a file, byte for byte,
+    /// for other tools (`model_signing verify key`).
+    ExportSignature(ExportSignatureArgs),
     /// Push a ModelKit to an OCI registry; prints the manifest digest.
     Push(PushArgs),
     /// Pull a ModelKit from an OCI registry into the store; prints the manifest digest.
@@ -241,7 +244,10 @@ Examples:
   mkbuild pull localhost:5000/team/mymodel:1 --plain-http
 
   # Check the blobs already stored too
-  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing")]
+  mkbuild pull registry.example.com/team/mymodel:1 --verify-existing
+
+  # Only if a signature pulled with it, made with this key, matches
+  mkbuild pull registry.example.com/team/mymodel:1 --require-signature pub.pem")]
 pub struct PullArgs {
     /// REGISTRY/NAME[:TAG] or REGISTRY/NAME@sha256:...; stored under the same name.
     pub reference: String,
@@ -253,6 +259,11 @@ pub struct PullArgs {
     /// selected; the ModelKit is stored marked partial. A pull without it completes it.
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
+    /// Keep the ModelKit only when a signature pulled with it, made with this public key's
+    /// private key, signs exactly the files it unpacks to; otherwise tag nothing (a name it had
+    /// before keeps pointing where it did).
+    #[arg(long, value_name = "PUB.pem", conflicts_with = "filters")]
+    pub require_signature: Option<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -307,7 +318,10 @@ Examples:
   mkbuild unpack mymodel:1 -d ./out --filter model,docs -o
 
   # From a registry (pulled into the store first)
-  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out")]
+  mkbuild unpack registry.example.com/team/mymodel:1 -d ./out
+
+  # Only if a stored signature made with this key matches
+  mkbuild unpack mymodel:1 -d ./out --require-signature pub.pem")]
 pub struct UnpackArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`).
     pub reference: String,
@@ -330,6 +344,11 @@ pub struct UnpackArgs {
     /// Keep files that already exist in DIR and unpack the rest (default: refuse, naming them).
     #[arg(short = 'i', long, conflicts_with = "overwrite")]
     pub ignore_existing: bool,
+    /// Unpack only when a signature stored with the ModelKit (`mkbuild sign`, `pull`), made with
+    /// this public key's private key, signs exactly the files it unpacks to; otherwise write
+    /// nothing. A ModelKit of a registry is pulled whole first.
+    #[arg(long, value_name = "PUB.pem")]
+    pub require_signature: Option<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -359,6 +378,11 @@ pub struct ConvertArgs {
     /// Compression of the new layers (default: as each source layer).
     #[arg(long, value_enum)]
     pub compression: Option<CompressionArg>,
+    /// Convert only when a signature stored with the source (`mkbuild sign`, `pull`), made with
+    /// this public key's private key, signs exactly the files it unpacks to; otherwise store
+    /// nothing.
+    #[arg(long, value_name = "PUB.pem")]
+    pub require_signature: Option<std::path::PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -671,7 +695,10 @@ Examples:
   mkbuild fsck mymodel:1 --repair
 
   # Check a ModelKit against its signature (`mkbuild sign`, `model_signing sign key`)
-  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig")]
+  mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig
+
+  # Check it against the signatures stored with it (`mkbuild sign`, `pull`)
+  mkbuild verify mymodel:1 --key pub.pem")]
 pub struct VerifyArgs {
     /// NAME[:TAG] or a manifest digest; without it, every ModelKit and blob of the store.
     pub reference: Option<String>,
@@ -679,9 +706,15 @@ pub struct VerifyArgs {
     /// pulling the ModelKits named again writes them anew.
     #[arg(long)]
     pub repair: bool,
-    /// Check the ModelKit against the signature of `--signature` with this public key (PEM,
-    /// ECDSA P-256 or P-384): every layer read and every file it unpacks to compared.
-    #[arg(long, value_name = "PUB.pem", requires_all = ["signature", "reference"], conflicts_with = "repair")]
+    /// Check the ModelKit against a signature made with this public key's private key (PEM, ECDSA
+    /// P-256 or P-384): the one of `--signature`, else those stored with it (`mkbuild sign`,
+    /// `pull`); every layer read and every file it unpacks to compared.
+    #[arg(
+        long,
+        value_name = "PUB.pem",
+        requires = "reference",
+        conflicts_with = "repair"
+    )]
     pub key: Option<PathBuf>,
     /// The signature to check with `--key` (an OpenSSF model signature bundle, as `mkbuild sign`
     /// or `model_signing sign key` writes).
@@ -747,6 +780,29 @@ pub struct AttestArgs {
         long = "output",
         value_name = "FILE",
         default_value = "attestation.sigstore.json"
+    )]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Check the unpacked folder with the reference verifier
+  mkbuild export-signature mymodel:1 -o mymodel.sig
+  mkbuild unpack mymodel:1 -d ./out
+  model_signing verify key --signature mymodel.sig --public_key pub.pem ./out
+
+  # Into model.sig in the current folder
+  mkbuild export-signature sha256:<digest>")]
+pub struct ExportSignatureArgs {
+    /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
+    pub reference: String,
+    /// Where to write the signature (replaced if it exists).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "SIG",
+        default_value = "model.sig"
     )]
     pub output: PathBuf,
 }

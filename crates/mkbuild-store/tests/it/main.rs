@@ -6,6 +6,7 @@ mod concurrency;
 mod ingest_cleanup;
 mod layout;
 mod partial;
+mod referrers;
 mod skopeo;
 mod tags;
 mod verify;

@@ -1,3 +1,4 @@
+use anyhow::Context as _;
 use mkbuild_engine::{convert, ConvertRequest};
 
 use super::pack::{compression, source_date_epoch};
@@ -22,13 +23,27 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
             args.reference
         );
     }
+    // Checked first, then converted by the digest checked, as `unpack --require-signature`.
+    let reference = match &args.require_signature {
+        Some(key) => super::sign::check_stored(global, &args.reference, key)
+            .with_context(|| {
+                format!(
+                    "nothing was converted: `--require-signature {}` refused `{}`",
+                    key.display(),
+                    args.reference
+                )
+            })?
+            .digest
+            .to_string(),
+        None => args.reference.clone(),
+    };
     let progress = Reporter::new(args.progress, global.quiet, "convert");
     let outcome = convert(
         &store,
         &formats,
         &target,
         &ConvertRequest {
-            reference: &args.reference,
+            reference: &reference,
             compression: args.compression.map(compression),
             created: source_date_epoch()?,
             progress: &progress,

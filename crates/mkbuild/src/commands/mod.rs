@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sign(args) => sign::run(&cli.global, args),
         Command::Sbom(args) => sbom::run(&cli.global, args),
         Command::Attest(args) => attest::run(&cli.global, args),
+        Command::ExportSignature(args) => sign::export(&cli.global, args),
         Command::Push(args) => registry::push(&cli.global, args),
         Command::Pull(args) => registry::pull(&cli.global, args),
         Command::Login(args) => registry::login(args),

@@ -81,6 +81,20 @@ pub fn push_manifest(
         summary.bytes_uploaded,
         summary.skipped.len()
     );
+    // The signatures stored with it go along, by digest, listed where pullers look.
+    let referrers = client
+        .push_referrers(store, manifest, remote)
+        .with_context(|| {
+            format!(
+                "`{remote}` was pushed, but not the signatures stored with it; push again to send them"
+            )
+        })?;
+    if let Some(listing) = referrers.listing {
+        tracing::info!(
+            "pushed {} referrers of {remote}, listed by {listing:?}",
+            referrers.referrers.len()
+        );
+    }
     Ok(())
 }
 
@@ -88,11 +102,42 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
     let remote = RemoteReference::parse(&args.reference)?;
     let store = super::open_store(global)?;
     let shown = Shown::new(args.progress, global);
+    // What the name and the digest were before, to put back when the signature is refused.
+    let name = remote.local_reference();
+    let before = match &name {
+        Some(name) => store.resolve(&name.to_string()).ok(),
+        None => None,
+    };
+    let listed_before = store.list()?;
     let summary = if args.filters.is_empty() {
         pull_into(&store, &remote, &args.registry, args.verify_existing, shown)?
     } else {
         pull_filtered(global, &store, &remote, &args, shown)?
     };
+    if let Some(key) = &args.require_signature {
+        if let Err(refused) =
+            super::sign::check_stored(global, &summary.manifest.digest.to_string(), key)
+        {
+            let was_listed = listed_before
+                .iter()
+                .any(|(_, d)| d.digest == summary.manifest.digest);
+            match (&name, &before) {
+                (Some(name), Some(before)) => store.tag(name, before)?,
+                (Some(name), None) => {
+                    store.untag(name)?;
+                }
+                (None, _) => {}
+            }
+            if !was_listed {
+                store.remove_manifest(&summary.manifest.digest)?;
+            }
+            return Err(refused.context(format!(
+                "`{}` was refused by `--require-signature {}`: no tag names it (its blobs go at the next `mkbuild gc`)",
+                args.reference,
+                key.display()
+            )));
+        }
+    }
     outln!("{}", summary.manifest.digest)?;
     Ok(())
 }
@@ -184,6 +229,22 @@ fn pull_into(
     if summary.tagged.is_none() {
         // Pulled by digest: no tag names it, so the store keeps it listed by its digest.
         store.keep_untagged(&summary.manifest)?;
+    }
+    // The signatures stored with it in the registry: a broken list or signature does not undo
+    // the pull (the ModelKit is intact), it is said; `--require-signature` then refuses.
+    match client.pull_referrers(store, &summary.manifest, remote) {
+        Ok(referrers) => {
+            if let Some(listing) = referrers.listing {
+                tracing::info!(
+                    "pulled {} referrers of {remote}, listed by {listing:?}",
+                    referrers.referrers.len()
+                );
+            }
+        }
+        Err(e) => tracing::warn!(
+            "the signatures of `{remote}` were not pulled: {:#}",
+            anyhow::Error::from(e)
+        ),
     }
     tracing::info!(
         "pulled {remote} ({}): {} blobs received ({} bytes), {} already in the store",

@@ -11,13 +11,18 @@ use anyhow::Context as _;
 use mkbuild_engine::{unpack, Selection, UnpackRequest};
 use mkbuild_sign::{hash_folder, KeySigner, PublicKey, Resource, DEFAULT_IGNORED};
 
-use crate::cli::{GlobalArgs, ProgressArg, SignArgs};
+use crate::cli::{ExportSignatureArgs, GlobalArgs, ProgressArg, SignArgs};
 use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     // The key first: a wrong key fails before a byte of the ModelKit is read.
     let signer = KeySigner::load(&args.key)?;
-    let (resources, left_out) = unpacked_files(global, &args.reference, &DEFAULT_IGNORED)?;
+    // Pinned by digest: the signature is stored with exactly the manifest whose files it signs,
+    // even if the name moves meanwhile.
+    let store = super::open_store(global)?;
+    let subject = store.resolve(&args.reference)?;
+    let (resources, left_out) =
+        unpacked_files(global, &subject.digest.to_string(), &DEFAULT_IGNORED)?;
     for name in &left_out {
         tracing::warn!(
             "`{name}` of `{}` is not signed: model signatures leave out git files at the top of a folder",
@@ -26,27 +31,76 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     }
     let files = resources.len();
     let bundle = mkbuild_sign::sign(&signer, &args.reference, resources, &DEFAULT_IGNORED)?;
+    // Stored with the ModelKit as an OCI 1.1 referrer, so that `verify`, `unpack
+    // --require-signature` and `push` find it; a new signature is added beside earlier ones.
+    let referrer = store
+        .add_referrer(&subject, mkbuild_sign::BUNDLE_MEDIA_TYPE, &bundle)
+        .with_context(|| format!("cannot store the signature of `{}`", args.reference))?;
     write_replacing(&args.output, &bundle)
         .with_context(|| format!("cannot write the signature `{}`", args.output.display()))?;
     crate::output::summary(
         global,
         format_args!(
-            "signed `{}` ({files} files) with `{}` into `{}`",
+            "signed `{}` ({files} files) with `{}` into `{}`, stored as referrer {}",
             args.reference,
             args.key.display(),
+            args.output.display(),
+            referrer.digest
+        ),
+    );
+    Ok(())
+}
+
+/// `export-signature REF -o SIG`: the bundle of the signature last stored with `REF`, byte for
+/// byte.
+pub fn export(global: &GlobalArgs, args: ExportSignatureArgs) -> anyhow::Result<()> {
+    let store = super::open_store(global)?;
+    let subject = store.resolve(&args.reference)?.digest;
+    let stored = store.referrers(&subject, Some(mkbuild_sign::BUNDLE_MEDIA_TYPE))?;
+    let Some(layer) = stored.last().and_then(|r| r.manifest.layers.first()) else {
+        anyhow::bail!(
+            "`{}` has no signature stored with it; `mkbuild sign {} --key KEY.pem` stores one, and `mkbuild pull` brings those of the registry",
+            args.reference,
+            args.reference
+        );
+    };
+    let bytes = store.read_blob(&layer.digest, mkbuild_sign::MAX_SIGNATURE_BYTES)?;
+    write_replacing(&args.output, &bytes)
+        .with_context(|| format!("cannot write the signature `{}`", args.output.display()))?;
+    crate::output::summary(
+        global,
+        format_args!(
+            "wrote the signature of `{}` ({} stored) to `{}`",
+            args.reference,
+            stored.len(),
             args.output.display()
         ),
     );
     Ok(())
 }
 
-/// `verify REF --key PUB.pem --signature SIG`.
+/// `verify REF --key PUB.pem [--signature SIG]`: against the signature file, else against the
+/// signatures stored with the ModelKit (any one made with the key that matches passes).
 pub fn verify(
     global: &GlobalArgs,
     reference: &str,
     key: &Path,
-    signature: &Path,
+    signature: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let Some(signature) = signature else {
+        let checked = check_stored(global, reference, key)?;
+        crate::output::summary(
+            global,
+            format_args!(
+                "`{reference}` ({}) matches its stored signature {}: {} files, key `{}`",
+                checked.digest,
+                checked.referrer,
+                checked.files,
+                key.display()
+            ),
+        );
+        return Ok(());
+    };
     let key = PublicKey::load(key)?;
     let how = format!(
         "`mkbuild sign {reference} --key KEY.pem -o {}`",
@@ -76,6 +130,83 @@ pub fn verify(
         ),
     );
     Ok(())
+}
+
+/// What [`check_stored`] found.
+pub struct Checked {
+    /// The ModelKit's manifest digest: what was checked, to unpack or tag by.
+    pub digest: mkbuild_store::Digest,
+    /// The digest of the referrer whose signature matched.
+    pub referrer: mkbuild_store::Digest,
+    /// The files signed and found.
+    pub files: usize,
+}
+
+/// Checks the stored ModelKit `reference` against the signatures stored with it (OCI referrers of
+/// its manifest, of the Sigstore bundle type): passes when one made with `key` signs exactly the
+/// files it unpacks to. The ModelKit is pinned by its manifest digest, which the caller unpacks
+/// or tags by.
+pub fn check_stored(global: &GlobalArgs, reference: &str, key: &Path) -> anyhow::Result<Checked> {
+    let key = PublicKey::load(key)?;
+    let store = super::open_store(global)?;
+    let subject = store.resolve(reference)?.digest;
+    let stored = store.referrers(&subject, Some(mkbuild_sign::BUNDLE_MEDIA_TYPE))?;
+    if stored.is_empty() {
+        anyhow::bail!(
+            "`{reference}` has no signature stored with it; `mkbuild sign {reference} --key KEY.pem` stores one, and `mkbuild pull` brings those of the registry"
+        );
+    }
+    let mut by_key = Vec::new();
+    let mut refused = Vec::new();
+    for referrer in &stored {
+        for layer in &referrer.manifest.layers {
+            let path = store.blob_path(&layer.digest);
+            let bytes = store.read_blob(&layer.digest, mkbuild_sign::MAX_SIGNATURE_BYTES)?;
+            match mkbuild_sign::verify(&path, &bytes, &key) {
+                Ok(signed) => by_key.push((referrer.descriptor.digest.clone(), signed)),
+                Err(mkbuild_sign::SignError::WrongKey { hint, .. }) => {
+                    refused.push(format!("one by the key with hint {hint}"));
+                }
+                Err(mkbuild_sign::SignError::BadSignature { .. }) => {
+                    refused.push("one that does not verify with it".to_owned());
+                }
+                Err(e) => refused.push(e.to_string()),
+            }
+        }
+    }
+    if by_key.is_empty() {
+        anyhow::bail!(
+            "none of the signatures stored with `{reference}` was made with the key `{}` (stored: {}); give the public key of the private key that signed, or sign it with yours",
+            key.path().display(),
+            refused.join("; ")
+        );
+    }
+    let pinned = subject.to_string();
+    let scratch = unpack_to_scratch(global, &pinned)?;
+    let mut mismatches = Vec::new();
+    for (referrer, signed) in by_key {
+        let ignored: Vec<&str> = DEFAULT_IGNORED
+            .iter()
+            .copied()
+            .chain(signed.ignore_paths.iter().map(String::as_str))
+            .collect();
+        let (resources, _) = hash_unpacked(&scratch.target(), &ignored)?;
+        match signed.compare(&resources) {
+            Ok(()) => {
+                return Ok(Checked {
+                    digest: subject,
+                    referrer,
+                    files: resources.len(),
+                })
+            }
+            Err(e) => mismatches.push(e.to_string()),
+        }
+    }
+    anyhow::bail!(
+        "`{reference}` is not what its stored signatures made with `{}` sign ({}): a layer or the config changed since it was signed",
+        key.path().display(),
+        mismatches.join("; ")
+    )
 }
 
 /// `pack DIR --verify-signature SIG --key PUB.pem`: the folder `dir` as the reference verifier
@@ -158,13 +289,28 @@ fn unpacked_files(
     reference: &str,
     ignored: &[&str],
 ) -> anyhow::Result<(Vec<Resource>, Vec<String>)> {
+    let scratch = unpack_to_scratch(global, reference)?;
+    hash_unpacked(&scratch.target(), ignored)
+}
+
+/// A ModelKit unpacked into a private temporary folder, removed when dropped.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn target(&self) -> std::path::PathBuf {
+        self.0.path().join("model")
+    }
+}
+
+/// Unpacks `reference` with the engine (every layer verified) into a private temporary folder.
+fn unpack_to_scratch(global: &GlobalArgs, reference: &str) -> anyhow::Result<Scratch> {
     let formats = crate::known_formats::load(&global.spec_dirs)?;
     let store = super::open_store(global)?;
-    let scratch = tempfile::Builder::new()
+    let scratch = Scratch(tempfile::Builder::new()
         .prefix("mkbuild-sign-")
         .tempdir()
-        .context("cannot make a temporary folder to unpack into; set TMPDIR to a folder with room for the ModelKit")?;
-    let target = scratch.path().join("model");
+        .context("cannot make a temporary folder to unpack into; set TMPDIR to a folder with room for the ModelKit")?);
+    let target = scratch.target();
     let progress = Reporter::new(
         global.quiet.then_some(ProgressArg::None),
         global.quiet,
@@ -183,10 +329,16 @@ fn unpacked_files(
             progress: &progress,
         },
     )?;
-    let resources = hash_folder(&target, ignored)?;
+    Ok(scratch)
+}
+
+/// The files of the unpacked folder `target`, hashed, but those of `ignored`; and the names of
+/// the entries at the top that `ignored` left out.
+fn hash_unpacked(target: &Path, ignored: &[&str]) -> anyhow::Result<(Vec<Resource>, Vec<String>)> {
+    let resources = hash_folder(target, ignored)?;
     let mut left_out = Vec::new();
     for entry in
-        std::fs::read_dir(&target).with_context(|| format!("cannot list `{}`", target.display()))?
+        std::fs::read_dir(target).with_context(|| format!("cannot list `{}`", target.display()))?
     {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if mkbuild_sign::is_ignored(&name, ignored) {

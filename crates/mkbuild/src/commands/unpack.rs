@@ -36,7 +36,10 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         ignore_existing: args.ignore_existing,
         progress: &progress,
     };
-    let summary = if !selection.0.is_empty() && only_remote(&store, &args.reference) {
+    let summary = if !selection.0.is_empty()
+        && args.require_signature.is_none()
+        && only_remote(&store, &args.reference)
+    {
         unpack_remote(
             &store,
             &formats,
@@ -49,6 +52,22 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         let reference =
             super::registry::local_or_pulled(&store, &args.reference, &args.registry, shown)?;
         super::registry::pull_model_parents(&store, &formats, &reference, &args.registry, shown)?;
+        // Checked first, then unpacked by the digest checked: every blob unpack reads is verified
+        // against that manifest, so what is written is what was checked.
+        let reference = match &args.require_signature {
+            Some(key) => super::sign::check_stored(global, &reference, key)
+                .with_context(|| {
+                    format!(
+                        "nothing was unpacked into `{}`: `--require-signature {}` refused `{}`",
+                        args.dir.display(),
+                        key.display(),
+                        args.reference
+                    )
+                })?
+                .digest
+                .to_string(),
+            None => reference,
+        };
         unpack(&store, &formats, &request(&reference))?
     };
     crate::output::summary(

@@ -7,10 +7,8 @@ use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::output::outln;
 
 pub fn run(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<()> {
-    if let (Some(reference), Some(key), Some(signature)) =
-        (&args.reference, &args.key, &args.signature)
-    {
-        return super::sign::verify(global, reference, key, signature);
+    if let (Some(reference), Some(key)) = (&args.reference, &args.key) {
+        return super::sign::verify(global, reference, key, args.signature.as_deref());
     }
     let store = super::open_store(global)?;
     let (report, what) = match &args.reference {

@@ -24,6 +24,7 @@ mod partial_pull;
 mod plugins;
 mod progress;
 mod red_team;
+mod referrers;
 mod reflink;
 mod registry;
 mod resume;

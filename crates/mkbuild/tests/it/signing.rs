@@ -16,7 +16,7 @@ fn s(p: &Path) -> &str {
 
 /// Whether `openssl` and the reference (`python3 -m model_signing`) can run here; skips (or fails
 /// under `MKBUILD_REQUIRE_TOOLS`) otherwise.
-fn reference_available() -> bool {
+pub(crate) fn reference_available() -> bool {
     if !require_tool("openssl") || !require_tool("python3") {
         return false;
     }
@@ -29,7 +29,7 @@ fn reference_available() -> bool {
 }
 
 /// A new P-256 (or P-384) private key in PKCS#8 PEM and its public key: (private, public).
-fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{stem}.pem"));
     let public = dir.join(format!("{stem}.pub.pem"));
     let script = format!(
@@ -47,7 +47,7 @@ fn keypair(dir: &Path, stem: &str, curve: &str) -> (PathBuf, PathBuf) {
 
 /// A context with a Kitfile naming a model file, a dataset, code (with a nested `.gitignore`,
 /// which the reference signs) and docs.
-fn context(dir: &Path, weights: &[u8], description: &str) -> PathBuf {
+pub(crate) fn context(dir: &Path, weights: &[u8], description: &str) -> PathBuf {
     let root = dir.join("context");
     let kitfile = format!(
         "manifestVersion: 1.0.0\npackage:\n  name: signed\n  description: {description}\nmodel:\n  path: weights.bin\ndatasets:\n  - path: data/train.csv\ncode:\n  - path: src\ndocs:\n  - path: README.md\n"
@@ -451,4 +451,273 @@ fn sign_leaves_out_git_files_at_the_top_as_the_reference_does() {
             s(&signature),
         ],
     );
+}
+
+/// Stores `bundle` in `store` as a referrer of the ModelKit `subject`, by hand (blobs and
+/// `index.json` as another tool, or an attacker with a registry, would write them): how a
+/// signature gets attached to what it does not sign.
+fn graft_referrer(store: &Path, subject: &str, bundle: &[u8]) {
+    let raw = ok(store, &["inspect", subject, "--raw"]);
+    let subject_digest = &format!("sha256:{}", sha256_hex(raw.as_bytes()));
+    let subject_size = raw.len();
+    let put = |bytes: &[u8]| {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        std::fs::write(blob_path(store, &digest), bytes).expect("write blob");
+        digest
+    };
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": bundle_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": put(b"{}"), "size": 2},
+        "layers": [{"mediaType": bundle_type, "digest": put(bundle), "size": bundle.len()}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject_digest, "size": subject_size},
+    });
+    let bytes = serde_json::to_vec(&manifest).expect("json");
+    let digest = put(&bytes);
+    let index_path = store.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).expect("index")).expect("json");
+    index["manifests"]
+        .as_array_mut()
+        .expect("manifests")
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": bytes.len(),
+            "annotations": {"ml.mkbuild.referrer-of": subject_digest},
+        }));
+    std::fs::write(&index_path, serde_json::to_vec(&index).expect("json")).expect("index");
+}
+
+#[test]
+fn sign_stores_the_signature_which_verify_and_export_signature_use() {
+    if !reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = d.join("store");
+    let (key, public) = keypair(d, "k", "prime256v1");
+    let (other_key, other_public) = keypair(d, "other", "prime256v1");
+    let pack = |sub: &str, weights: &[u8], description: &str, tag: &str| {
+        let root = context(&d.join(sub), weights, description);
+        ok(&store, &["pack", s(&root), "-t", tag]);
+    };
+    pack("a", b"weights", "one", "m:1");
+    pack("b", b"weightS", "one", "m:changed-layer");
+    pack("c", b"weights", "two", "m:changed-config");
+    pack("e", b"other weights", "other", "other:1");
+    let run_fails = |args: &[&str]| redact(&fails(&store, args), d, &[&public, &other_public]);
+
+    // Nothing stored yet.
+    insta::assert_snapshot!(
+        "verify_stored_no_signature",
+        run_fails(&["verify", "m:1", "--key", s(&public)])
+    );
+    insta::assert_snapshot!(
+        "export_signature_none",
+        run_fails(&["export-signature", "m:1", "-o", s(&d.join("x.sig"))])
+    );
+    assert!(!d.join("x.sig").exists());
+
+    let written = d.join("m.sig");
+    ok(
+        &store,
+        &["sign", "m:1", "--key", s(&key), "-o", s(&written)],
+    );
+    let other_sig = d.join("other.sig");
+    ok(
+        &store,
+        &["sign", "other:1", "--key", s(&key), "-o", s(&other_sig)],
+    );
+    // `list` shows ModelKits only, as before.
+    let listed = ok(&store, &["list", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(4), "{listed}");
+
+    // Stored as an OCI 1.1 referrer: skopeo reads the layout, and the manifest says what it is.
+    assert_eq!(ok(&store, &["verify", "m:1", "--key", s(&public)]), "");
+    let exported = d.join("exported.sig");
+    ok(&store, &["export-signature", "m:1", "-o", s(&exported)]);
+    assert_eq!(
+        std::fs::read(&exported).expect("read"),
+        std::fs::read(&written).expect("read"),
+        "the stored bundle is the one written, byte for byte"
+    );
+    // The reference verifier accepts the exported bundle on the unpacked folder.
+    let out = d.join("out");
+    ok(&store, &["unpack", "m:1", "-d", s(&out)]);
+    let (verified, stderr) = reference_verify(&out, &public, &exported);
+    assert!(verified, "{stderr}");
+
+    // A second signature, with another key: each key finds its own.
+    ok(
+        &store,
+        &[
+            "sign",
+            "m:1",
+            "--key",
+            s(&other_key),
+            "-o",
+            s(&d.join("o.sig")),
+        ],
+    );
+    ok(&store, &["verify", "m:1", "--key", s(&other_public)]);
+    ok(&store, &["verify", "m:1", "--key", s(&public)]);
+
+    // Wrong key (the other ModelKit's signatures are all by `key`).
+    insta::assert_snapshot!(
+        "verify_stored_wrong_key",
+        run_fails(&["verify", "other:1", "--key", s(&other_public)])
+    );
+    // Signatures attached to what they do not sign.
+    let bundle = std::fs::read(&written).expect("read");
+    graft_referrer(&store, "m:changed-layer", &bundle);
+    graft_referrer(&store, "m:changed-config", &bundle);
+    insta::assert_snapshot!(
+        "verify_stored_changed_layer",
+        run_fails(&["verify", "m:changed-layer", "--key", s(&public)])
+    );
+    insta::assert_snapshot!(
+        "verify_stored_changed_config",
+        run_fails(&["verify", "m:changed-config", "--key", s(&public)])
+    );
+    pack("f", b"n weights", "n", "n:1");
+    graft_referrer(&store, "n:1", &std::fs::read(&other_sig).expect("read"));
+    insta::assert_snapshot!(
+        "verify_stored_another_modelkit",
+        run_fails(&["verify", "n:1", "--key", s(&public)])
+    );
+}
+
+/// The entries of `dir` (none when it does not exist).
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|e| {
+            e.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn unpack_require_signature_writes_nothing_unless_a_stored_signature_matches() {
+    if !reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = d.join("store");
+    let (key, public) = keypair(d, "k", "prime256v1");
+    let (_, other_public) = keypair(d, "other", "prime256v1");
+    let pack = |sub: &str, weights: &[u8], description: &str, tag: &str| {
+        let root = context(&d.join(sub), weights, description);
+        ok(&store, &["pack", s(&root), "-t", tag]);
+    };
+    pack("a", b"weights", "one", "m:1");
+    pack("b", b"weightS", "one", "m:changed-layer");
+    pack("c", b"weights", "two", "m:changed-config");
+    let out = d.join("out");
+    // An existing, empty target stays empty on refusal.
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let unpack_fails = |reference: &str, with: &Path| {
+        let text = fails(
+            &store,
+            &[
+                "unpack",
+                reference,
+                "-d",
+                s(&out),
+                "--require-signature",
+                s(with),
+            ],
+        );
+        assert_eq!(entries(&out), Vec::<String>::new(), "{reference}: {text}");
+        redact(&text, d, &[&public, &other_public])
+    };
+    insta::assert_snapshot!(
+        "unpack_require_signature_none",
+        unpack_fails("m:1", &public)
+    );
+    let signature = d.join("m.sig");
+    ok(
+        &store,
+        &["sign", "m:1", "--key", s(&key), "-o", s(&signature)],
+    );
+    insta::assert_snapshot!(
+        "unpack_require_signature_wrong_key",
+        unpack_fails("m:1", &other_public)
+    );
+    let bundle = std::fs::read(&signature).expect("read");
+    graft_referrer(&store, "m:changed-layer", &bundle);
+    graft_referrer(&store, "m:changed-config", &bundle);
+    insta::assert_snapshot!(
+        "unpack_require_signature_changed_layer",
+        unpack_fails("m:changed-layer", &public)
+    );
+    unpack_fails("m:changed-config", &public);
+    // Into a folder that does not exist: not even the folder appears.
+    let fresh = d.join("fresh");
+    fails(
+        &store,
+        &[
+            "unpack",
+            "m:changed-config",
+            "-d",
+            s(&fresh),
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    assert!(!fresh.exists());
+
+    // `convert --require-signature` refuses the same way and stores nothing.
+    let blobs_before = blobs(&store);
+    let listed_before = ok(&store, &["list", "--format", "json"]);
+    let message = fails(
+        &store,
+        &[
+            "convert",
+            "m:changed-layer",
+            "--to",
+            "kit",
+            "-t",
+            "m:converted",
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    assert!(message.contains("nothing was converted"), "{message}");
+    assert_eq!(blobs(&store), blobs_before);
+    assert_eq!(ok(&store, &["list", "--format", "json"]), listed_before);
+    ok(
+        &store,
+        &[
+            "convert",
+            "m:1",
+            "--to",
+            "kit",
+            "-t",
+            "m:converted",
+            "--require-signature",
+            s(&public),
+        ],
+    );
+
+    // The signed one unpacks, and is what the reference verifier accepts.
+    ok(
+        &store,
+        &[
+            "unpack",
+            "m:1",
+            "-d",
+            s(&out),
+            "--require-signature",
+            s(&public),
+        ],
+    );
+    let (verified, stderr) = reference_verify(&out, &public, &signature);
+    assert!(verified, "{stderr}");
 }
