@@ -34,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: AttestArgs) -> anyhow::Result<()> {
         predicate,
     );
     let bundle = sign_statement(&signer, &statement)?;
-    super::sbom::write_whole(&args.output, &bundle)
+    super::scratch::write_replacing(&args.output, &bundle)
         .with_context(|| format!("cannot write the attestation `{}`", args.output.display()))?;
     crate::output::summary(
         global,

@@ -14,6 +14,7 @@ mod push_sink;
 mod registry;
 mod remote;
 mod sbom;
+mod scratch;
 mod shell;
 mod sign;
 mod unpack;

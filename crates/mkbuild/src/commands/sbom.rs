@@ -2,45 +2,21 @@
 //! (`mkbuild-sbom`). Its files are known by unpacking the ModelKit with the engine into a private
 //! temporary folder (every layer verified on the way) and hashing them there.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
-use mkbuild_engine::{unpack, Selection, UnpackRequest};
 use mkbuild_kitfile::Kitfile;
 use mkbuild_sbom::{digest_file, FileDigests, Sbom};
 
-use crate::cli::{GlobalArgs, ProgressArg, SbomArgs};
+use super::scratch::{unpack_to_scratch, write_replacing};
+use crate::cli::{GlobalArgs, SbomArgs};
 use crate::output::outln;
-use crate::progress::Reporter;
 
 pub fn run(global: &GlobalArgs, args: SbomArgs) -> anyhow::Result<()> {
-    let formats = crate::known_formats::load(&global.spec_dirs)?;
-    let store = super::open_store(global)?;
-    let manifest = store.resolve(&args.reference)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("mkbuild-sbom-")
-        .tempdir()
-        .context("cannot make a temporary folder to unpack into; set TMPDIR to a folder with room for the ModelKit")?;
-    let target = scratch.path().join("model");
-    let progress = Reporter::new(
-        global.quiet.then_some(ProgressArg::None),
-        global.quiet,
-        "read",
-    );
-    unpack(
-        &store,
-        &formats,
-        &UnpackRequest {
-            reference: &args.reference,
-            target: &target,
-            selection: &Selection(Vec::new()),
-            overwrite: false,
-            same_permissions: false,
-            ignore_existing: false,
-            progress: &progress,
-        },
-    )?;
+    let manifest = super::open_store(global)?.resolve(&args.reference)?;
+    // By digest: what is described is what was resolved, even if the tag moves meanwhile.
+    let scratch = unpack_to_scratch(global, manifest.digest.as_str())?;
+    let target = scratch.target();
     let kitfile_path = target.join("Kitfile");
     let kitfile_bytes = std::fs::read(&kitfile_path)
         .with_context(|| format!("cannot read the Kitfile of `{}`", args.reference))?;
@@ -69,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: SbomArgs) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&document)?;
     match &args.output {
         Some(path) => {
-            write_whole(path, text.as_bytes())
+            write_replacing(path, text.as_bytes())
                 .with_context(|| format!("cannot write the SBOM `{}`", path.display()))?;
             crate::output::summary(
                 global,
@@ -111,20 +87,5 @@ fn collect_files(dir: &Path, prefix: &str, files: &mut Vec<FileDigests>) -> anyh
             );
         }
     }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
-pub(super) fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".mkbuild-sbom-")
-        .tempfile_in(parent)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -8,11 +8,10 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use mkbuild_engine::{unpack, Selection, UnpackRequest};
 use mkbuild_sign::{hash_folder, KeySigner, PublicKey, Resource, DEFAULT_IGNORED};
 
-use crate::cli::{ExportSignatureArgs, GlobalArgs, ProgressArg, SignArgs};
-use crate::progress::Reporter;
+use super::scratch::{unpack_to_scratch, write_replacing};
+use crate::cli::{ExportSignatureArgs, GlobalArgs, SignArgs};
 
 pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     // The key first: a wrong key fails before a byte of the ModelKit is read.
@@ -293,45 +292,6 @@ fn unpacked_files(
     hash_unpacked(&scratch.target(), ignored)
 }
 
-/// A ModelKit unpacked into a private temporary folder, removed when dropped.
-struct Scratch(tempfile::TempDir);
-
-impl Scratch {
-    fn target(&self) -> std::path::PathBuf {
-        self.0.path().join("model")
-    }
-}
-
-/// Unpacks `reference` with the engine (every layer verified) into a private temporary folder.
-fn unpack_to_scratch(global: &GlobalArgs, reference: &str) -> anyhow::Result<Scratch> {
-    let formats = crate::known_formats::load(&global.spec_dirs)?;
-    let store = super::open_store(global)?;
-    let scratch = Scratch(tempfile::Builder::new()
-        .prefix("mkbuild-sign-")
-        .tempdir()
-        .context("cannot make a temporary folder to unpack into; set TMPDIR to a folder with room for the ModelKit")?);
-    let target = scratch.target();
-    let progress = Reporter::new(
-        global.quiet.then_some(ProgressArg::None),
-        global.quiet,
-        "read",
-    );
-    unpack(
-        &store,
-        &formats,
-        &UnpackRequest {
-            reference,
-            target: &target,
-            selection: &Selection(Vec::new()),
-            overwrite: false,
-            same_permissions: false,
-            ignore_existing: false,
-            progress: &progress,
-        },
-    )?;
-    Ok(scratch)
-}
-
 /// The files of the unpacked folder `target`, hashed, but those of `ignored`; and the names of
 /// the entries at the top that `ignored` left out.
 fn hash_unpacked(target: &Path, ignored: &[&str]) -> anyhow::Result<(Vec<Resource>, Vec<String>)> {
@@ -347,24 +307,4 @@ fn hash_unpacked(target: &Path, ignored: &[&str]) -> anyhow::Result<(Vec<Resourc
     }
     left_out.sort_unstable();
     Ok((resources, left_out))
-}
-
-/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::PermissionsExt as _;
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".mkbuild-sig-")
-        .tempfile_in(parent)?;
-    file.write_all(bytes)?;
-    // A signature is for others to read (the temporary file is made private).
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
