@@ -10,6 +10,11 @@ use crate::{Mismatch, PublicKey, SignError, Signer};
 
 /// The media type of a Sigstore bundle: the `artifactType` of a signature stored as an OCI referrer.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The annotation of an OCI referrer holding a Sigstore bundle that names the predicate type of
+/// the statement inside, as cosign writes it: what tells a model signature from an attestation.
+pub const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+/// The predicate type of a model signature (OMS).
+pub const SIGNATURE_PREDICATE_TYPE: &str = crate::statement::PREDICATE_TYPE;
 const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// What a bundle says about who signed.

@@ -29,15 +29,27 @@ pub enum SignError {
         limit: u64,
     },
     /// A private key could not be used.
-    #[error("`{path}` is not an ECDSA P-256 or P-384 private key in PEM (PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`): {why}")]
+    #[error("`{path}` is not an ECDSA P-256, P-384 or P-521 private key in PEM (PKCS#8 `PRIVATE KEY` or `ENCRYPTED PRIVATE KEY`, or SEC1 `EC PRIVATE KEY`): {why}")]
     PrivateKey {
         /// The key file.
         path: PathBuf,
         /// What is wrong, and what to do.
         why: String,
     },
+    /// The private key is encrypted and no passphrase was given.
+    #[error("the private key `{path}` is encrypted; give its passphrase")]
+    EncryptedKey {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase does not decrypt the private key.
+    #[error("the passphrase does not decrypt the private key `{path}`; give the passphrase it was encrypted with")]
+    WrongPassphrase {
+        /// The key file.
+        path: PathBuf,
+    },
     /// A public key could not be used.
-    #[error("`{path}` is not an ECDSA P-256 or P-384 public key in PEM (`PUBLIC KEY`, as `openssl pkey -pubout` writes): {why}")]
+    #[error("`{path}` is not an ECDSA P-256, P-384 or P-521 public key in PEM (`PUBLIC KEY`, as `openssl pkey -pubout` writes): {why}")]
     PublicKey {
         /// The key file.
         path: PathBuf,

@@ -19,7 +19,8 @@ mod key;
 mod statement;
 
 pub use bundle::{
-    attestation, sign, sign_statement, verify, SignedModel, VerificationMaterial, BUNDLE_MEDIA_TYPE,
+    attestation, sign, sign_statement, verify, SignedModel, VerificationMaterial,
+    BUNDLE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, SIGNATURE_PREDICATE_TYPE,
 };
 pub use error::{Mismatch, SignError};
 pub use folder::{hash_folder, is_ignored, DEFAULT_IGNORED};

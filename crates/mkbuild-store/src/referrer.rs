@@ -102,12 +102,25 @@ impl Store {
         artifact_type: &str,
         content: &[u8],
     ) -> Result<Descriptor, StoreError> {
+        self.add_annotated_referrer(subject, artifact_type, content, BTreeMap::new())
+    }
+
+    /// [`Store::add_referrer`] with `annotations` on the referrer manifest (what tells referrers
+    /// of one artifact type apart, e.g. a Sigstore bundle's predicate type).
+    pub fn add_annotated_referrer(
+        &self,
+        subject: &Descriptor,
+        artifact_type: &str,
+        content: &[u8],
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Descriptor, StoreError> {
         let (digest, size) = self.put_blob(content)?;
-        let manifest = ReferrerManifest::new(
+        let mut manifest = ReferrerManifest::new(
             subject.clone(),
             artifact_type,
             Descriptor::new(artifact_type, digest, size),
         );
+        manifest.annotations = annotations;
         self.put_referrer(&manifest)
     }
 

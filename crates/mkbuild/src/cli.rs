@@ -260,10 +260,11 @@ pub struct PullArgs {
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Keep the ModelKit only when a signature pulled with it, made with this public key's
-    /// private key, signs exactly the files it unpacks to; otherwise tag nothing (a name it had
-    /// before keeps pointing where it did).
+    /// private key (any one, when repeated), signs exactly the files it unpacks to; otherwise
+    /// tag nothing (a name it had before keeps pointing where it did). Without it, the keys of
+    /// the store's `policy.toml`, if any.
     #[arg(long, value_name = "PUB.pem", conflicts_with = "filters")]
-    pub require_signature: Option<PathBuf>,
+    pub require_signature: Vec<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -345,10 +346,11 @@ pub struct UnpackArgs {
     #[arg(short = 'i', long, conflicts_with = "overwrite")]
     pub ignore_existing: bool,
     /// Unpack only when a signature stored with the ModelKit (`mkbuild sign`, `pull`), made with
-    /// this public key's private key, signs exactly the files it unpacks to; otherwise write
-    /// nothing. A ModelKit of a registry is pulled whole first.
+    /// this public key's private key (any one, when repeated), signs exactly the files it
+    /// unpacks to; otherwise write nothing. A ModelKit of a registry is pulled whole first.
+    /// Without it, the keys of the store's `policy.toml`, if any.
     #[arg(long, value_name = "PUB.pem")]
-    pub require_signature: Option<PathBuf>,
+    pub require_signature: Vec<PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -379,10 +381,11 @@ pub struct ConvertArgs {
     #[arg(long, value_enum)]
     pub compression: Option<CompressionArg>,
     /// Convert only when a signature stored with the source (`mkbuild sign`, `pull`), made with
-    /// this public key's private key, signs exactly the files it unpacks to; otherwise store
-    /// nothing.
+    /// this public key's private key (any one, when repeated), signs exactly the files it
+    /// unpacks to; otherwise store nothing. Without it, the keys of the store's `policy.toml`,
+    /// if any.
     #[arg(long, value_name = "PUB.pem")]
-    pub require_signature: Option<std::path::PathBuf>,
+    pub require_signature: Vec<std::path::PathBuf>,
     /// Progress on stderr (default: `fancy` on a terminal, else `plain`; none with `-q`).
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
@@ -734,14 +737,19 @@ Examples:
   mkbuild verify mymodel:1 --key pub.pem --signature mymodel.sig
 
   # Sign into model.sig in the current folder
-  mkbuild sign sha256:<digest> --key key.pem")]
+  mkbuild sign sha256:<digest> --key key.pem
+
+  # An encrypted key, its passphrase the first line of a file
+  mkbuild sign mymodel:1 --key key.enc.pem --passphrase-file passphrase.txt")]
 pub struct SignArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
     pub reference: String,
-    /// The private key: ECDSA P-256 or P-384 in PEM (PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE
-    /// KEY`), not encrypted.
+    /// The private key: ECDSA P-256, P-384 or P-521 in PEM (PKCS#8 `PRIVATE KEY` or `ENCRYPTED
+    /// PRIVATE KEY`, or SEC1 `EC PRIVATE KEY`).
     #[arg(long, value_name = "KEY.pem")]
     pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
     /// Where to write the signature (replaced if it exists); keep it out of the folder you unpack
     /// to, or name it there with `--signature` when verifying.
     #[arg(
@@ -753,6 +761,15 @@ pub struct SignArgs {
     pub output: PathBuf,
 }
 
+/// Where the passphrase of an encrypted private key comes from.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// The passphrase of an encrypted key, the file's first line (else MKBUILD_KEY_PASSPHRASE,
+    /// else asked for on the terminal).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -760,14 +777,16 @@ Examples:
   mkbuild sbom mymodel:1 -o sbom.spdx.json
   mkbuild attest mymodel:1 --key key.pem --predicate sbom.spdx.json --type https://spdx.dev/Document -o sbom.sigstore.json
 
-  # Any other predicate, e.g. SLSA provenance
-  mkbuild attest mymodel:1 --key key.pem --predicate provenance.json --type https://slsa.dev/provenance/v1")]
+  # Any other predicate, e.g. SLSA provenance, stored with the ModelKit
+  mkbuild attest mymodel:1 --key key.pem --predicate provenance.json --type https://slsa.dev/provenance/v1 --attach")]
 pub struct AttestArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
     pub reference: String,
-    /// The private key: ECDSA P-256 or P-384 in PEM (PKCS#8 or SEC1), not encrypted.
+    /// The private key: ECDSA P-256, P-384 or P-521 in PEM (PKCS#8, encrypted or not, or SEC1).
     #[arg(long, value_name = "KEY.pem")]
     pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
     /// The predicate: a JSON file (at most 64 MiB).
     #[arg(long, value_name = "FILE")]
     pub predicate: PathBuf,
@@ -782,6 +801,10 @@ pub struct AttestArgs {
         default_value = "attestation.sigstore.json"
     )]
     pub output: PathBuf,
+    /// Also store the attestation with the ModelKit, as an OCI referrer that `push` and `pull`
+    /// carry (annotated with its predicate type, as cosign does).
+    #[arg(long)]
+    pub attach: bool,
 }
 
 #[derive(Debug, Args)]

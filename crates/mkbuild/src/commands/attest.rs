@@ -3,7 +3,7 @@
 //! provenance), signed like a model signature (DSSE in a Sigstore bundle, `mkbuild-sign`).
 
 use anyhow::{bail, Context as _};
-use mkbuild_sign::{attestation, sign_statement, KeySigner};
+use mkbuild_sign::{attestation, sign_statement};
 
 use crate::cli::{AttestArgs, GlobalArgs};
 
@@ -11,7 +11,7 @@ use crate::cli::{AttestArgs, GlobalArgs};
 const MAX_PREDICATE_BYTES: u64 = 64 << 20;
 
 pub fn run(global: &GlobalArgs, args: AttestArgs) -> anyhow::Result<()> {
-    let signer = KeySigner::load(&args.key)?;
+    let signer = super::keys::signer(&args.key, args.passphrase.passphrase_file.as_deref())?;
     if !args.predicate_type.contains(':') {
         bail!(
             "the predicate type `{}` is not a URI; give the type its specification names, e.g. `https://spdx.dev/Document` or `https://slsa.dev/provenance/v1`",
@@ -34,12 +34,30 @@ pub fn run(global: &GlobalArgs, args: AttestArgs) -> anyhow::Result<()> {
         predicate,
     );
     let bundle = sign_statement(&signer, &statement)?;
+    // Stored first: a failed write of the file then leaves the store as the user asked.
+    let attached = if args.attach {
+        let annotations = super::signatures::annotations(&args.predicate_type);
+        let referrer = store
+            .add_annotated_referrer(
+                &manifest,
+                mkbuild_sign::BUNDLE_MEDIA_TYPE,
+                &bundle,
+                annotations,
+            )
+            .with_context(|| format!("cannot store the attestation of `{}`", args.reference))?;
+        Some(referrer)
+    } else {
+        None
+    };
     super::scratch::write_replacing(&args.output, &bundle)
         .with_context(|| format!("cannot write the attestation `{}`", args.output.display()))?;
+    let stored = attached
+        .map(|r| format!(", stored as referrer {}", r.digest))
+        .unwrap_or_default();
     crate::output::summary(
         global,
         format_args!(
-            "attested `{}` ({}) with a `{}` predicate, signed with `{}`, into `{}`",
+            "attested `{}` ({}) with a `{}` predicate, signed with `{}`, into `{}`{stored}",
             args.reference,
             manifest.digest,
             args.predicate_type,

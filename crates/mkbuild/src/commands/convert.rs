@@ -24,12 +24,12 @@ pub fn run(global: &GlobalArgs, args: ConvertArgs) -> anyhow::Result<()> {
         );
     }
     // Checked first, then converted by the digest checked, as `unpack --require-signature`.
-    let reference = match &args.require_signature {
-        Some(key) => super::sign::check_stored(global, &args.reference, key)
+    let required = super::policy::required(&store, &args.require_signature)?;
+    let reference = match &required {
+        Some(required) => super::policy::check(global, &args.reference, required)
             .with_context(|| {
                 format!(
-                    "nothing was converted: `--require-signature {}` refused `{}`",
-                    key.display(),
+                    "nothing was converted: {required} refused `{}`",
                     args.reference
                 )
             })?

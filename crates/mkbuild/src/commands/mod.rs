@@ -8,8 +8,10 @@ mod gc;
 mod info;
 mod init;
 mod inspect;
+mod keys;
 mod list;
 mod pack;
+mod policy;
 mod push_sink;
 mod registry;
 mod remote;
@@ -17,6 +19,7 @@ mod sbom;
 mod scratch;
 mod shell;
 mod sign;
+mod signatures;
 mod unpack;
 mod verify;
 

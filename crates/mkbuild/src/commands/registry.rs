@@ -109,14 +109,21 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
         None => None,
     };
     let listed_before = store.list()?;
+    let required = super::policy::required(&store, &args.require_signature)?;
+    if let (Some(required), false) = (&required, args.filters.is_empty()) {
+        anyhow::bail!(
+            "{required} requires a signature check, which needs every layer; pull `{}` without `--filter`, then `mkbuild unpack --filter` takes the parts",
+            args.reference
+        );
+    }
     let summary = if args.filters.is_empty() {
         pull_into(&store, &remote, &args.registry, args.verify_existing, shown)?
     } else {
         pull_filtered(global, &store, &remote, &args, shown)?
     };
-    if let Some(key) = &args.require_signature {
+    if let Some(required) = &required {
         if let Err(refused) =
-            super::sign::check_stored(global, &summary.manifest.digest.to_string(), key)
+            super::policy::check(global, &summary.manifest.digest.to_string(), required)
         {
             let was_listed = listed_before
                 .iter()
@@ -132,9 +139,8 @@ pub fn pull(global: &GlobalArgs, args: PullArgs) -> anyhow::Result<()> {
                 store.remove_manifest(&summary.manifest.digest)?;
             }
             return Err(refused.context(format!(
-                "`{}` was refused by `--require-signature {}`: no tag names it (its blobs go at the next `mkbuild gc`)",
+                "`{}` was refused by {required}: no tag names it (its blobs go at the next `mkbuild gc`)",
                 args.reference,
-                key.display()
             )));
         }
     }

@@ -8,14 +8,14 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use mkbuild_sign::{hash_folder, KeySigner, PublicKey, Resource, DEFAULT_IGNORED};
+use mkbuild_sign::{hash_folder, PublicKey, Resource, DEFAULT_IGNORED};
 
 use super::scratch::{unpack_to_scratch, write_replacing};
 use crate::cli::{ExportSignatureArgs, GlobalArgs, SignArgs};
 
 pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     // The key first: a wrong key fails before a byte of the ModelKit is read.
-    let signer = KeySigner::load(&args.key)?;
+    let signer = super::keys::signer(&args.key, args.passphrase.passphrase_file.as_deref())?;
     // Pinned by digest: the signature is stored with exactly the manifest whose files it signs,
     // even if the name moves meanwhile.
     let store = super::open_store(global)?;
@@ -33,7 +33,12 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
     // Stored with the ModelKit as an OCI 1.1 referrer, so that `verify`, `unpack
     // --require-signature` and `push` find it; a new signature is added beside earlier ones.
     let referrer = store
-        .add_referrer(&subject, mkbuild_sign::BUNDLE_MEDIA_TYPE, &bundle)
+        .add_annotated_referrer(
+            &subject,
+            mkbuild_sign::BUNDLE_MEDIA_TYPE,
+            &bundle,
+            super::signatures::annotations(mkbuild_sign::SIGNATURE_PREDICATE_TYPE),
+        )
         .with_context(|| format!("cannot store the signature of `{}`", args.reference))?;
     write_replacing(&args.output, &bundle)
         .with_context(|| format!("cannot write the signature `{}`", args.output.display()))?;
@@ -55,7 +60,7 @@ pub fn run(global: &GlobalArgs, args: SignArgs) -> anyhow::Result<()> {
 pub fn export(global: &GlobalArgs, args: ExportSignatureArgs) -> anyhow::Result<()> {
     let store = super::open_store(global)?;
     let subject = store.resolve(&args.reference)?.digest;
-    let stored = store.referrers(&subject, Some(mkbuild_sign::BUNDLE_MEDIA_TYPE))?;
+    let stored = super::signatures::stored(&store, &subject)?;
     let Some(layer) = stored.last().and_then(|r| r.manifest.layers.first()) else {
         anyhow::bail!(
             "`{}` has no signature stored with it; `mkbuild sign {} --key KEY.pem` stores one, and `mkbuild pull` brings those of the registry",
@@ -87,7 +92,7 @@ pub fn verify(
     signature: Option<&Path>,
 ) -> anyhow::Result<()> {
     let Some(signature) = signature else {
-        let checked = check_stored(global, reference, key)?;
+        let checked = check_stored(global, reference, &[key.to_owned()])?;
         crate::output::summary(
             global,
             format_args!(
@@ -142,14 +147,21 @@ pub struct Checked {
 }
 
 /// Checks the stored ModelKit `reference` against the signatures stored with it (OCI referrers of
-/// its manifest, of the Sigstore bundle type): passes when one made with `key` signs exactly the
-/// files it unpacks to. The ModelKit is pinned by its manifest digest, which the caller unpacks
-/// or tags by.
-pub fn check_stored(global: &GlobalArgs, reference: &str, key: &Path) -> anyhow::Result<Checked> {
-    let key = PublicKey::load(key)?;
+/// its manifest, of the Sigstore bundle type): passes when one made with one of `keys` signs
+/// exactly the files it unpacks to. The ModelKit is pinned by its manifest digest, which the
+/// caller unpacks or tags by.
+pub fn check_stored(
+    global: &GlobalArgs,
+    reference: &str,
+    keys: &[std::path::PathBuf],
+) -> anyhow::Result<Checked> {
+    let keys = keys
+        .iter()
+        .map(|k| PublicKey::load(k))
+        .collect::<Result<Vec<_>, _>>()?;
     let store = super::open_store(global)?;
     let subject = store.resolve(reference)?.digest;
-    let stored = store.referrers(&subject, Some(mkbuild_sign::BUNDLE_MEDIA_TYPE))?;
+    let stored = super::signatures::stored(&store, &subject)?;
     if stored.is_empty() {
         anyhow::bail!(
             "`{reference}` has no signature stored with it; `mkbuild sign {reference} --key KEY.pem` stores one, and `mkbuild pull` brings those of the registry"
@@ -161,7 +173,15 @@ pub fn check_stored(global: &GlobalArgs, reference: &str, key: &Path) -> anyhow:
         for layer in &referrer.manifest.layers {
             let path = store.blob_path(&layer.digest);
             let bytes = store.read_blob(&layer.digest, mkbuild_sign::MAX_SIGNATURE_BYTES)?;
-            match mkbuild_sign::verify(&path, &bytes, &key) {
+            // The first key that verifies it; else why the last one did not.
+            let mut outcome = Err(mkbuild_sign::SignError::Signing("no key given".into()));
+            for key in &keys {
+                outcome = mkbuild_sign::verify(&path, &bytes, key);
+                if outcome.is_ok() {
+                    break;
+                }
+            }
+            match outcome {
                 Ok(signed) => by_key.push((referrer.descriptor.digest.clone(), signed)),
                 Err(mkbuild_sign::SignError::WrongKey { hint, .. }) => {
                     refused.push(format!("one by the key with hint {hint}"));
@@ -173,10 +193,14 @@ pub fn check_stored(global: &GlobalArgs, reference: &str, key: &Path) -> anyhow:
             }
         }
     }
+    let names = keys
+        .iter()
+        .map(|k| format!("`{}`", k.path().display()))
+        .collect::<Vec<_>>()
+        .join(" or ");
     if by_key.is_empty() {
         anyhow::bail!(
-            "none of the signatures stored with `{reference}` was made with the key `{}` (stored: {}); give the public key of the private key that signed, or sign it with yours",
-            key.path().display(),
+            "none of the signatures stored with `{reference}` was made with the key {names} (stored: {}); give the public key of the private key that signed, or sign it with yours",
             refused.join("; ")
         );
     }
@@ -202,8 +226,7 @@ pub fn check_stored(global: &GlobalArgs, reference: &str, key: &Path) -> anyhow:
         }
     }
     anyhow::bail!(
-        "`{reference}` is not what its stored signatures made with `{}` sign ({}): a layer or the config changed since it was signed",
-        key.path().display(),
+        "`{reference}` is not what its stored signatures made with {names} sign ({}): a layer or the config changed since it was signed",
         mismatches.join("; ")
     )
 }

@@ -36,8 +36,9 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         ignore_existing: args.ignore_existing,
         progress: &progress,
     };
+    let required = super::policy::required(&store, &args.require_signature)?;
     let summary = if !selection.0.is_empty()
-        && args.require_signature.is_none()
+        && required.is_none()
         && only_remote(&store, &args.reference)
     {
         unpack_remote(
@@ -54,13 +55,12 @@ pub fn run(global: &GlobalArgs, args: UnpackArgs) -> anyhow::Result<()> {
         super::registry::pull_model_parents(&store, &formats, &reference, &args.registry, shown)?;
         // Checked first, then unpacked by the digest checked: every blob unpack reads is verified
         // against that manifest, so what is written is what was checked.
-        let reference = match &args.require_signature {
-            Some(key) => super::sign::check_stored(global, &reference, key)
+        let reference = match &required {
+            Some(required) => super::policy::check(global, &reference, required)
                 .with_context(|| {
                     format!(
-                        "nothing was unpacked into `{}`: `--require-signature {}` refused `{}`",
+                        "nothing was unpacked into `{}`: {required} refused `{}`",
                         args.dir.display(),
-                        key.display(),
                         args.reference
                     )
                 })?

@@ -34,6 +34,7 @@ fn clean_env(cmd: &mut Command) -> &mut Command {
         .env_remove("MKBUILD_SPEC_DIR")
         .env_remove("MKBUILD_FORMAT")
         .env_remove("MKBUILD_PLUGIN_PATH")
+        .env_remove("MKBUILD_KEY_PASSPHRASE")
 }
 
 /// Waits for `child`, polling every `every`; kills it the first time `kill_if` (given its pid, while

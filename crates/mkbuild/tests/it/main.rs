@@ -30,6 +30,7 @@ mod registry;
 mod resume;
 mod sbom;
 mod signing;
+mod signing_keys;
 mod tls_registry;
 mod unpack;
 mod unpack_filter;
