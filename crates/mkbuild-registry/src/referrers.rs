@@ -49,6 +49,10 @@ struct ListedReferrer {
     size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     artifact_type: Option<String>,
+    /// The referrer manifest's annotations, which the distribution spec has a listing carry (a
+    /// Sigstore bundle's predicate type, say, by which cosign tells signatures from attestations).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -117,6 +121,7 @@ impl RegistryClient {
                         digest: referrer.descriptor.digest.clone(),
                         size: referrer.descriptor.size,
                         artifact_type: Some(referrer.manifest.artifact_type.clone()),
+                        annotations: referrer.manifest.annotations.clone(),
                     });
                 }
             }

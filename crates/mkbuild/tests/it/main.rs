@@ -32,6 +32,7 @@ mod sbom;
 mod signing;
 mod signing_keys;
 mod tls_registry;
+mod trust_policy;
 mod unpack;
 mod unpack_filter;
 mod unreadable_files;
