@@ -840,13 +840,20 @@ Examples:
   mkbuild sbom sample/tiny-linear:0.1.0 -o sbom.spdx.json
 
   # Of a ModelKit no tag names, by its digest prefix
-  mkbuild sbom 2c5412dff0a0 -o sbom.spdx.json")]
+  mkbuild sbom 2c5412dff0a0 -o sbom.spdx.json
+
+  # Stored with the ModelKit too, so that push and pull carry it
+  mkbuild sbom sample/tiny-linear:0.1.0 -o sbom.spdx.json --attach")]
 pub struct SbomArgs {
     /// NAME[:TAG] or a manifest digest (`sha256:...`) of a stored ModelKit.
     pub reference: String,
     /// Write the document to FILE (replaced whole) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also store the document with the ModelKit, as an OCI referrer of type
+    /// `application/spdx+json` that `push` and `pull` carry.
+    #[arg(long)]
+    pub attach: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,9 @@ use super::scratch::{unpack_to_scratch, write_replacing};
 use crate::cli::{GlobalArgs, SbomArgs};
 use crate::output::outln;
 
+/// The media type of an SPDX JSON document (IANA), the artifact type of an attached SBOM.
+pub const SPDX_MEDIA_TYPE: &str = "application/spdx+json";
+
 pub fn run(global: &GlobalArgs, args: SbomArgs) -> anyhow::Result<()> {
     let manifest = super::open_store(global)?.resolve(&args.reference)?;
     // By digest: what is described is what was resolved, even if the tag moves meanwhile.
@@ -43,6 +46,19 @@ pub fn run(global: &GlobalArgs, args: SbomArgs) -> anyhow::Result<()> {
     }
     .to_json();
     let text = serde_json::to_string_pretty(&document)?;
+    if args.attach {
+        let store = super::open_store(global)?;
+        let referrer = store
+            .add_referrer(&manifest, SPDX_MEDIA_TYPE, text.as_bytes())
+            .with_context(|| format!("cannot store the SBOM of `{}`", args.reference))?;
+        crate::output::summary(
+            global,
+            format_args!(
+                "stored the SBOM of `{}` as referrer {}",
+                args.reference, referrer.digest
+            ),
+        );
+    }
     match &args.output {
         Some(path) => {
             write_replacing(path, text.as_bytes())

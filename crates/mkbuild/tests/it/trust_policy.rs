@@ -174,6 +174,9 @@ fn attached_attestations_travel_with_the_modelkit_but_are_not_its_signature() {
             "--attach",
         ],
     );
+    // The SBOM too, as a referrer of its own type.
+    let sbom = d.join("sbom.spdx.json");
+    ok(&a, &["sbom", "m:1", "-o", s(&sbom), "--attach"]);
     let remote = format!("{host}/team/m:1");
     let digest = ok(&a, &["push", "m:1", &remote, "--plain-http"])
         .trim()
@@ -189,10 +192,18 @@ fn attached_attestations_travel_with_the_modelkit_but_are_not_its_signature() {
             .expect("skopeo");
         assert!(out.status.success(), "{out:?}");
         let index: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        let mut types: Vec<&str> = index["manifests"]
-            .as_array()
-            .expect("manifests")
+        let listed = index["manifests"].as_array().expect("manifests");
+        assert_eq!(
+            listed
+                .iter()
+                .filter(|m| m["artifactType"] == "application/spdx+json")
+                .count(),
+            1,
+            "{index}"
+        );
+        let mut types: Vec<&str> = listed
             .iter()
+            .filter(|m| m["artifactType"] != "application/spdx+json")
             .map(|m| {
                 m["annotations"]["dev.sigstore.bundle.predicateType"]
                     .as_str()
@@ -221,6 +232,10 @@ fn attached_attestations_travel_with_the_modelkit_but_are_not_its_signature() {
         .join("blobs/sha256")
         .join(sha256_hex(&std::fs::read(&attestation).expect("read")));
     assert!(blob.is_file(), "the attestation was not pulled");
+    let blob = b
+        .join("blobs/sha256")
+        .join(sha256_hex(&std::fs::read(&sbom).expect("read")));
+    assert!(blob.is_file(), "the SBOM was not pulled");
 
     // A store whose policy names the key pulls it; an attestation alone is not a signature.
     ok(&c, &["list"]);
