@@ -216,3 +216,82 @@ pub fn rewrite_manifest(store: &Path, reference: &str, edit: impl FnOnce(&mut se
     }
     std::fs::write(index_path, serde_json::to_vec(&index).expect("JSON")).expect("index");
 }
+
+/// Drives a program on a pseudo-terminal (Python's `pty`): for each [`Answer`] in turn, waits
+/// until the terminal shows its prompt, waits for echo to go off when the answer is hidden, and
+/// types it. Prints what the terminal showed and exits with the program's status.
+const PTY_DRIVER: &str = r#"
+import json, os, pty, select, sys, termios, time
+answers = json.loads(os.environ["T_ANSWERS"])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+shown = b""
+def read_until(token, limit=60):
+    global shown
+    end = time.time() + limit
+    while token not in shown:
+        left = end - time.time()
+        if left <= 0:
+            sys.exit("timed out waiting for %r; the terminal showed %r" % (token, shown))
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                sys.exit("the program ended before %r; the terminal showed %r" % (token, shown))
+            shown += chunk
+for prompt, line, hidden in answers:
+    read_until(prompt.encode())
+    end = time.time() + 60
+    while hidden and termios.tcgetattr(fd)[3] & termios.ECHO:
+        if time.time() > end:
+            sys.exit("echo was never turned off; the terminal showed %r" % shown)
+        time.sleep(0.01)
+    os.write(fd, line.encode() + b"\n")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(shown.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// A prompt a program shows on a terminal, and the line typed at it.
+pub struct Answer<'a> {
+    /// The whole prompt to wait for.
+    pub prompt: &'a str,
+    /// What is typed (a newline follows).
+    pub line: &'a str,
+    /// Whether the program must have turned echo off before it is typed (a password).
+    pub hidden: bool,
+}
+
+/// A command that runs mkbuild on a pseudo-terminal with `args` (after `--store store`), typing
+/// `answers`; its stdout is what the terminal showed. The caller adds environment and runs it.
+pub fn on_terminal(store: &Path, args: &[&str], answers: &[Answer]) -> Command {
+    let answers: Vec<(&str, &str, bool)> = answers
+        .iter()
+        .map(|a| (a.prompt, a.line, a.hidden))
+        .collect();
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(PTY_DRIVER)
+        .arg(env!("CARGO_BIN_EXE_mkbuild"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env(
+            "T_ANSWERS",
+            serde_json::to_string(&answers).expect("answers as JSON"),
+        )
+        .stdin(Stdio::null());
+    clean_env(&mut cmd);
+    cmd
+}

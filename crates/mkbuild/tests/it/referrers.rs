@@ -16,7 +16,7 @@ fn s(p: &Path) -> &str {
 }
 
 /// The raw manifest (or index) `reference` names in the registry, as skopeo reads it.
-fn skopeo_raw(reference: &str) -> Option<serde_json::Value> {
+pub(crate) fn skopeo_raw(reference: &str) -> Option<serde_json::Value> {
     let out = Command::new("skopeo")
         .args(["inspect", "--raw", "--tls-verify=false"])
         .arg(format!("docker://{reference}"))

@@ -451,53 +451,6 @@ fn login_and_upload_refusals_name_the_repository() {
     );
 }
 
-/// Drives `login` on a pseudo-terminal: answers the user name prompt, waits until the password
-/// prompt has turned echo off, types the password; prints what the terminal showed and exits with
-/// mkbuild's status. Arguments: the command; in the environment, `T_USER` and `T_PASS` and the
-/// whole prompts to wait for, `T_USER_PROMPT` and `T_PASS_PROMPT`.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, termios, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-shown = b""
-def read_until(token, limit=30):
-    global shown
-    end = time.time() + limit
-    while token not in shown:
-        left = end - time.time()
-        if left <= 0:
-            sys.exit("timed out waiting for %r; the terminal showed %r" % (token, shown))
-        if select.select([fd], [], [], left)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                sys.exit("mkbuild ended before %r; the terminal showed %r" % (token, shown))
-            shown += chunk
-read_until(os.environ["T_USER_PROMPT"].encode())
-os.write(fd, os.environ["T_USER"].encode() + b"\n")
-read_until(os.environ["T_PASS_PROMPT"].encode())
-end = time.time() + 30
-while termios.tcgetattr(fd)[3] & termios.ECHO:
-    if time.time() > end:
-        sys.exit("echo was never turned off; the terminal showed %r" % shown)
-    time.sleep(0.01)
-os.write(fd, os.environ["T_PASS"].encode() + b"\n")
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    shown += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(shown.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-
 /// On a terminal, `login` asks for the user name and for the password without echoing it; off a
 /// terminal, it says to use `--password-stdin` instead of waiting for a password it cannot hide.
 #[test]
@@ -523,25 +476,28 @@ fn login_asks_on_a_terminal_only() {
     insta::assert_snapshot!("login_not_a_terminal", redact_run(&stderr, &host, &[]));
     assert!(!config.join("config.json").exists());
 
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(PTY_DRIVER)
-        .arg(env!("CARGO_BIN_EXE_mkbuild"))
-        .arg("--store")
-        .arg(&store)
-        .args(["login", host.as_str()])
-        .env("DOCKER_CONFIG", &config)
-        .env("T_USER", TEST_USER)
-        .env("T_PASS", TEST_PASSWORD)
-        .env("T_USER_PROMPT", format!("Username for {host}: "))
-        .env(
-            "T_PASS_PROMPT",
-            format!("Password for {TEST_USER}@{host}: "),
-        )
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3: {e}"));
+    let user_prompt = format!("Username for {host}: ");
+    let password_prompt = format!("Password for {TEST_USER}@{host}: ");
+    let out = crate::common::on_terminal(
+        &store,
+        &["login", host.as_str()],
+        &[
+            crate::common::Answer {
+                prompt: &user_prompt,
+                line: TEST_USER,
+                hidden: false,
+            },
+            crate::common::Answer {
+                prompt: &password_prompt,
+                line: TEST_PASSWORD,
+                hidden: true,
+            },
+        ],
+    )
+    .env("DOCKER_CONFIG", &config)
+    .env("NO_COLOR", "1")
+    .output()
+    .unwrap_or_else(|e| panic!("cannot run python3: {e}"));
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

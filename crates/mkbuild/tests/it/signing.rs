@@ -68,7 +68,7 @@ pub(crate) fn context(dir: &Path, weights: &[u8], description: &str) -> PathBuf 
     root
 }
 
-fn reference_verify(folder: &Path, public: &Path, signature: &Path) -> (bool, String) {
+pub(crate) fn reference_verify(folder: &Path, public: &Path, signature: &Path) -> (bool, String) {
     let out = Command::new("python3")
         .args(["-m", "model_signing", "verify", "key", "--public_key"])
         .arg(public)
@@ -312,7 +312,7 @@ fn verify_with_a_key_passes_and_says_why_it_refuses() {
     assert!(!d.join("x.sig").exists());
 }
 
-fn reference_sign(folder: &Path, key: &Path, signature: &Path) {
+pub(crate) fn reference_sign(folder: &Path, key: &Path, signature: &Path) {
     let out = Command::new("python3")
         .args(["-m", "model_signing", "sign", "key", "--private_key"])
         .arg(key)

@@ -7,26 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{fails, ok};
-use crate::signing::{context, keypair, reference_available};
+use crate::signing::{context, keypair, reference_available, reference_sign, reference_verify};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
-}
-
-/// `model_signing verify key` of `folder`: whether it passed, and what it said.
-fn reference_verifies(folder: &Path, public: &Path, signature: &Path) -> (bool, String) {
-    let out = Command::new("python3")
-        .args(["-m", "model_signing", "verify", "key", "--public_key"])
-        .arg(public)
-        .arg("--signature")
-        .arg(signature)
-        .arg(folder)
-        .output()
-        .expect("model_signing");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The number of signatures stored as referrers in `store`'s index.
@@ -99,21 +83,13 @@ fn p521_keys_sign_and_verify_both_ways_with_the_reference() {
     );
     let out = dir.path().join("out");
     ok(&store, &["unpack", "m:1", "-d", s(&out)]);
-    let (verified, stderr) = reference_verifies(&out, &public, &signature);
+    let (verified, stderr) = reference_verify(&out, &public, &signature);
     assert!(verified, "{stderr}");
     ok(&store, &["verify", "m:1", "--key", s(&public)]);
 
     // The reference signs with P-521 (SHA-512); mkbuild checks the ModelKit against it.
     let theirs = dir.path().join("theirs.sig");
-    let signed = Command::new("python3")
-        .args(["-m", "model_signing", "sign", "key", "--private_key"])
-        .arg(&key)
-        .arg("--signature")
-        .arg(&theirs)
-        .arg(&out)
-        .output()
-        .expect("model_signing");
-    assert!(signed.status.success(), "{signed:?}");
+    reference_sign(&out, &key, &theirs);
     ok(
         &store,
         &[
@@ -218,7 +194,7 @@ fn encrypted_keys_sign_with_a_passphrase_from_a_file_or_the_environment() {
                 s(&signature),
             ],
         );
-        let (verified, stderr) = reference_verifies(&out, &public, &signature);
+        let (verified, stderr) = reference_verify(&out, &public, &signature);
         assert!(verified, "{writer}: {stderr}");
         assert_eq!(stored_signatures(&store), before + 1, "{writer}");
 
@@ -240,45 +216,6 @@ fn encrypted_keys_sign_with_a_passphrase_from_a_file_or_the_environment() {
     }
 }
 
-/// Drives `sign` on a pseudo-terminal: waits for the passphrase prompt, checks echo is off, types
-/// the passphrase; prints what the terminal showed and exits with mkbuild's status. Arguments:
-/// the command; `T_PASS` in the environment.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, termios, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-shown = b""
-end = time.time() + 60
-while b"Passphrase for" not in shown:
-    left = end - time.time()
-    if left <= 0 or not select.select([fd], [], [], left)[0]:
-        sys.exit("no prompt; the terminal showed %r" % shown)
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        chunk = b""
-    if not chunk:
-        sys.exit("mkbuild ended before its prompt; the terminal showed %r" % shown)
-    shown += chunk
-while termios.tcgetattr(fd)[3] & termios.ECHO:
-    if time.time() > end:
-        sys.exit("echo was never turned off; the terminal showed %r" % shown)
-    time.sleep(0.01)
-os.write(fd, os.environ["T_PASS"].encode() + b"\n")
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    shown += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(shown.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-
 #[test]
 fn an_encrypted_key_asks_for_its_passphrase_on_a_terminal_without_echo() {
     if !reference_available() {
@@ -291,15 +228,18 @@ fn an_encrypted_key_asks_for_its_passphrase_on_a_terminal_without_echo() {
     let passphrase = "typed on a terminal";
     let (key, public) = openssl_encrypted(dir.path(), passphrase);
     let signature = dir.path().join("tty.sig");
-    let out = Command::new("python3")
-        .args(["-c", PTY_DRIVER])
-        .arg(env!("CARGO_BIN_EXE_mkbuild"))
-        .args(["--store", s(&store), "sign", "m:1", "--key", s(&key), "-o"])
-        .arg(&signature)
-        .env("T_PASS", passphrase)
-        .env_remove("MKBUILD_KEY_PASSPHRASE")
-        .output()
-        .expect("python3");
+    let prompt = format!("Passphrase for `{}`: ", key.display());
+    let out = crate::common::on_terminal(
+        &store,
+        &["sign", "m:1", "--key", s(&key), "-o", s(&signature)],
+        &[crate::common::Answer {
+            prompt: &prompt,
+            line: passphrase,
+            hidden: true,
+        }],
+    )
+    .output()
+    .expect("python3");
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
     assert!(
@@ -312,6 +252,6 @@ fn an_encrypted_key_asks_for_its_passphrase_on_a_terminal_without_echo() {
     );
     let unpacked = dir.path().join("out");
     ok(&store, &["unpack", "m:1", "-d", s(&unpacked)]);
-    let (verified, stderr) = reference_verifies(&unpacked, &public, &signature);
+    let (verified, stderr) = reference_verify(&unpacked, &public, &signature);
     assert!(verified, "{stderr}");
 }

@@ -3,7 +3,6 @@
 //! (`attest --attach`): they travel with the ModelKit but are never taken for its signature.
 
 use std::path::Path;
-use std::process::Command;
 
 use mkbuild_registry::testing::TestRegistry;
 use mkbuild_test_support::require_tool;
@@ -185,13 +184,8 @@ fn attached_attestations_travel_with_the_modelkit_but_are_not_its_signature() {
 
     // The fallback listing carries each referrer's predicate type, as cosign reads it.
     if require_tool("skopeo") {
-        let out = Command::new("skopeo")
-            .args(["inspect", "--raw", "--tls-verify=false"])
-            .arg(format!("docker://{host}/team/m:sha256-{hex}"))
-            .output()
-            .expect("skopeo");
-        assert!(out.status.success(), "{out:?}");
-        let index: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let index = crate::referrers::skopeo_raw(&format!("{host}/team/m:sha256-{hex}"))
+            .expect("fallback tag");
         let listed = index["manifests"].as_array().expect("manifests");
         assert_eq!(
             listed
