@@ -25,6 +25,7 @@ mod plugins;
 mod progress;
 mod red_team;
 mod referrers;
+mod referrers_api;
 mod reflink;
 mod registry;
 mod resume;
